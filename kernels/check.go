@@ -1,0 +1,268 @@
+package kernels
+
+import "fmt"
+
+// The checks below are shared by every backend so that a bad op gets the
+// same error wherever it is recorded. Each returns the geometry the
+// backend needs to launch the op.
+
+// MatMulDims checks c = op(a)·op(b) and returns m, n, k with op(a) m×k,
+// op(b) k×n and c m×n.
+func MatMulDims(c, a, b *Tensor, transA, transB bool) (m, n, k int, err error) {
+	if err := rank("MatMul", "a", a, 2); err != nil {
+		return 0, 0, 0, err
+	}
+	if err := rank("MatMul", "b", b, 2); err != nil {
+		return 0, 0, 0, err
+	}
+	if err := rank("MatMul", "c", c, 2); err != nil {
+		return 0, 0, 0, err
+	}
+	m, k = a.Shape[0], a.Shape[1]
+	if transA {
+		m, k = k, m
+	}
+	kb, n := b.Shape[0], b.Shape[1]
+	if transB {
+		kb, n = n, kb
+	}
+	if k != kb || c.Shape[0] != m || c.Shape[1] != n {
+		return 0, 0, 0, fmt.Errorf("kernels: MatMul: op(a) %s (transA=%v) · op(b) %s (transB=%v) does not give c %s", a, transA, b, transB, c)
+	}
+	if m == 0 || n == 0 || k == 0 {
+		return 0, 0, 0, fmt.Errorf("kernels: MatMul: zero-sized dimension in a %s, b %s, c %s", a, b, c)
+	}
+	return m, n, k, nil
+}
+
+// ConvGeom is the geometry of a 2-D convolution.
+type ConvGeom struct {
+	N, C, H, W       int // input
+	O, KH, KW        int // weights
+	Ho, Wo           int // output
+	StrideH, StrideW int
+	PadH, PadW       int
+}
+
+// FLOPs is the multiply-add count ×2 of the forward pass.
+func (g ConvGeom) FLOPs() float64 {
+	return 2 * float64(g.N) * float64(g.O) * float64(g.Ho) * float64(g.Wo) * float64(g.C) * float64(g.KH) * float64(g.KW)
+}
+
+// ConvGeometry checks x [N,C,H,W], w [O,C,KH,KW] and bias [O] (may be nil)
+// and computes the output size.
+func ConvGeometry(op string, x, w, bias *Tensor, p Conv2DParams) (ConvGeom, error) {
+	var g ConvGeom
+	if err := rank(op, "x", x, 4); err != nil {
+		return g, err
+	}
+	if err := rank(op, "w", w, 4); err != nil {
+		return g, err
+	}
+	g.N, g.C, g.H, g.W = x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	g.O, g.KH, g.KW = w.Shape[0], w.Shape[2], w.Shape[3]
+	if w.Shape[1] != g.C {
+		return g, fmt.Errorf("kernels: %s: w %s has %d input channels, x %s has %d", op, w, w.Shape[1], x, g.C)
+	}
+	g.StrideH, g.StrideW, g.PadH, g.PadW = p.StrideH, p.StrideW, p.PadH, p.PadW
+	if g.StrideH == 0 {
+		g.StrideH = 1
+	}
+	if g.StrideW == 0 {
+		g.StrideW = 1
+	}
+	if g.StrideH < 0 || g.StrideW < 0 || g.PadH < 0 || g.PadW < 0 {
+		return g, fmt.Errorf("kernels: %s: negative stride or padding %+v", op, p)
+	}
+	if Numel(x.Shape) == 0 || Numel(w.Shape) == 0 {
+		return g, fmt.Errorf("kernels: %s: zero-sized dimension in x %s or w %s", op, x, w)
+	}
+	if g.KH > g.H+2*g.PadH || g.KW > g.W+2*g.PadW {
+		return g, fmt.Errorf("kernels: %s: kernel %dx%d is larger than the padded input %dx%d (x %s, padding %d,%d)", op, g.KH, g.KW, g.H+2*g.PadH, g.W+2*g.PadW, x, g.PadH, g.PadW)
+	}
+	g.Ho = (g.H+2*g.PadH-g.KH)/g.StrideH + 1
+	g.Wo = (g.W+2*g.PadW-g.KW)/g.StrideW + 1
+	if bias != nil && (len(bias.Shape) != 1 || bias.Shape[0] != g.O) {
+		return g, fmt.Errorf("kernels: %s: bias %s, want [%d]", op, bias, g.O)
+	}
+	return g, nil
+}
+
+// CheckConvOut checks that y has the convolution's output shape.
+func CheckConvOut(op, name string, y *Tensor, g ConvGeom) error {
+	return shapeIs(op, name, y, g.N, g.O, g.Ho, g.Wo)
+}
+
+// PoolGeom is the geometry of a 2-D max pool.
+type PoolGeom struct {
+	N, C, H, W       int
+	KH, KW           int
+	StrideH, StrideW int
+	Ho, Wo           int
+}
+
+// PoolGeometry checks x [N,C,H,W] against p and computes the output size.
+func PoolGeometry(op string, x *Tensor, p Pool2DParams) (PoolGeom, error) {
+	var g PoolGeom
+	if err := rank(op, "x", x, 4); err != nil {
+		return g, err
+	}
+	g.N, g.C, g.H, g.W = x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	g.KH, g.KW, g.StrideH, g.StrideW = p.KernelH, p.KernelW, p.StrideH, p.StrideW
+	if g.StrideH == 0 {
+		g.StrideH = g.KH
+	}
+	if g.StrideW == 0 {
+		g.StrideW = g.KW
+	}
+	if g.KH <= 0 || g.KW <= 0 || g.StrideH <= 0 || g.StrideW <= 0 {
+		return g, fmt.Errorf("kernels: %s: kernel and stride must be positive, got %+v", op, p)
+	}
+	if Numel(x.Shape) == 0 {
+		return g, fmt.Errorf("kernels: %s: zero-sized dimension in x %s", op, x)
+	}
+	if g.KH > g.H || g.KW > g.W {
+		return g, fmt.Errorf("kernels: %s: kernel %dx%d is larger than the input %dx%d (x %s)", op, g.KH, g.KW, g.H, g.W, x)
+	}
+	g.Ho = (g.H-g.KH)/g.StrideH + 1
+	g.Wo = (g.W-g.KW)/g.StrideW + 1
+	return g, nil
+}
+
+// CheckPoolOut checks that t has the pool's output shape.
+func CheckPoolOut(op, name string, t *Tensor, g PoolGeom) error {
+	return shapeIs(op, name, t, g.N, g.C, g.Ho, g.Wo)
+}
+
+// AxisDims splits shape around axis dim into outer·n·inner, the loop
+// structure of softmax along dim.
+func AxisDims(op string, x *Tensor, dim int) (outer, n, inner int, err error) {
+	if x == nil {
+		return 0, 0, 0, fmt.Errorf("kernels: %s: nil tensor", op)
+	}
+	if dim < 0 {
+		dim += len(x.Shape)
+	}
+	if dim < 0 || dim >= len(x.Shape) {
+		return 0, 0, 0, fmt.Errorf("kernels: %s: dim %d out of range for %s", op, dim, x)
+	}
+	if x.Len() == 0 {
+		return 0, 0, 0, fmt.Errorf("kernels: %s: zero-sized dimension in %s", op, x)
+	}
+	outer, inner = 1, 1
+	for i, d := range x.Shape {
+		switch {
+		case i < dim:
+			outer *= d
+		case i > dim:
+			inner *= d
+		}
+	}
+	return outer, x.Shape[dim], inner, nil
+}
+
+// SameShape checks that every tensor has the shape of the first.
+func SameShape(op string, ts ...*Tensor) error {
+	for i, t := range ts {
+		if t == nil {
+			return fmt.Errorf("kernels: %s: operand %d is nil", op, i)
+		}
+		if t.Len() == 0 {
+			return fmt.Errorf("kernels: %s: zero-sized operand %s", op, t)
+		}
+		if i > 0 && !equalShape(t.Shape, ts[0].Shape) {
+			return fmt.Errorf("kernels: %s: operand %d has shape %s, want %s like operand 0", op, i, t, ts[0])
+		}
+	}
+	return nil
+}
+
+// SameLen checks that every tensor has the length of the first (Copy,
+// elementwise ops on views).
+func SameLen(op string, ts ...*Tensor) error {
+	for i, t := range ts {
+		if t == nil {
+			return fmt.Errorf("kernels: %s: operand %d is nil", op, i)
+		}
+		if t.Len() == 0 {
+			return fmt.Errorf("kernels: %s: zero-sized operand %s", op, t)
+		}
+		if i > 0 && t.Len() != ts[0].Len() {
+			return fmt.Errorf("kernels: %s: operand %d %s has %d elements, want %d like operand 0 %s", op, i, t, t.Len(), ts[0].Len(), ts[0])
+		}
+	}
+	return nil
+}
+
+// BiasDims checks x [N, F, ...] against bias [F] and returns outer (N),
+// F and inner (product of the axes after 1).
+func BiasDims(op string, x, bias *Tensor) (outer, f, inner int, err error) {
+	if x == nil || bias == nil {
+		return 0, 0, 0, fmt.Errorf("kernels: %s: nil tensor", op)
+	}
+	if len(x.Shape) < 2 {
+		return 0, 0, 0, fmt.Errorf("kernels: %s: x %s must have at least 2 axes [N, F, ...]", op, x)
+	}
+	if len(bias.Shape) != 1 || bias.Shape[0] != x.Shape[1] {
+		return 0, 0, 0, fmt.Errorf("kernels: %s: bias %s, want [%d] to match axis 1 of %s", op, bias, x.Shape[1], x)
+	}
+	if x.Len() == 0 {
+		return 0, 0, 0, fmt.Errorf("kernels: %s: zero-sized x %s", op, x)
+	}
+	return x.Shape[0], x.Shape[1], x.Len() / (x.Shape[0] * x.Shape[1]), nil
+}
+
+// NLLDims checks logp [N, C], target [N] (or [N,1]) and returns N, C.
+func NLLDims(op string, logp, target *Tensor) (n, c int, err error) {
+	if err := rank(op, "logp", logp, 2); err != nil {
+		return 0, 0, err
+	}
+	n, c = logp.Shape[0], logp.Shape[1]
+	if target == nil || target.Len() != n || (len(target.Shape) != 1 && !(len(target.Shape) == 2 && target.Shape[1] == 1)) {
+		return 0, 0, fmt.Errorf("kernels: %s: target %s, want [%d] class indices for logp %s", op, target, n, logp)
+	}
+	if n == 0 || c == 0 {
+		return 0, 0, fmt.Errorf("kernels: %s: zero-sized logp %s", op, logp)
+	}
+	return n, c, nil
+}
+
+// Scalar checks that t has exactly one element (losses, sums).
+func Scalar(op, name string, t *Tensor) error {
+	if t == nil || t.Len() != 1 {
+		return fmt.Errorf("kernels: %s: %s %s must have exactly 1 element", op, name, t)
+	}
+	return nil
+}
+
+func rank(op, name string, t *Tensor, r int) error {
+	if t == nil {
+		return fmt.Errorf("kernels: %s: %s is nil", op, name)
+	}
+	if len(t.Shape) != r {
+		return fmt.Errorf("kernels: %s: %s %s has rank %d, want %d", op, name, t, len(t.Shape), r)
+	}
+	return nil
+}
+
+func shapeIs(op, name string, t *Tensor, want ...int) error {
+	if t == nil || !equalShape(t.Shape, want) {
+		return fmt.Errorf("kernels: %s: %s %s, want %s", op, name, t, (&Tensor{Shape: want}).String())
+	}
+	return nil
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ShapeIs checks that t has exactly the shape want.
+func ShapeIs(op, name string, t *Tensor, want ...int) error { return shapeIs(op, name, t, want...) }

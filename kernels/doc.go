@@ -1,0 +1,19 @@
+// Package kernels defines the op set vkneuro trains with and the Backend
+// interface that every implementation (CPU in kernels/cpu, Vulkan in
+// kernels/vulkan) satisfies, so that models are written once.
+//
+// Data layout: every Tensor is a dense float32 array in row-major order.
+// Images are NCHW (batch, channel, height, width); conv weights are
+// OIHW (out channel, in channel, kernel height, kernel width); linear
+// layers store W as [out, in] like PyTorch, so y = x·Wᵀ + b.
+//
+// Ops are recorded into a Program and executed by Program.Run, in order.
+// A Program is recorded once and run many times: a training step is one
+// Program, so on Vulkan it is one command buffer and one queue submit.
+// Hyper-parameters given to an op (learning rate, loss coefficients) are
+// fixed when it is recorded; tensor contents are read when it runs.
+//
+// Recording checks shapes. The first bad op puts the Program into an
+// error state (like bufio.Writer): later ops are ignored and Err and Run
+// return that error, which names the op and the shapes.
+package kernels

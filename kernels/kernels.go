@@ -1,0 +1,188 @@
+package kernels
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Tensor is a dense float32 array owned by one Backend. Shape is in
+// row-major order (NCHW for images). Storage is the backend's handle to
+// the data: []float32 on the CPU, a device buffer region on Vulkan.
+// Tensors made by Reshape share Storage with their parent.
+type Tensor struct {
+	Shape   []int
+	Storage any
+}
+
+// Len is the number of elements.
+func (t *Tensor) Len() int { return Numel(t.Shape) }
+
+// Reshape returns a view of t with another shape of the same length.
+func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
+	if Numel(shape) != t.Len() {
+		return nil, fmt.Errorf("kernels: reshape %v to %v: element counts differ (%d vs %d)", t.Shape, shape, t.Len(), Numel(shape))
+	}
+	return &Tensor{Shape: append([]int(nil), shape...), Storage: t.Storage}, nil
+}
+
+// String prints the shape, e.g. "[1000 1 48 64]".
+func (t *Tensor) String() string {
+	if t == nil {
+		return "<nil>"
+	}
+	s := make([]string, len(t.Shape))
+	for i, d := range t.Shape {
+		s[i] = fmt.Sprint(d)
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+// Numel is the product of the dimensions of shape (1 for a scalar []).
+func Numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// Conv2DParams are the geometry of a 2-D convolution beyond the tensor
+// shapes (the kernel size comes from the weight tensor). Zero padding.
+type Conv2DParams struct {
+	StrideH, StrideW int // 0 means 1
+	PadH, PadW       int
+}
+
+// Pool2DParams are the geometry of a 2-D max pool. Output size is
+// PyTorch's floor((H-KernelH)/StrideH)+1, no padding.
+type Pool2DParams struct {
+	KernelH, KernelW int
+	StrideH, StrideW int // 0 means the kernel size, as in nn.MaxPool2d
+}
+
+// Backend allocates tensors, moves data to and from them, and records
+// ops into Programs.
+type Backend interface {
+	// Name is "cpu" or "vulkan".
+	Name() string
+	// Device describes where ops run, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
+	Device() string
+	// NewTensor allocates a zero-filled tensor.
+	NewTensor(shape ...int) (*Tensor, error)
+	// Upload copies src (len == t.Len()) into t. It must not be called
+	// while a Program that uses t is running.
+	Upload(t *Tensor, src []float32) error
+	// Download copies t into dst (len == t.Len()).
+	Download(t *Tensor, dst []float32) error
+	// Free releases a tensor made by NewTensor.
+	Free(t *Tensor)
+	// NewProgram starts recording an empty Program.
+	NewProgram() Program
+	// Close releases everything the backend holds. It is idempotent.
+	Close() error
+}
+
+// Program is a recorded list of ops. See the package doc.
+type Program interface {
+	Ops
+	// Run executes all recorded ops in order and waits for them.
+	Run() error
+	// Err is the first recording error, or nil.
+	Err() error
+	// Close releases what the Program holds (command buffers, descriptor
+	// sets); tensors stay alive.
+	Close() error
+}
+
+// Ops is the op set. Unless a doc says "adds into", an op overwrites its
+// output. Outputs must not alias inputs unless a doc allows it. Shapes
+// are checked when the op is recorded.
+type Ops interface {
+	// Fill sets every element of t to v.
+	Fill(t *Tensor, v float32)
+	// Copy copies src into dst (same length).
+	Copy(dst, src *Tensor)
+
+	// MatMul computes c = alpha·op(a)·op(b) + beta·c, with op(x) = xᵀ
+	// when the flag is set; a, b, c are 2-D. With beta == 0, c is not read.
+	MatMul(c, a, b *Tensor, transA, transB bool, alpha, beta float32)
+	// AddBias adds bias[j] to every x[i, j, ...] in place, where j is
+	// axis 1 of x (columns of a 2-D x; channels of NCHW).
+	AddBias(x, bias *Tensor)
+	// BiasGrad sets db[j] = Σ over all other axes of dy[i, j, ...].
+	BiasGrad(db, dy *Tensor)
+
+	// Conv2D: y[N,O,Ho,Wo] = conv(x[N,C,H,W], w[O,C,KH,KW]) + bias[O];
+	// bias may be nil. Ho = (H+2·PadH−KH)/StrideH + 1 (floor).
+	Conv2D(y, x, w, bias *Tensor, p Conv2DParams)
+	// Conv2DBackwardInput sets dx from dy and w.
+	Conv2DBackwardInput(dx, dy, w *Tensor, p Conv2DParams)
+	// Conv2DBackwardWeight sets dw (and db unless nil) from dy and x.
+	Conv2DBackwardWeight(dw, db, dy, x *Tensor, p Conv2DParams)
+
+	// MaxPool2D: y[N,C,Ho,Wo] = max over each window of x[N,C,H,W];
+	// argmax (same shape as y) receives the index h·W+w of the maximum
+	// inside its input plane (the first one on ties, as PyTorch), stored
+	// as float32 (exact below 2²⁴).
+	MaxPool2D(y, argmax, x *Tensor, p Pool2DParams)
+	// MaxPool2DBackward sets dx (zeros, then dy routed to each argmax).
+	MaxPool2DBackward(dx, dy, argmax *Tensor, p Pool2DParams)
+
+	// Softmax sets y = softmax(x) (or log-softmax when log is set) along
+	// axis dim, max-subtracted for stability.
+	Softmax(y, x *Tensor, dim int, log bool)
+	// SoftmaxBackward sets dx from dy and the forward output y:
+	// softmax: dx = y·(dy − Σ dy·y); log-softmax: dx = dy − exp(y)·Σ dy.
+	SoftmaxBackward(dx, dy, y *Tensor, dim int, log bool)
+
+	// ReLU: y = max(x, 0). y may alias x.
+	ReLU(y, x *Tensor)
+	// ReLUBackward: dx = dy where y > 0, else 0. dx may alias dy.
+	ReLUBackward(dx, dy, y *Tensor)
+	// Sigmoid: y = 1/(1+exp(−x)). y may alias x.
+	Sigmoid(y, x *Tensor)
+	// SigmoidBackward: dx = dy·y·(1−y). dx may alias dy.
+	SigmoidBackward(dx, dy, y *Tensor)
+
+	// Sum sets out[0] = Σ x; Mean sets out[0] = Σ x / len(x). out has 1 element.
+	Sum(out, x *Tensor)
+	Mean(out, x *Tensor)
+
+	// Losses (mean reduction, PyTorch's definitions) set loss[0].
+	// BCELoss: −mean(t·log p + (1−t)·log(1−p)), logs clamped at −100 as PyTorch.
+	BCELoss(loss, p, target *Tensor)
+	// BCEBackward: dp = (p − t) / (p·(1−p)) / n, with PyTorch's eps clamp.
+	BCEBackward(dp, p, target *Tensor)
+	// MSELoss: mean((y − t)²). MSEBackward: dy = 2(y − t)/n.
+	MSELoss(loss, y, target *Tensor)
+	MSEBackward(dy, y, target *Tensor)
+	// NLLLoss over logp[N,C] with class indices target[N] (float32
+	// holding integers): −mean(logp[i, target[i]]).
+	NLLLoss(loss, logp, target *Tensor)
+	// NLLBackward: dlogp[i,c] = −1/N where c == target[i], else 0.
+	NLLBackward(dlogp, target *Tensor)
+
+	// L2Penalty adds coef·Σ w² into loss[0]; L2PenaltyGrad adds 2·coef·w into dw.
+	L2Penalty(loss, w *Tensor, coef float32)
+	L2PenaltyGrad(dw, w *Tensor, coef float32)
+	// L1Penalty adds coef·Σ |w| into loss[0]; L1PenaltyGrad adds coef·sign(w) into dw (sign(0) = 0).
+	L1Penalty(loss, w *Tensor, coef float32)
+	L1PenaltyGrad(dw, w *Tensor, coef float32)
+
+	// SGD updates p in place with PyTorch's SGD (dampening 0, no Nesterov):
+	// g = grad + weightDecay·p; buf = momentum·buf + g; p −= lr·buf.
+	// buf starts as zeros, which makes the first step buf = g as PyTorch.
+	SGD(p, grad, buf *Tensor, lr, momentum, weightDecay float32)
+}
+
+// Run1 records the ops that rec adds into a fresh Program of b, runs it
+// once and closes it: the way to call a single op outside a training step.
+func Run1(b Backend, rec func(p Program)) error {
+	p := b.NewProgram()
+	defer p.Close()
+	rec(p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	return p.Run()
+}
