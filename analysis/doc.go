@@ -1,0 +1,26 @@
+// Package analysis compares representations: of mouse V1 recordings and
+// of the hidden layers of trained networks. It works on plain row-major
+// slices (rows are stimuli, columns are neurons or units) so that it
+// depends on neither the models nor the data packages.
+//
+// Representational similarity (Neuromatch tutorial W1D5 T3, section 2):
+//
+//	z[s,i] = (r[s,i] − μ_s) / σ_s        μ_s, σ_s over the N columns (ddof 0)
+//	RDM    = 1 − Z·Zᵀ / N                (S×S; one minus Pearson correlation)
+//	RSA    = corr(upper(RDM₁), upper(RDM₂))   off-diagonal upper triangle
+//
+// Tuning and preferred orientation (bonus tutorial, section 1): responses
+// are sorted by stimulus, each column is smoothed with a Gaussian of σ
+// bins (scipy.ndimage.gaussian_filter1d: radius ⌊4σ+½⌋, normalised
+// weights exp(−x²/2σ²)), and the preferred stimulus of a column is the
+// one at its first maximum. SortByPreference orders columns by it, as
+// used to display decoder input weights.
+//
+// Dimensionality reduction (tutorial section 3.2): PCA to at most 20
+// components, then exact t-SNE to 2 dimensions with scikit-learn's
+// defaults (perplexity 30, early exaggeration 12 for 250 iterations,
+// learning rate max(N/12/4, 50), 1000 iterations, momentum 0.5 then 0.8,
+// adaptive gains).
+//
+// Figures of these results are drawn by the sub-package figures.
+package analysis
