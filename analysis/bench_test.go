@@ -1,0 +1,61 @@
+package analysis
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// The tutorials' largest input: 360 one-degree stimulus bins × 23,589
+// recorded neurons (bonus tutorial's resp_all).
+const benchS, benchN = 360, 23589
+
+func BenchmarkRDM(b *testing.B) {
+	x := randMatrix(rand.New(rand.NewPCG(1, 1)), benchS, benchN)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := RDM(x, benchS, benchN, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Z·Zᵀ dominates: 2·S²·N flops.
+	b.ReportMetric(2*benchS*benchS*benchN*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkPCA(b *testing.B) {
+	x := randMatrix(rand.New(rand.NewPCG(2, 2)), benchS, benchN)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := PCA(x, benchS, benchN, 20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPreferredStimulus(b *testing.B) {
+	x := randMatrix(rand.New(rand.NewPCG(3, 3)), benchS, benchN)
+	stim := make([]float32, benchS)
+	for i := range stim {
+		stim[i] = float32(i)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := PreferredStimulus(x, benchS, benchN, stim, 5, Wrap); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTSNE embeds 360 points of 20 PCA dimensions with the
+// tutorials' settings (perplexity 30, 1000 iterations).
+func BenchmarkTSNE(b *testing.B) {
+	x, _ := clusters(360, 20, 4)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, _, err := TSNE(x, 360, 20, TSNEOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Each iteration evaluates every ordered pair twice (Z, then the
+	// gradient), ≈ 20 flops per pair.
+	b.ReportMetric(20*2*360*359*1000*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
