@@ -1,0 +1,76 @@
+// Element-wise ops over n elements, one shader selected by pc.op so that
+// the many small ops of a training step share one pipeline. Bindings:
+// a, b inputs and out output; out may be the same buffer as a or b (the
+// ops below read element i before writing element i only). Unused
+// inputs are bound to any buffer.
+#version 450
+
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
+
+layout(std430, set = 0, binding = 0) buffer BufA { float a[]; };
+layout(std430, set = 0, binding = 1) buffer BufB { float b[]; };
+layout(std430, set = 0, binding = 2) buffer BufOut { float o[]; };
+
+layout(push_constant) uniform Push {
+	uint n;
+	uint op;
+	uint p0;
+	uint p1;
+	float s;
+} pc;
+
+const uint RELU = 0;        // o = max(a, 0)
+const uint RELU_BWD = 1;    // o = b > 0 ? a : 0            (a = dy, b = y)
+const uint SIGMOID = 2;     // o = 1/(1+exp(-a))
+const uint SIGMOID_BWD = 3; // o = a·b·(1−b)                (a = dy, b = y)
+const uint BCE_BWD = 4;     // o = s·(a−b)/max(a(1−a), 1e-12) (a = p, b = t, s = 1/n)
+const uint MSE_BWD = 5;     // o = s·(a−b)                  (s = 2/n)
+const uint ADD_SCALED = 6;  // o += s·a                     (L2 grad: s = 2·coef)
+const uint ADD_SIGN = 7;    // o += s·sign(a)               (L1 grad: s = coef)
+const uint NLL_BWD = 8;     // o[i] = s if i%p0 == b[i/p0] else 0 (p0 = C, s = −1/N)
+const uint ADD_BIAS = 9;    // o = a + b[(i/p0) % p1]       (p0 = inner, p1 = F)
+
+void main() {
+	const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+	for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
+		switch (pc.op) {
+		case RELU:
+			o[i] = a[i] > 0.0 ? a[i] : 0.0;
+			break;
+		case RELU_BWD:
+			o[i] = b[i] > 0.0 ? a[i] : 0.0;
+			break;
+		case SIGMOID:
+			o[i] = 1.0 / (1.0 + exp(-a[i]));
+			break;
+		case SIGMOID_BWD: {
+			const float y = b[i];
+			o[i] = a[i] * y * (1.0 - y);
+			break;
+		}
+		case BCE_BWD: {
+			const float p = a[i];
+			o[i] = pc.s * (p - b[i]) / max(p * (1.0 - p), 1e-12);
+			break;
+		}
+		case MSE_BWD:
+			o[i] = pc.s * (a[i] - b[i]);
+			break;
+		case ADD_SCALED:
+			o[i] += pc.s * a[i];
+			break;
+		case ADD_SIGN:
+			o[i] += pc.s * sign(a[i]);
+			break;
+		case NLL_BWD: {
+			const uint row = i / pc.p0;
+			const float t = b[row];
+			o[i] = (t >= 0.0 && uint(t) == i - row * pc.p0) ? pc.s : 0.0;
+			break;
+		}
+		case ADD_BIAS:
+			o[i] = a[i] + b[(i / pc.p0) % pc.p1];
+			break;
+		}
+	}
+}

@@ -1,0 +1,140 @@
+// SGEMM: c = alpha·op(a)·op(b) + beta·c, op(x) = xᵀ when trans is set.
+// a is M×K (K×M when transA), b is K×N (N×K when transB), c is M×N,
+// all row-major. Each work-group computes a BM×BN tile of c, staging
+// BK-deep slices of a and b in shared memory; each thread holds a
+// TM×TN block of accumulators in registers. Thread (tx, ty) owns rows
+// ty + i·(BM/TM) and columns tx + j·(BN/TN), so neighbouring threads
+// read neighbouring shared words and store neighbouring columns.
+//
+// Split-K: work-group z covers k in [z·kChunk, min(K, (z+1)·kChunk)).
+// With split set, it writes its raw partial sum to c[z·M·N + i·N + j]
+// (a scratch buffer) and matmul_reduce.comp applies alpha and beta.
+#version 450
+
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
+layout(constant_id = 3) const uint BM = 64;
+layout(constant_id = 4) const uint BN = 64;
+layout(constant_id = 5) const uint BK = 16;
+const uint TM = 4;
+const uint TN = 4;
+// Padding the leading dimension of the transposed a tile spreads the
+// column-wise stores of a row-major a over the shared-memory banks.
+const uint PAD = 4;
+
+layout(std430, set = 0, binding = 0) readonly buffer BufA { float a[]; };
+layout(std430, set = 0, binding = 1) readonly buffer BufB { float b[]; };
+layout(std430, set = 0, binding = 2) buffer BufC { float c[]; };
+
+layout(push_constant) uniform Push {
+	uint M;
+	uint N;
+	uint K;
+	uint transA;
+	uint transB;
+	float alpha;
+	float beta;
+	uint kChunk;
+	uint split;
+} pc;
+
+shared float As[BK * (BM + PAD)];
+shared float Bs[BK * BN];
+
+void main() {
+	const uint nthreads = (BM / TM) * (BN / TN);
+	const uint tid = gl_LocalInvocationID.x;
+	const uint tx = tid % (BN / TN);
+	const uint ty = tid / (BN / TN);
+	const uint row0 = gl_WorkGroupID.y * BM;
+	const uint col0 = gl_WorkGroupID.x * BN;
+	const uint kBegin = gl_WorkGroupID.z * pc.kChunk;
+	const uint kEnd = min(pc.K, kBegin + pc.kChunk);
+	const uint lda = BM + PAD;
+
+	float acc[TM][TN];
+	for (uint i = 0; i < TM; i++) {
+		for (uint j = 0; j < TN; j++) {
+			acc[i][j] = 0.0;
+		}
+	}
+
+	for (uint k0 = kBegin; k0 < kEnd; k0 += BK) {
+		// Stage op(a)[row0 : row0+BM, k0 : k0+BK] as As[kk][r], reading
+		// along a's contiguous axis, zero outside the matrix.
+		for (uint e = tid; e < BM * BK; e += nthreads) {
+			uint r, kk;
+			if (pc.transA != 0) {
+				r = e % BM;
+				kk = e / BM;
+			} else {
+				kk = e % BK;
+				r = e / BK;
+			}
+			const uint gi = row0 + r;
+			const uint gk = k0 + kk;
+			float v = 0.0;
+			if (gi < pc.M && gk < kEnd) {
+				v = pc.transA != 0 ? a[gk * pc.M + gi] : a[gi * pc.K + gk];
+			}
+			As[kk * lda + r] = v;
+		}
+		// Stage op(b)[k0 : k0+BK, col0 : col0+BN] as Bs[kk][cl].
+		for (uint e = tid; e < BN * BK; e += nthreads) {
+			uint cl, kk;
+			if (pc.transB != 0) {
+				kk = e % BK;
+				cl = e / BK;
+			} else {
+				cl = e % BN;
+				kk = e / BN;
+			}
+			const uint gj = col0 + cl;
+			const uint gk = k0 + kk;
+			float v = 0.0;
+			if (gj < pc.N && gk < kEnd) {
+				v = pc.transB != 0 ? b[gj * pc.K + gk] : b[gk * pc.N + gj];
+			}
+			Bs[kk * BN + cl] = v;
+		}
+		barrier();
+
+		for (uint kk = 0; kk < BK; kk++) {
+			float ra[TM];
+			float rb[TN];
+			for (uint i = 0; i < TM; i++) {
+				ra[i] = As[kk * lda + ty + i * (BM / TM)];
+			}
+			for (uint j = 0; j < TN; j++) {
+				rb[j] = Bs[kk * BN + tx + j * (BN / TN)];
+			}
+			for (uint i = 0; i < TM; i++) {
+				for (uint j = 0; j < TN; j++) {
+					acc[i][j] = fma(ra[i], rb[j], acc[i][j]);
+				}
+			}
+		}
+		barrier();
+	}
+
+	const uint mn = pc.M * pc.N;
+	for (uint i = 0; i < TM; i++) {
+		const uint gi = row0 + ty + i * (BM / TM);
+		if (gi >= pc.M) {
+			continue;
+		}
+		for (uint j = 0; j < TN; j++) {
+			const uint gj = col0 + tx + j * (BN / TN);
+			if (gj >= pc.N) {
+				continue;
+			}
+			const uint idx = gi * pc.N + gj;
+			if (pc.split != 0) {
+				c[gl_WorkGroupID.z * mn + idx] = acc[i][j];
+			} else if (pc.beta == 0.0) {
+				c[idx] = pc.alpha * acc[i][j];
+			} else {
+				c[idx] = pc.alpha * acc[i][j] + pc.beta * c[idx];
+			}
+		}
+	}
+}

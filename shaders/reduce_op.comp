@@ -1,0 +1,78 @@
+// Work-group reduction of a per-element term into one value per group:
+// out[g] = (acc ? out[g] : 0) + s·Σ_i term(i) over the elements that
+// group g visits (grid-stride). With one group this is the whole
+// reduction; with several, a second dispatch (op SUM over the partials)
+// finishes it. No float atomics: each group owns its output word.
+// Work-group size must be a power of two.
+#version 450
+
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
+
+layout(std430, set = 0, binding = 0) readonly buffer BufX { float x[]; };
+layout(std430, set = 0, binding = 1) readonly buffer BufT { float t[]; };
+layout(std430, set = 0, binding = 2) buffer BufOut { float o[]; };
+
+layout(push_constant) uniform Push {
+	uint n;
+	uint op;
+	uint c;   // NLL: classes per row
+	uint acc; // add into out instead of overwriting
+	float s;
+} pc;
+
+const uint SUM = 0; // x
+const uint SQ = 1;  // x²
+const uint ABS = 2; // |x|
+const uint BCE = 3; // −(t·max(log x, −100) + (1−t)·max(log(1−x), −100))
+const uint MSE = 4; // (x − t)²
+const uint NLL = 5; // −x[i·c + t[i]], i over n rows; out-of-range classes add 0
+
+shared float red[gl_WorkGroupSize.x];
+
+float term(uint i) {
+	switch (pc.op) {
+	case SQ:
+		return x[i] * x[i];
+	case ABS:
+		return abs(x[i]);
+	case BCE: {
+		const float p = x[i];
+		const float y = t[i];
+		return -(y * max(log(p), -100.0) + (1.0 - y) * max(log(1.0 - p), -100.0));
+	}
+	case MSE: {
+		const float d = x[i] - t[i];
+		return d * d;
+	}
+	case NLL: {
+		const float k = t[i];
+		if (k < 0.0 || uint(k) >= pc.c) {
+			return 0.0;
+		}
+		return -x[i * pc.c + uint(k)];
+	}
+	default:
+		return x[i];
+	}
+}
+
+void main() {
+	const uint lid = gl_LocalInvocationID.x;
+	const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+	float s = 0.0;
+	for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
+		s += term(i);
+	}
+	red[lid] = s;
+	barrier();
+	for (uint h = gl_WorkGroupSize.x / 2; h > 0; h /= 2) {
+		if (lid < h) {
+			red[lid] += red[lid + h];
+		}
+		barrier();
+	}
+	if (lid == 0) {
+		const uint g = gl_WorkGroupID.x;
+		o[g] = (pc.acc != 0 ? o[g] : 0.0) + pc.s * red[0];
+	}
+}
