@@ -100,7 +100,14 @@ func ReadNPZ(path string) (arrays map[string]*Array, err error) {
 }
 
 // readEntry reads one .npy entry of an npz archive.
-func readEntry(rz *npz.Reader, name string) (*Array, error) {
+func readEntry(rz *npz.Reader, name string) (a *Array, err error) {
+	defer func() {
+		// npyio indexes into the header without checks; a malformed
+		// header becomes an error naming the entry.
+		if r := recover(); r != nil {
+			a, err = nil, fmt.Errorf("bad .npy entry: %v", r)
+		}
+	}()
 	rc, err := rz.Open(name)
 	if err != nil {
 		return nil, err
@@ -138,8 +145,15 @@ func readEntry(rz *npz.Reader, name string) (*Array, error) {
 	if hdrLen > maxHeaderLen {
 		return nil, fmt.Errorf(".npy header claims %d bytes, want at most %d", hdrLen, maxHeaderLen)
 	}
+	hdr := make([]byte, hdrLen)
+	if n, err := io.ReadFull(rc, hdr); err != nil {
+		return nil, fmt.Errorf("truncated .npy header: %d of %d bytes: %w", n, hdrLen, err)
+	}
+	if hdrLen == 0 || hdr[hdrLen-1] != '\n' {
+		return nil, fmt.Errorf("bad .npy header: it does not end with a newline")
+	}
 	// npyio consumes exactly the header bytes; the rest of stream is data.
-	stream := io.MultiReader(bytes.NewReader(pre), rc)
+	stream := io.MultiReader(bytes.NewReader(pre), bytes.NewReader(hdr), rc)
 	rp, err := npy.NewReader(stream)
 	if err != nil {
 		return nil, fmt.Errorf("bad .npy header: %w", err)
