@@ -1,0 +1,278 @@
+package engine
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+// openTest opens a private Manager with test hooks; it skips without
+// Vulkan unless VKNEURO_REQUIRE_VULKAN=1, and fails the test on validation
+// errors at cleanup.
+func openTest(t *testing.T, opts Options) *Manager {
+	t.Helper()
+	opts.AllowCPU = true
+	m, err := Open(opts)
+	if err != nil {
+		if os.Getenv("VKNEURO_REQUIRE_VULKAN") != "1" && (errors.Is(err, ErrNoVulkan) || errors.Is(err, ErrNoDevice)) {
+			t.Skipf("no Vulkan: %v", err)
+		}
+		t.Fatal(err)
+	}
+	if os.Getenv("VKNEURO_VALIDATION") == "1" && !m.Validation() {
+		t.Fatal("VKNEURO_VALIDATION=1 but the validation layer is not active")
+	}
+	t.Cleanup(func() {
+		if errs := m.ValidationErrors(); len(errs) > 0 {
+			t.Errorf("validation errors:\n%s", strings.Join(errs, "\n"))
+		}
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return m
+}
+
+// TestStagingPath runs the device-local + staging code of discrete GPUs on
+// whatever device is present, including transfers larger than one staging
+// chunk.
+func TestStagingPath(t *testing.T) {
+	m := openTest(t, Options{forceStaging: true})
+	if m.Unified() {
+		t.Fatal("forceStaging: Unified() = true")
+	}
+	submits := m.Submits()
+	for _, n := range []int{1, 65, 1000003, stagingChunk/4 + 12345} {
+		b, err := m.NewBuffer(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, n)
+		for i := range got {
+			got[i] = 7
+		}
+		if err := m.Download(b, got, 0); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range got {
+			if v != 0 {
+				t.Fatalf("n=%d: new buffer element %d = %v, want 0", n, i, v)
+			}
+		}
+		want := make([]float32, n)
+		for i := range want {
+			want[i] = float32(i%1000) - 0.5
+		}
+		if err := m.Upload(b, want, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Download(b, got, 0); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("n=%d: element %d = %v, want %v", n, i, got[i], want[i])
+			}
+		}
+		k := min(3, n)
+		part := make([]float32, k)
+		if err := m.Download(b, part, n-k); err != nil {
+			t.Fatal(err)
+		}
+		for i := range part {
+			if part[i] != want[n-k+i] {
+				t.Fatalf("n=%d: tail = %v, want %v", n, part, want[n-k:])
+			}
+		}
+		b.Free()
+	}
+	if m.Submits() == submits {
+		t.Error("staging transfers made no submits")
+	}
+	if m.Stats().StagingBytes == 0 {
+		t.Error("no staging buffer was made")
+	}
+}
+
+func TestOutOfMemory(t *testing.T) {
+	m := openTest(t, Options{blockSize: 1 << 20, heapLimit: 3 << 20})
+	var err error
+	for i := 0; i < 10 && err == nil; i++ {
+		_, err = m.NewBuffer(1 << 18) // 1 MiB each: a dedicated allocation
+	}
+	if !errors.Is(err, ErrOutOfMemory) {
+		t.Fatalf("allocating past the heap limit: err = %v, want ErrOutOfMemory", err)
+	}
+	if !strings.Contains(err.Error(), "1048576 bytes") || !strings.Contains(err.Error(), "heap 0") {
+		t.Errorf("error %q does not name the bytes and heap", err)
+	}
+}
+
+func TestFreeListMerges(t *testing.T) {
+	b := &memBlock{size: 100, free: []span{{0, 100}}}
+	var offs []uint64
+	for i := 0; i < 4; i++ {
+		off, ok := b.take(10, 16)
+		if !ok {
+			t.Fatalf("take %d failed", i)
+		}
+		offs = append(offs, off)
+	}
+	for i, off := range offs {
+		if off%16 != 0 || (i > 0 && off <= offs[i-1]) {
+			t.Fatalf("offsets %v not aligned to 16 and increasing", offs)
+		}
+	}
+	if _, ok := b.take(60, 16); ok {
+		t.Fatal("took 60 bytes of a block with 100-64 free at offset 64")
+	}
+	b.give(offs[1], 10)
+	b.give(offs[0], 10)
+	b.give(offs[3], 10)
+	b.give(offs[2], 10)
+	if len(b.free) != 1 || b.free[0] != (span{0, 100}) || b.used != 0 {
+		t.Fatalf("after freeing all: free list %v, used %d; want one span {0 100}", b.free, b.used)
+	}
+}
+
+// TestValidationCatches provokes a validation error safely: a pipeline
+// layout without the push-constant range the shader declares is invalid to
+// create, but nothing is dispatched with it.
+func TestValidationCatches(t *testing.T) {
+	m, err := Open(Options{AllowCPU: true, Validation: true})
+	if err != nil {
+		if os.Getenv("VKNEURO_REQUIRE_VULKAN") != "1" && (errors.Is(err, ErrNoVulkan) || errors.Is(err, ErrNoDevice)) {
+			t.Skipf("no Vulkan: %v", err)
+		}
+		if strings.Contains(err.Error(), validationLayer) && os.Getenv("VKNEURO_VALIDATION") != "1" {
+			t.Skipf("validation layer missing: %v", err)
+		}
+		t.Fatal(err)
+	}
+	defer m.Close()
+	code, err := os.ReadFile("../shaders/axpy.spv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.ValidationErrors()) != 0 {
+		t.Fatalf("validation errors before the provocation: %v", m.ValidationErrors())
+	}
+	if _, err := m.Kernel("axpy", code, 2, 0, 64, 1, 1); err != nil {
+		t.Logf("Kernel without push constants failed outright: %v", err)
+	}
+	errs := m.ValidationErrors()
+	if len(errs) == 0 {
+		t.Fatal("no validation error for a pipeline layout missing the shader's push constants")
+	}
+	t.Logf("caught: %s", errs[0])
+	// Messages are routed to the Manager whose instance produced them.
+	other, err := Open(Options{AllowCPU: true, Validation: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if len(other.ValidationErrors()) != 0 {
+		t.Errorf("a second Manager got the first one's errors: %v", other.ValidationErrors())
+	}
+}
+
+func TestCollector(t *testing.T) {
+	c := &collector{}
+	c.add(0x8, "an error") // VK_DEBUG_REPORT_ERROR_BIT_EXT
+	c.add(0x2, "a warning")
+	errs, warns := c.snapshot()
+	if len(errs) != 1 || errs[0] != "an error" || len(warns) != 1 || warns[0] != "a warning" {
+		t.Fatalf("errors %q, warnings %q", errs, warns)
+	}
+	errs[0] = "changed"
+	if again, _ := c.snapshot(); again[0] != "an error" {
+		t.Error("snapshot shares memory with the collector")
+	}
+}
+
+func TestCloseTwice(t *testing.T) {
+	m := openTest(t, Options{})
+	b, err := m.NewBuffer(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.NewSequence()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Fill(b, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	b.Free() // after Close: must not touch the destroyed device
+	if err := s.Close(); err != nil {
+		t.Errorf("Sequence.Close after Manager.Close: %v", err)
+	}
+	if _, err := m.NewBuffer(1); !errors.Is(err, ErrClosed) {
+		t.Errorf("NewBuffer after Close = %v, want ErrClosed", err)
+	}
+	if !m.Closed() {
+		t.Error("Closed() = false after Close")
+	}
+}
+
+func TestBadDeviceChoice(t *testing.T) {
+	for _, dev := range []string{"99", "no-such-gpu-name"} {
+		_, err := Open(Options{Device: dev})
+		if errors.Is(err, ErrNoVulkan) && os.Getenv("VKNEURO_REQUIRE_VULKAN") != "1" {
+			t.Skipf("no Vulkan: %v", err)
+		}
+		if !errors.Is(err, ErrNoDevice) {
+			t.Errorf("Device %q: err = %v, want ErrNoDevice", dev, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), "available") || !strings.Contains(err.Error(), "0: ") {
+			t.Errorf("Device %q: error %q does not list the devices", dev, err)
+		}
+	}
+}
+
+func TestChoose(t *testing.T) {
+	devs := []DeviceInfo{
+		{Index: 0, Name: "llvmpipe", Type: "CPU", CPU: true, Compute: true, typeRank: 0},
+		{Index: 1, Name: "Intel UHD", Type: "integrated GPU", Compute: true, typeRank: 3},
+		{Index: 2, Name: "NVIDIA H100", Type: "discrete GPU", Compute: true, typeRank: 4},
+		{Index: 3, Name: "Display only", Type: "discrete GPU", Compute: false, typeRank: 4},
+	}
+	t.Setenv("VKNEURO_DEVICE", "")
+	cases := []struct {
+		opts Options
+		env  string
+		want int
+		err  bool
+	}{
+		{Options{}, "", 2, false},
+		{Options{Device: "intel"}, "", 1, false},
+		{Options{Device: "0"}, "", 0, false},
+		{Options{}, "llvm", 0, false},
+		{Options{Device: "h100"}, "llvm", 2, false}, // Options beat the env
+		{Options{Device: "3"}, "", 0, true},         // no compute queue
+		{Options{Device: "amd"}, "", 0, true},
+	}
+	for _, c := range cases {
+		t.Setenv("VKNEURO_DEVICE", c.env)
+		got, err := choose(devs, c.opts)
+		if (err != nil) != c.err || (!c.err && got != c.want) {
+			t.Errorf("choose(%+v, env %q) = %d, %v; want %d, error %v", c.opts, c.env, got, err, c.want, c.err)
+		}
+	}
+	t.Setenv("VKNEURO_DEVICE", "")
+	cpuOnly := devs[:1]
+	if _, err := choose(cpuOnly, Options{}); !errors.Is(err, ErrNoDevice) || !strings.Contains(err.Error(), "only a CPU Vulkan driver") {
+		t.Errorf("CPU-only without AllowCPU: %v", err)
+	}
+	if i, err := choose(cpuOnly, Options{AllowCPU: true}); err != nil || i != 0 {
+		t.Errorf("CPU-only with AllowCPU: %d, %v", i, err)
+	}
+}

@@ -1,0 +1,210 @@
+package engine
+
+// #include <stdlib.h>
+// #include <string.h>
+import "C"
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"unsafe"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+const spirvMagic = 0x07230203
+
+// Kernel is a compute pipeline with its layouts, cached by the Manager per
+// (name, specialization constants).
+type Kernel struct {
+	m         *Manager
+	name      string
+	spec      []uint32
+	bindings  int
+	pushWords int
+	module    vk.ShaderModule
+	setLayout vk.DescriptorSetLayout
+	layout    vk.PipelineLayout
+	pipeline  vk.Pipeline
+}
+
+// Name is the kernel's name.
+func (k *Kernel) Name() string { return k.name }
+
+// Bindings is the number of storage buffers the kernel takes.
+func (k *Kernel) Bindings() int { return k.bindings }
+
+// PushWords is the size of the push-constant block in 32-bit words.
+func (k *Kernel) PushWords() int { return k.pushWords }
+
+// String names the kernel with its specialization, e.g. "axpy[256]".
+func (k *Kernel) String() string { return kernelKey(k.name, k.spec) }
+
+func kernelKey(name string, spec []uint32) string {
+	s := make([]string, len(spec))
+	for i, v := range spec {
+		s[i] = fmt.Sprint(v)
+	}
+	return name + "[" + strings.Join(s, ",") + "]"
+}
+
+// Kernel returns the compute pipeline of spirv (entry point "main") with
+// bindings storage buffers at set 0, a push-constant block of pushWords
+// 32-bit words, and specialization constants spec with constant_id 0, 1,
+// 2, …. Pipelines are cached by name and spec: a second call returns the
+// same *Kernel without looking at spirv again.
+func (m *Manager) Kernel(name string, spirv []byte, bindings, pushWords int, spec ...uint32) (*Kernel, error) {
+	key := kernelKey(name, spec)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	if k, ok := m.kernels[key]; ok {
+		if k.bindings != bindings || k.pushWords != pushWords {
+			return nil, fmt.Errorf("engine: kernel %s: cached with %d bindings and %d push words, asked for %d and %d",
+				key, k.bindings, k.pushWords, bindings, pushWords)
+		}
+		return k, nil
+	}
+	if len(spirv) == 0 || len(spirv)%4 != 0 || binary.LittleEndian.Uint32(spirv) != spirvMagic {
+		return nil, fmt.Errorf("engine: kernel %s: %d bytes are not SPIR-V (want a multiple of 4 starting with magic 0x07230203)", key, len(spirv))
+	}
+	if bindings < 0 || bindings > 32 {
+		return nil, fmt.Errorf("engine: kernel %s: %d bindings, want 0..32", key, bindings)
+	}
+	if pushWords < 0 || pushWords > 32 || uint32(pushWords*4) > m.info.MaxPushConstants {
+		return nil, fmt.Errorf("engine: kernel %s: %d push-constant words, want 0..%d (device limit %d bytes)",
+			key, pushWords, min(32, m.info.MaxPushConstants/4), m.info.MaxPushConstants)
+	}
+	if len(spec) >= 3 {
+		x, y, z := spec[0], spec[1], spec[2]
+		if x == 0 || y == 0 || z == 0 || x > m.info.MaxWorkGroupSize[0] || y > m.info.MaxWorkGroupSize[1] || z > m.info.MaxWorkGroupSize[2] ||
+			uint64(x)*uint64(y)*uint64(z) > uint64(m.info.MaxWorkGroupInvocations) {
+			return nil, fmt.Errorf("engine: kernel %s: work-group size %dx%dx%d exceeds the device limits (size ≤ %v, ≤ %d invocations)",
+				key, x, y, z, m.info.MaxWorkGroupSize, m.info.MaxWorkGroupInvocations)
+		}
+	}
+	k := &Kernel{m: m, name: name, spec: append([]uint32(nil), spec...), bindings: bindings, pushWords: pushWords}
+	if err := k.build(spirv); err != nil {
+		k.destroy(m.dev)
+		return nil, fmt.Errorf("engine: kernel %s: %w", key, err)
+	}
+	m.kernels[key] = k
+	return k, nil
+}
+
+// build creates the module, layouts and pipeline; on error, destroy frees
+// what was made.
+func (k *Kernel) build(spirv []byte) error {
+	dev := k.m.dev
+	code := make([]uint32, len(spirv)/4)
+	for i := range code {
+		code[i] = binary.LittleEndian.Uint32(spirv[4*i:])
+	}
+	minfo := &vk.ShaderModuleCreateInfo{
+		SType:    vk.StructureTypeShaderModuleCreateInfo,
+		CodeSize: uint(len(spirv)),
+		PCode:    code,
+	}
+	var module vk.ShaderModule
+	if err := vkErr("vkCreateShaderModule", vk.CreateShaderModule(dev, minfo, nil, &module)); err != nil {
+		return err
+	}
+	k.module = module
+
+	binds := make([]vk.DescriptorSetLayoutBinding, k.bindings)
+	for i := range binds {
+		binds[i] = vk.DescriptorSetLayoutBinding{
+			Binding:         uint32(i),
+			DescriptorType:  vk.DescriptorTypeStorageBuffer,
+			DescriptorCount: 1,
+			StageFlags:      vk.ShaderStageFlags(vk.ShaderStageComputeBit),
+		}
+	}
+	linfo := &vk.DescriptorSetLayoutCreateInfo{
+		SType:        vk.StructureTypeDescriptorSetLayoutCreateInfo,
+		BindingCount: uint32(len(binds)),
+		PBindings:    binds,
+	}
+	var setLayout vk.DescriptorSetLayout
+	if err := vkErr("vkCreateDescriptorSetLayout", vk.CreateDescriptorSetLayout(dev, linfo, nil, &setLayout)); err != nil {
+		return err
+	}
+	k.setLayout = setLayout
+
+	pinfo := &vk.PipelineLayoutCreateInfo{
+		SType:          vk.StructureTypePipelineLayoutCreateInfo,
+		SetLayoutCount: 1,
+		PSetLayouts:    []vk.DescriptorSetLayout{setLayout},
+	}
+	if k.pushWords > 0 {
+		pinfo.PushConstantRangeCount = 1
+		pinfo.PPushConstantRanges = []vk.PushConstantRange{{
+			StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit),
+			Size:       uint32(4 * k.pushWords),
+		}}
+	}
+	var layout vk.PipelineLayout
+	if err := vkErr("vkCreatePipelineLayout", vk.CreatePipelineLayout(dev, pinfo, nil, &layout)); err != nil {
+		return err
+	}
+	k.layout = layout
+
+	stage := vk.PipelineShaderStageCreateInfo{
+		SType:  vk.StructureTypePipelineShaderStageCreateInfo,
+		Stage:  vk.ShaderStageComputeBit,
+		Module: module,
+		PName:  cstr("main"),
+	}
+	// The binding stores PData in C memory as is, so the constants live in
+	// C memory too (no Go pointer stored in C).
+	var specData unsafe.Pointer
+	if n := len(k.spec); n > 0 {
+		specData = C.malloc(C.size_t(4 * n))
+		defer C.free(specData)
+		copy(unsafe.Slice((*uint32)(specData), n), k.spec)
+		entries := make([]vk.SpecializationMapEntry, n)
+		for i := range entries {
+			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
+		}
+		stage.PSpecializationInfo = []vk.SpecializationInfo{{
+			MapEntryCount: uint32(n),
+			PMapEntries:   entries,
+			DataSize:      uint(4 * n),
+			PData:         specData,
+		}}
+	}
+	cinfo := []vk.ComputePipelineCreateInfo{{
+		SType:  vk.StructureTypeComputePipelineCreateInfo,
+		Stage:  stage,
+		Layout: layout,
+	}}
+	pipes := make([]vk.Pipeline, 1)
+	if err := vkErr("vkCreateComputePipelines", vk.CreateComputePipelines(dev, vk.PipelineCache(vk.NullHandle), 1, cinfo, nil, pipes)); err != nil {
+		return err
+	}
+	k.pipeline = pipes[0]
+	return nil
+}
+
+// destroy frees whatever parts of the kernel exist.
+func (k *Kernel) destroy(dev vk.Device) {
+	if k.pipeline != nil {
+		vk.DestroyPipeline(dev, k.pipeline, nil)
+		k.pipeline = nil
+	}
+	if k.layout != nil {
+		vk.DestroyPipelineLayout(dev, k.layout, nil)
+		k.layout = nil
+	}
+	if k.setLayout != nil {
+		vk.DestroyDescriptorSetLayout(dev, k.setLayout, nil)
+		k.setLayout = nil
+	}
+	if k.module != nil {
+		vk.DestroyShaderModule(dev, k.module, nil)
+		k.module = nil
+	}
+}

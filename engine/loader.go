@@ -1,0 +1,139 @@
+package engine
+
+import (
+	"fmt"
+	"sync"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// The loader is process-global in the binding: open it once.
+var (
+	loaderOnce sync.Once
+	loaderErr  error
+)
+
+// loadVulkan opens libvulkan.so and resolves the global entry points.
+func loadVulkan() error {
+	loaderOnce.Do(func() {
+		if err := vk.SetDefaultGetInstanceProcAddr(); err != nil {
+			loaderErr = fmt.Errorf("%w: cannot open libvulkan.so: %v", ErrNoVulkan, err)
+			return
+		}
+		if err := vk.Init(); err != nil {
+			loaderErr = fmt.Errorf("%w: vk.Init: %v", ErrNoVulkan, err)
+		}
+	})
+	return loaderErr
+}
+
+// cstr appends the NUL terminator the binding does not add.
+func cstr(s string) string { return s + "\x00" }
+
+const (
+	validationLayer    = "VK_LAYER_KHRONOS_validation"
+	debugReportExtName = "VK_EXT_debug_report"
+)
+
+// instanceLayers lists the instance layers the loader knows.
+func instanceLayers() (map[string]bool, error) {
+	var n uint32
+	if err := vkErr("vkEnumerateInstanceLayerProperties", vk.EnumerateInstanceLayerProperties(&n, nil)); err != nil {
+		return nil, err
+	}
+	props := make([]vk.LayerProperties, n)
+	if n > 0 {
+		if err := vkErr("vkEnumerateInstanceLayerProperties", vk.EnumerateInstanceLayerProperties(&n, props)); err != nil {
+			return nil, err
+		}
+	}
+	have := make(map[string]bool)
+	for i := range props[:n] {
+		props[i].Deref()
+		have[vk.ToString(props[i].LayerName[:])] = true
+	}
+	return have, nil
+}
+
+// instanceExtensions lists the instance extensions available (also those
+// provided by layer, if layer is not "").
+func instanceExtensions(layer string) (map[string]bool, error) {
+	name := ""
+	if layer != "" {
+		name = cstr(layer)
+	}
+	var n uint32
+	if err := vkErr("vkEnumerateInstanceExtensionProperties", vk.EnumerateInstanceExtensionProperties(name, &n, nil)); err != nil {
+		return nil, err
+	}
+	props := make([]vk.ExtensionProperties, n)
+	if n > 0 {
+		if err := vkErr("vkEnumerateInstanceExtensionProperties", vk.EnumerateInstanceExtensionProperties(name, &n, props)); err != nil {
+			return nil, err
+		}
+	}
+	have := make(map[string]bool)
+	for i := range props[:n] {
+		props[i].Deref()
+		have[vk.ToString(props[i].ExtensionName[:])] = true
+	}
+	return have, nil
+}
+
+// newInstance creates a Vulkan 1.1 instance without window extensions,
+// with the validation layer and debug_report when validation is set.
+func newInstance(validation bool) (vk.Instance, error) {
+	if err := loadVulkan(); err != nil {
+		return nil, err
+	}
+	var layers, exts []string
+	if validation {
+		have, err := instanceLayers()
+		if err != nil {
+			return nil, err
+		}
+		if !have[validationLayer] {
+			return nil, fmt.Errorf("engine: validation requested (VKNEURO_VALIDATION=1 or Options.Validation) but layer %s is not installed (Debian: vulkan-validationlayers)", validationLayer)
+		}
+		haveExt, err := instanceExtensions("")
+		if err != nil {
+			return nil, err
+		}
+		layerExt, err := instanceExtensions(validationLayer)
+		if err != nil {
+			return nil, err
+		}
+		if !haveExt[debugReportExtName] && !layerExt[debugReportExtName] {
+			return nil, fmt.Errorf("engine: validation requested but instance extension %s is missing", debugReportExtName)
+		}
+		layers = []string{cstr(validationLayer)}
+		exts = []string{cstr(debugReportExtName)}
+	}
+	app := &vk.ApplicationInfo{
+		SType:            vk.StructureTypeApplicationInfo,
+		PApplicationName: cstr("vkneuro"),
+		PEngineName:      cstr("vkneuro"),
+		ApiVersion:       vk.MakeVersion(1, 1, 0),
+	}
+	info := &vk.InstanceCreateInfo{
+		SType:                   vk.StructureTypeInstanceCreateInfo,
+		PApplicationInfo:        app,
+		EnabledLayerCount:       uint32(len(layers)),
+		PpEnabledLayerNames:     layers,
+		EnabledExtensionCount:   uint32(len(exts)),
+		PpEnabledExtensionNames: exts,
+	}
+	var inst vk.Instance
+	r := vk.CreateInstance(info, nil, &inst)
+	if r == vk.ErrorIncompatibleDriver || r == vk.ErrorInitializationFailed {
+		return nil, fmt.Errorf("%w: %v", ErrNoVulkan, vkErr("vkCreateInstance", r))
+	}
+	if err := vkErr("vkCreateInstance", r); err != nil {
+		return nil, err
+	}
+	if err := vk.InitInstance(inst); err != nil {
+		vk.DestroyInstance(inst, nil)
+		return nil, fmt.Errorf("vk: vkInitInstance: %w", err)
+	}
+	return inst, nil
+}
