@@ -1,0 +1,236 @@
+package vulkan
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/vkneuro/vkneuro/engine"
+	"github.com/vkneuro/vkneuro/kernels"
+	"github.com/vkneuro/vkneuro/shaders"
+)
+
+// Backend runs kernels.Ops as Vulkan compute shaders on one device.
+// Its methods are safe for concurrent use; one Program must not be run
+// from two goroutines at once.
+type Backend struct {
+	m   *engine.Manager
+	own bool // Close closes m
+
+	mu     sync.Mutex
+	closed bool
+	// dummy is bound where a shader has a binding that an op does not
+	// use (a convolution without bias), so every descriptor is valid.
+	dummy *engine.Buffer
+}
+
+var errClosed = errors.New("vulkan: backend is closed")
+
+// New returns a backend (a *Backend) on m. The caller keeps owning m
+// and closes it after the backend.
+func New(m *engine.Manager) (kernels.Backend, error) {
+	b, err := newBackend(m)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func newBackend(m *engine.Manager) (*Backend, error) {
+	if m == nil {
+		return nil, errors.New("vulkan: New: nil engine.Manager")
+	}
+	dummy, err := m.NewBuffer(1)
+	if err != nil {
+		return nil, fmt.Errorf("vulkan: New: %w", err)
+	}
+	return &Backend{m: m, dummy: dummy}, nil
+}
+
+// Open opens a device with opts and returns a backend (a *Backend) that
+// owns it: Close closes the device too.
+func Open(opts engine.Options) (kernels.Backend, error) {
+	m, err := engine.Open(opts)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBackend(m)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	b.own = true
+	return b, nil
+}
+
+// Manager is the device the backend runs on.
+func (b *Backend) Manager() *engine.Manager { return b.m }
+
+// Name returns "vulkan".
+func (b *Backend) Name() string { return "vulkan" }
+
+// Device is the Vulkan device name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
+func (b *Backend) Device() string { return b.m.Info().Name }
+
+func (b *Backend) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// NewTensor allocates a zero-filled tensor in a device buffer of exactly
+// its length; every dimension must be positive.
+func (b *Backend) NewTensor(shape ...int) (*kernels.Tensor, error) {
+	if b.isClosed() {
+		return nil, errClosed
+	}
+	for _, d := range shape {
+		if d <= 0 {
+			return nil, fmt.Errorf("vulkan: NewTensor: shape %v: every dimension must be positive", shape)
+		}
+	}
+	buf, err := b.m.NewBuffer(kernels.Numel(shape))
+	if err != nil {
+		return nil, fmt.Errorf("vulkan: NewTensor %v: %w", shape, err)
+	}
+	return &kernels.Tensor{Shape: append([]int(nil), shape...), Storage: buf}, nil
+}
+
+// storage returns t's device buffer, or an error naming op and operand
+// when t is nil, belongs to another backend or is larger than its buffer.
+func storage(op, name string, t *kernels.Tensor) (*engine.Buffer, error) {
+	if t == nil {
+		return nil, fmt.Errorf("vulkan: %s: %s is nil", op, name)
+	}
+	buf, ok := t.Storage.(*engine.Buffer)
+	if !ok || buf == nil {
+		return nil, fmt.Errorf("vulkan: %s: %s %s is not a Vulkan tensor (storage %T)", op, name, t, t.Storage)
+	}
+	if buf.Len() < t.Len() {
+		return nil, fmt.Errorf("vulkan: %s: %s %s needs %d elements, its buffer has %d", op, name, t, t.Len(), buf.Len())
+	}
+	return buf, nil
+}
+
+// Upload copies src into t.
+func (b *Backend) Upload(t *kernels.Tensor, src []float32) error {
+	if b.isClosed() {
+		return errClosed
+	}
+	buf, err := storage("Upload", "t", t)
+	if err != nil {
+		return err
+	}
+	if len(src) != t.Len() {
+		return fmt.Errorf("vulkan: Upload: %d values for tensor %s of %d elements", len(src), t, t.Len())
+	}
+	if err := b.m.Upload(buf, src, 0); err != nil {
+		return fmt.Errorf("vulkan: Upload: %w", err)
+	}
+	return nil
+}
+
+// Download copies t into dst.
+func (b *Backend) Download(t *kernels.Tensor, dst []float32) error {
+	if b.isClosed() {
+		return errClosed
+	}
+	buf, err := storage("Download", "t", t)
+	if err != nil {
+		return err
+	}
+	if len(dst) != t.Len() {
+		return fmt.Errorf("vulkan: Download: %d values for tensor %s of %d elements", len(dst), t, t.Len())
+	}
+	if err := b.m.Download(buf, dst, 0); err != nil {
+		return fmt.Errorf("vulkan: Download: %w", err)
+	}
+	return nil
+}
+
+// Free releases t's buffer, which its Reshape views share.
+func (b *Backend) Free(t *kernels.Tensor) {
+	if t == nil {
+		return
+	}
+	if buf, ok := t.Storage.(*engine.Buffer); ok && buf != nil {
+		buf.Free()
+	}
+}
+
+// NewProgram starts recording an empty Program (one engine.Sequence).
+func (b *Backend) NewProgram() kernels.Program { return b.newProgram(false) }
+
+// NewTimedProgram is NewProgram with a GPU timestamp around every
+// command; Program.GPUTime reports the last Run's total.
+func (b *Backend) NewTimedProgram() *Program { return b.newProgram(true) }
+
+func (b *Backend) newProgram(timed bool) *Program {
+	p := &Program{be: b}
+	if b.isClosed() {
+		p.err = errClosed
+		return p
+	}
+	seq, err := b.m.NewSequence()
+	if err != nil {
+		p.err = fmt.Errorf("vulkan: NewProgram: %w", err)
+		return p
+	}
+	p.seq = seq
+	if timed {
+		if err := seq.EnableTimestamps(); err != nil {
+			p.err = fmt.Errorf("vulkan: NewProgram: %w", err)
+		}
+	}
+	return p
+}
+
+// Close releases the backend's own buffers, and the device when the
+// backend was made by Open. It is idempotent.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	b.dummy.Free()
+	if b.own {
+		return b.m.Close()
+	}
+	return nil
+}
+
+// kernel returns the pipeline for shader name with spec constants spec,
+// from the engine's cache after the first call.
+func (b *Backend) kernel(name string, spec []uint32) (*engine.Kernel, error) {
+	l, ok := layouts[name]
+	if !ok {
+		return nil, fmt.Errorf("vulkan: no layout for shader %q", name)
+	}
+	spv, err := shaders.SPIRV(name)
+	if err != nil {
+		return nil, err
+	}
+	return b.m.Kernel(name, spv, l.bindings, l.push, spec...)
+}
+
+// layout is a shader's interface: storage-buffer bindings and
+// push-constant words. It must match the shader source.
+type layout struct{ bindings, push int }
+
+var layouts = map[string]layout{
+	"matmul":            {3, 9},
+	"matmul_reduce":     {2, 4},
+	"eltwise":           {3, 5},
+	"sgd":               {3, 4},
+	"reduce_op":         {3, 5},
+	"bias_grad":         {2, 4},
+	"softmax":           {2, 4},
+	"softmax_bwd":       {3, 4},
+	"maxpool":           {3, 9},
+	"maxpool_bwd":       {3, 9},
+	"conv2d":            {4, 15},
+	"conv2d_bwd_input":  {3, 12},
+	"conv2d_bwd_weight": {3, 14},
+}

@@ -1,0 +1,423 @@
+package vulkan
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/vkneuro/vkneuro/engine/enginetest"
+	"github.com/vkneuro/vkneuro/kernels"
+	"github.com/vkneuro/vkneuro/kernels/cpu"
+)
+
+// open returns a Vulkan backend on the shared test device (lavapipe in
+// CI, with validation when VKNEURO_VALIDATION=1).
+func open(t testing.TB) *Backend {
+	t.Helper()
+	m := enginetest.Open(t)
+	be, err := newBackend(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { be.Close() })
+	return be
+}
+
+func tensor(t testing.TB, b kernels.Backend, v []float32, shape ...int) *kernels.Tensor {
+	t.Helper()
+	x, err := b.NewTensor(shape...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != nil {
+		if err := b.Upload(x, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return x
+}
+
+func download(t testing.TB, b kernels.Backend, x *kernels.Tensor) []float32 {
+	t.Helper()
+	v := make([]float32, x.Len())
+	if err := b.Download(x, v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func uniform(rng *rand.Rand, n int, lo, hi float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(lo + (hi-lo)*rng.Float64())
+	}
+	return v
+}
+
+// closeTo reports the first element where |got−want| > atol + rtol·|want|.
+func closeTo(got []float32, want []float64, atol, rtol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("length %d, want %d", len(got), len(want))
+	}
+	for i := range got {
+		d := math.Abs(float64(got[i]) - want[i])
+		if !(d <= atol+rtol*math.Abs(want[i])) {
+			return fmt.Errorf("element %d: got %v, want %v (|diff| %.3g > atol %.3g + rtol %.3g·|want|)", i, got[i], want[i], d, atol, rtol)
+		}
+	}
+	return nil
+}
+
+// naiveMatMul is the definition of MatMul in float64.
+func naiveMatMul(c, a, b []float32, m, n, k int, transA, transB bool, alpha, beta float64) []float64 {
+	out := make([]float64, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				av := a[i*k+p]
+				if transA {
+					av = a[p*m+i]
+				}
+				bv := b[p*n+j]
+				if transB {
+					bv = b[j*k+p]
+				}
+				s += float64(av) * float64(bv)
+			}
+			out[i*n+j] = alpha * s
+			if beta != 0 {
+				out[i*n+j] += beta * float64(c[i*n+j])
+			}
+		}
+	}
+	return out
+}
+
+// TestMatMulNaive checks SGEMM against the float64 triple loop on shapes
+// that are not multiples of the block tiles, all four transpose cases,
+// beta 0 (c holds NaN and must not be read) and beta ≠ 0, and deep k
+// that takes the split-K path.
+func TestMatMulNaive(t *testing.T) {
+	be := open(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	shapes := [][3]int{{1, 1, 1}, {7, 5, 3}, {65, 33, 17}, {64, 64, 64}, {100, 70, 130}, {3, 20, 2500}, {60, 20, 4099}}
+	for _, s := range shapes {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			for _, beta := range []float32{0, 0.5} {
+				m, n, k := s[0], s[1], s[2]
+				name := fmt.Sprintf("m=%d,n=%d,k=%d,tA=%v,tB=%v,beta=%v", m, n, k, tr[0], tr[1], beta)
+				t.Run(name, func(t *testing.T) {
+					av, bv := uniform(rng, m*k, -1, 1), uniform(rng, k*n, -1, 1)
+					cv := uniform(rng, m*n, -1, 1)
+					if beta == 0 {
+						for i := range cv {
+							cv[i] = float32(math.NaN())
+						}
+					}
+					ash, bsh := []int{m, k}, []int{k, n}
+					if tr[0] {
+						ash = []int{k, m}
+					}
+					if tr[1] {
+						bsh = []int{n, k}
+					}
+					a, b, c := tensor(t, be, av, ash...), tensor(t, be, bv, bsh...), tensor(t, be, cv, m, n)
+					defer be.Free(a)
+					defer be.Free(b)
+					defer be.Free(c)
+					const alpha = 1.5
+					if err := kernels.Run1(be, func(p kernels.Program) { p.MatMul(c, a, b, tr[0], tr[1], alpha, beta) }); err != nil {
+						t.Fatal(err)
+					}
+					want := naiveMatMul(cv, av, bv, m, n, k, tr[0], tr[1], alpha, float64(beta))
+					// float32 accumulation of k products of magnitude ≤ 1:
+					// the rounding error grows like √k·eps in the typical case
+					// and k·eps at worst; 4·k·eps·alpha bounds it.
+					atol := 4 * float64(k) * 0x1p-23 * alpha
+					if err := closeTo(download(t, be, c), want, atol, 1e-5); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestOneSubmitPerRun checks that a multi-op Program costs exactly one
+// queue submit per Run.
+func TestOneSubmitPerRun(t *testing.T) {
+	be := open(t)
+	x := tensor(t, be, []float32{-1, 2, -3, 4, 5, -6}, 2, 3)
+	w := tensor(t, be, []float32{1, 0, 0, 1, 1, 1}, 2, 3)
+	y := tensor(t, be, nil, 2, 2)
+	s := tensor(t, be, nil, 1)
+	p := be.NewProgram()
+	defer p.Close()
+	p.ReLU(x, x)
+	p.MatMul(y, x, w, false, true, 1, 0)
+	p.Sum(s, y)
+	if err := p.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 3; run++ {
+		before := be.m.Submits()
+		if err := p.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if got := be.m.Submits() - before; got != 1 {
+			t.Fatalf("run %d: %d submits, want 1", run, got)
+		}
+	}
+	// relu(x) = [0 2 0; 4 5 0]; y = x·wᵀ = [0 2; 4 9]; Σ = 15.
+	if got := download(t, be, s)[0]; got != 15 {
+		t.Fatalf("Sum = %v, want 15", got)
+	}
+}
+
+// TestErrors checks that recording errors name the op and stop the Program.
+func TestErrors(t *testing.T) {
+	be := open(t)
+	a := tensor(t, be, nil, 2, 3)
+	b := tensor(t, be, nil, 4, 5)
+	c := tensor(t, be, nil, 2, 5)
+	foreign := &kernels.Tensor{Shape: []int{2, 3}, Storage: make([]float32, 6)}
+	cases := []struct {
+		name string
+		rec  func(p kernels.Program)
+		want string
+	}{
+		{"matmul shapes", func(p kernels.Program) { p.MatMul(c, a, b, false, false, 1, 0) }, "MatMul"},
+		{"foreign tensor", func(p kernels.Program) { p.ReLU(foreign, foreign) }, "not a Vulkan tensor"},
+		{"first error sticks", func(p kernels.Program) {
+			p.Sum(a, a)
+			p.ReLU(a, a)
+		}, "Sum"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := kernels.Run1(be, tc.rec)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// xcase is one op run on both backends from the same inputs.
+type xcase struct {
+	name   string
+	shapes [][]int
+	// gen makes operand i's initial contents (outputs too: ops that add
+	// into their output read them).
+	gen  func(rng *rand.Rand, i, n int) []float32
+	outs []int // operands compared after the run
+	rec  func(p kernels.Program, t []*kernels.Tensor)
+	// atol, rtol: see each case.
+	atol, rtol float64
+}
+
+func randn(rng *rand.Rand, _, n int) []float32 { return uniform(rng, n, -1, 1) }
+
+func runCase(t *testing.T, b kernels.Backend, c xcase, seed uint64) [][]float32 {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	ts := make([]*kernels.Tensor, len(c.shapes))
+	for i, s := range c.shapes {
+		ts[i] = tensor(t, b, c.gen(rng, i, kernels.Numel(s)), s...)
+		defer b.Free(ts[i])
+	}
+	if err := kernels.Run1(b, func(p kernels.Program) { c.rec(p, ts) }); err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]float32, len(c.outs))
+	for i, j := range c.outs {
+		out[i] = download(t, b, ts[j])
+	}
+	return out
+}
+
+// TestMatchesCPU runs every op on random shapes on this backend and on
+// kernels/cpu and compares the results.
+func TestMatchesCPU(t *testing.T) {
+	be := open(t)
+	ref := cpu.New()
+	defer ref.Close()
+	for i, c := range crossCases() {
+		t.Run(c.name, func(t *testing.T) {
+			got := runCase(t, be, c, uint64(i))
+			want := runCase(t, ref, c, uint64(i))
+			for k := range got {
+				w := make([]float64, len(want[k]))
+				for j, v := range want[k] {
+					w[j] = float64(v)
+				}
+				if err := closeTo(got[k], w, c.atol, c.rtol); err != nil {
+					t.Errorf("operand %d %v: %v", c.outs[k], c.shapes[c.outs[k]], err)
+				}
+			}
+		})
+	}
+}
+
+func convCase(n, ch, h, w, o, k int, cp kernels.Conv2DParams) []xcase {
+	g, err := kernels.ConvGeometry("", &kernels.Tensor{Shape: []int{n, ch, h, w}}, &kernels.Tensor{Shape: []int{o, ch, k, k}}, nil, cp)
+	if err != nil {
+		panic(err)
+	}
+	x, wt, y := []int{n, ch, h, w}, []int{o, ch, k, k}, []int{n, o, g.Ho, g.Wo}
+	name := fmt.Sprintf("x=%v,w=%v,%+v", x, wt, cp)
+	// Sums of C·K·K (forward, input grad: O·K·K) or N·Ho·Wo (weight
+	// grad) products of magnitude ≤ 1 in float32 on both sides:
+	// tolerance ∝ terms·eps.
+	taps := float64(ch * k * k)
+	return []xcase{
+		{name: "Conv2D/" + name, shapes: [][]int{y, x, wt, {o}}, gen: randn, outs: []int{0},
+			rec:  func(p kernels.Program, t []*kernels.Tensor) { p.Conv2D(t[0], t[1], t[2], t[3], cp) },
+			atol: 4 * taps * 0x1p-23, rtol: 1e-5},
+		{name: "Conv2DNoBias/" + name, shapes: [][]int{y, x, wt}, gen: randn, outs: []int{0},
+			rec:  func(p kernels.Program, t []*kernels.Tensor) { p.Conv2D(t[0], t[1], t[2], nil, cp) },
+			atol: 4 * taps * 0x1p-23, rtol: 1e-5},
+		{name: "Conv2DBackwardInput/" + name, shapes: [][]int{x, y, wt}, gen: randn, outs: []int{0},
+			rec:  func(p kernels.Program, t []*kernels.Tensor) { p.Conv2DBackwardInput(t[0], t[1], t[2], cp) },
+			atol: 4 * float64(o*k*k) * 0x1p-23, rtol: 1e-5},
+		{name: "Conv2DBackwardWeight/" + name, shapes: [][]int{wt, {o}, y, x}, gen: randn, outs: []int{0, 1},
+			rec:  func(p kernels.Program, t []*kernels.Tensor) { p.Conv2DBackwardWeight(t[0], t[1], t[2], t[3], cp) },
+			atol: 4 * float64(n*g.Ho*g.Wo) * 0x1p-23, rtol: 1e-5},
+	}
+}
+
+func crossCases() []xcase {
+	var cs []xcase
+	elem := func(name string, shape []int, rec func(p kernels.Program, t []*kernels.Tensor), nops int, gen func(*rand.Rand, int, int) []float32, atol float64) {
+		sh := make([][]int, nops)
+		for i := range sh {
+			sh[i] = shape
+		}
+		cs = append(cs, xcase{name: fmt.Sprintf("%s/%v", name, shape), shapes: sh, gen: gen, outs: []int{0}, rec: rec, atol: atol, rtol: 1e-5})
+	}
+	// probs keeps BCE inputs away from 0 and 1 (targets in [0, 1]).
+	probs := func(rng *rand.Rand, i, n int) []float32 { return uniform(rng, n, 0.02, 0.98) }
+	for _, shape := range [][]int{{7}, {33, 17}, {4, 3, 20, 30}} {
+		// Element-wise results are one or two roundings from the
+		// reference; exp in the shader may differ by a few ulp.
+		elem("ReLU", shape, func(p kernels.Program, t []*kernels.Tensor) { p.ReLU(t[0], t[1]) }, 2, randn, 0)
+		elem("ReLUInPlace", shape, func(p kernels.Program, t []*kernels.Tensor) { p.ReLU(t[0], t[0]) }, 1, randn, 0)
+		elem("ReLUBackward", shape, func(p kernels.Program, t []*kernels.Tensor) { p.ReLUBackward(t[0], t[1], t[2]) }, 3, randn, 0)
+		elem("Sigmoid", shape, func(p kernels.Program, t []*kernels.Tensor) { p.Sigmoid(t[0], t[1]) }, 2, randn, 1e-6)
+		elem("SigmoidBackward", shape, func(p kernels.Program, t []*kernels.Tensor) { p.SigmoidBackward(t[0], t[1], t[2]) }, 3, randn, 1e-6)
+		elem("BCEBackward", shape, func(p kernels.Program, t []*kernels.Tensor) { p.BCEBackward(t[0], t[1], t[2]) }, 3, probs, 1e-6)
+		elem("MSEBackward", shape, func(p kernels.Program, t []*kernels.Tensor) { p.MSEBackward(t[0], t[1], t[2]) }, 3, randn, 1e-7)
+		elem("L2PenaltyGrad", shape, func(p kernels.Program, t []*kernels.Tensor) { p.L2PenaltyGrad(t[0], t[1], 0.3) }, 2, randn, 1e-6)
+		elem("L1PenaltyGrad", shape, func(p kernels.Program, t []*kernels.Tensor) { p.L1PenaltyGrad(t[0], t[1], 0.3) }, 2, randn, 1e-6)
+		elem("Fill", shape, func(p kernels.Program, t []*kernels.Tensor) { p.Fill(t[0], 2.5) }, 1, randn, 0)
+		elem("Copy", shape, func(p kernels.Program, t []*kernels.Tensor) { p.Copy(t[0], t[1]) }, 2, randn, 0)
+		cs = append(cs, xcase{name: fmt.Sprintf("SGD/%v", shape), shapes: [][]int{shape, shape, shape}, gen: randn, outs: []int{0, 2},
+			rec: func(p kernels.Program, t []*kernels.Tensor) {
+				p.SGD(t[0], t[1], t[2], 0.1, 0.9, 0.01)
+				p.SGD(t[0], t[1], t[2], 0.1, 0.9, 0.01)
+			}, atol: 1e-6, rtol: 1e-5})
+		n := kernels.Numel(shape)
+		// Reductions of n terms in float32: error ∝ n·eps (worst case)
+		// relative to the sum of magnitudes, here ≤ n.
+		sumTol := 4 * float64(n) * 0x1p-23
+		red := func(name string, rec func(p kernels.Program, t []*kernels.Tensor), gen func(*rand.Rand, int, int) []float32, scale float64) {
+			cs = append(cs, xcase{name: fmt.Sprintf("%s/%v", name, shape), shapes: [][]int{{1}, shape, shape}, gen: gen, outs: []int{0}, rec: rec, atol: sumTol * scale, rtol: 1e-5})
+		}
+		red("Sum", func(p kernels.Program, t []*kernels.Tensor) { p.Sum(t[0], t[1]) }, randn, 1)
+		red("Mean", func(p kernels.Program, t []*kernels.Tensor) { p.Mean(t[0], t[1]) }, randn, 1/float64(n))
+		red("MSELoss", func(p kernels.Program, t []*kernels.Tensor) { p.MSELoss(t[0], t[1], t[2]) }, randn, 4/float64(n))
+		red("BCELoss", func(p kernels.Program, t []*kernels.Tensor) { p.BCELoss(t[0], t[1], t[2]) }, probs, 4/float64(n))
+		red("L2Penalty", func(p kernels.Program, t []*kernels.Tensor) { p.L2Penalty(t[0], t[1], 0.3) }, randn, 1)
+		red("L1Penalty", func(p kernels.Program, t []*kernels.Tensor) { p.L1Penalty(t[0], t[1], 0.3) }, randn, 1)
+	}
+	// Column sums long enough to take the two-pass path.
+	for _, shape := range [][]int{{9, 5}, {300, 10}, {3, 4, 50, 60}} {
+		inner := kernels.Numel(shape) / shape[1]
+		cs = append(cs,
+			xcase{name: fmt.Sprintf("AddBias/%v", shape), shapes: [][]int{shape, {shape[1]}}, gen: randn, outs: []int{0},
+				rec: func(p kernels.Program, t []*kernels.Tensor) { p.AddBias(t[0], t[1]) }, atol: 1e-7, rtol: 1e-6},
+			xcase{name: fmt.Sprintf("BiasGrad/%v", shape), shapes: [][]int{{shape[1]}, shape}, gen: randn, outs: []int{0},
+				rec: func(p kernels.Program, t []*kernels.Tensor) { p.BiasGrad(t[0], t[1]) }, atol: 4 * float64(inner) * 0x1p-23, rtol: 1e-5})
+	}
+	// NLL over class indices.
+	for _, nc := range [][2]int{{5, 3}, {1000, 10}, {3000, 7}} {
+		n, c := nc[0], nc[1]
+		gen := func(rng *rand.Rand, i, sz int) []float32 {
+			if i == 2 {
+				v := make([]float32, sz)
+				for j := range v {
+					v[j] = float32(rng.IntN(c))
+				}
+				return v
+			}
+			return uniform(rng, sz, -3, 0)
+		}
+		cs = append(cs,
+			xcase{name: fmt.Sprintf("NLLLoss/%dx%d", n, c), shapes: [][]int{{1}, {n, c}, {n}}, gen: gen, outs: []int{0},
+				rec: func(p kernels.Program, t []*kernels.Tensor) { p.NLLLoss(t[0], t[1], t[2]) }, atol: 4 * 3 * float64(n) * 0x1p-23 / float64(n), rtol: 1e-5},
+			xcase{name: fmt.Sprintf("NLLBackward/%dx%d", n, c), shapes: [][]int{{n, c}, {n, c}, {n}}, gen: gen, outs: []int{0},
+				rec: func(p kernels.Program, t []*kernels.Tensor) { p.NLLBackward(t[0], t[2]) }, atol: 0, rtol: 1e-6})
+	}
+	// Softmax along each axis, rows shorter and longer than a work-group.
+	for _, sd := range []struct {
+		shape []int
+		dim   int
+	}{{[]int{6, 10}, 1}, {[]int{6, 10}, 0}, {[]int{3, 700}, -1}, {[]int{2, 5, 3, 4}, 1}} {
+		for _, log := range []bool{false, true} {
+			name := fmt.Sprintf("%v,dim=%d,log=%v", sd.shape, sd.dim, log)
+			// exp/log differ by a few ulp between GLSL and Go; sums of
+			// ≤ 700 terms.
+			cs = append(cs,
+				xcase{name: "Softmax/" + name, shapes: [][]int{sd.shape, sd.shape}, gen: randn, outs: []int{0},
+					rec: func(p kernels.Program, t []*kernels.Tensor) { p.Softmax(t[0], t[1], sd.dim, log) }, atol: 1e-6, rtol: 1e-5},
+				xcase{name: "SoftmaxBackward/" + name, shapes: [][]int{sd.shape, sd.shape, sd.shape}, gen: randn, outs: []int{0},
+					rec: func(p kernels.Program, t []*kernels.Tensor) {
+						// A real forward output as y: softmax rows sum to 1.
+						p.Softmax(t[2], t[2], sd.dim, log)
+						p.SoftmaxBackward(t[0], t[1], t[2], sd.dim, log)
+					}, atol: 1e-5, rtol: 1e-5})
+		}
+	}
+	// Max pool, including overlapping windows (stride < kernel) and
+	// inputs whose size is not a multiple of the stride.
+	for _, pc := range []struct {
+		x []int
+		p kernels.Pool2DParams
+	}{
+		{[]int{2, 3, 8, 8}, kernels.Pool2DParams{KernelH: 2, KernelW: 2}},
+		{[]int{2, 2, 9, 11}, kernels.Pool2DParams{KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2}},
+		{[]int{1, 2, 7, 6}, kernels.Pool2DParams{KernelH: 3, KernelW: 2, StrideH: 1, StrideW: 1}},
+	} {
+		g, err := kernels.PoolGeometry("", &kernels.Tensor{Shape: pc.x}, pc.p)
+		if err != nil {
+			panic(err)
+		}
+		y := []int{g.N, g.C, g.Ho, g.Wo}
+		name := fmt.Sprintf("%v,%+v", pc.x, pc.p)
+		pp := pc.p
+		cs = append(cs,
+			xcase{name: "MaxPool2D/" + name, shapes: [][]int{y, y, pc.x}, gen: randn, outs: []int{0, 1},
+				rec: func(p kernels.Program, t []*kernels.Tensor) { p.MaxPool2D(t[0], t[1], t[2], pp) }},
+			xcase{name: "MaxPool2DBackward/" + name, shapes: [][]int{pc.x, y, y, y, pc.x}, gen: randn, outs: []int{0},
+				rec: func(p kernels.Program, t []*kernels.Tensor) {
+					p.MaxPool2D(t[3], t[2], t[4], pp)
+					p.MaxPool2DBackward(t[0], t[1], t[2], pp)
+				}, atol: 1e-6, rtol: 1e-6})
+	}
+	cs = append(cs, convCase(2, 1, 12, 16, 6, 7, kernels.Conv2DParams{PadH: 3, PadW: 3})...)
+	cs = append(cs, convCase(3, 3, 11, 9, 10, 3, kernels.Conv2DParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1})...)
+	cs = append(cs, convCase(2, 2, 9, 10, 3, 4, kernels.Conv2DParams{StrideH: 1, StrideW: 3})...)
+	// Large stride and kernel: the input tile does not fit shared memory.
+	cs = append(cs, convCase(1, 2, 70, 70, 2, 6, kernels.Conv2DParams{StrideH: 4, StrideW: 4, PadH: 2, PadW: 2})...)
+	// Enough output positions for a chunked weight gradient.
+	cs = append(cs, convCase(8, 1, 24, 32, 6, 5, kernels.Conv2DParams{PadH: 2, PadW: 2})...)
+	for _, s := range [][3]int{{1000, 20, 300}, {10, 1, 288}} {
+		m, n, k := s[0], s[1], s[2]
+		cs = append(cs, xcase{name: fmt.Sprintf("MatMul/%v", s), shapes: [][]int{{m, n}, {m, k}, {n, k}}, gen: randn, outs: []int{0},
+			rec: func(p kernels.Program, t []*kernels.Tensor) { p.MatMul(t[0], t[1], t[2], false, true, 1, 1) }, atol: 4 * float64(k) * 0x1p-23, rtol: 1e-5})
+	}
+	return cs
+}
