@@ -243,8 +243,10 @@ func synthesize(o SynthOptions, stim []float32, trials [][]int, streams []uint64
 						}
 					}
 					sd := math.Sqrt(sumSq / float64(H*S))
+					// A constant neuron (untuned and noiseless) has only
+					// rounding error left; it z-scores to 0, not ±1.
 					inv := 0.0
-					if sd > 0 {
+					if sd > 1e-9*(math.Abs(m)+1) {
 						inv = 1 / sd
 					}
 					for h := 0; h < H; h++ {
