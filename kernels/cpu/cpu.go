@@ -1,0 +1,275 @@
+package cpu
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/vkneuro/vkneuro/kernels"
+)
+
+// Backend is the CPU backend. Its methods are safe for concurrent use;
+// a Program must not be run from two goroutines at once.
+type Backend struct {
+	threads int
+
+	mu     sync.Mutex
+	closed bool
+	tasks  chan task // work for the pool goroutines; nil with one thread
+}
+
+// Option configures New.
+type Option func(*Backend)
+
+// Threads sets how many goroutines an op may use (default runtime.GOMAXPROCS(0)).
+func Threads(n int) Option {
+	return func(b *Backend) {
+		if n > 0 {
+			b.threads = n
+		}
+	}
+}
+
+// New returns a CPU backend. Close it to stop its worker goroutines.
+func New(opts ...Option) *Backend {
+	b := &Backend{threads: runtime.GOMAXPROCS(0)}
+	for _, o := range opts {
+		o(b)
+	}
+	if b.threads > 1 {
+		b.tasks = make(chan task, 4*b.threads)
+		for i := 0; i < b.threads-1; i++ {
+			go worker(b.tasks)
+		}
+	}
+	return b
+}
+
+// Name returns "cpu".
+func (b *Backend) Name() string { return "cpu" }
+
+// Device describes the processor and thread count.
+func (b *Backend) Device() string {
+	return fmt.Sprintf("%s/%s, %d threads", runtime.GOOS, runtime.GOARCH, b.threads)
+}
+
+// Threads is the number of goroutines an op may use.
+func (b *Backend) Threads() int { return b.threads }
+
+var errClosed = errors.New("cpu: backend is closed")
+
+// NewTensor allocates a zero-filled tensor; every dimension must be positive.
+func (b *Backend) NewTensor(shape ...int) (*kernels.Tensor, error) {
+	if b.isClosed() {
+		return nil, errClosed
+	}
+	for _, d := range shape {
+		if d <= 0 {
+			return nil, fmt.Errorf("cpu: NewTensor: shape %v: every dimension must be positive", shape)
+		}
+	}
+	return &kernels.Tensor{Shape: append([]int(nil), shape...), Storage: make([]float32, kernels.Numel(shape))}, nil
+}
+
+// Upload copies src into t.
+func (b *Backend) Upload(t *kernels.Tensor, src []float32) error {
+	d, err := data("Upload", "t", t)
+	if err != nil {
+		return err
+	}
+	if len(src) != len(d) {
+		return fmt.Errorf("cpu: Upload: %d values for tensor %s of %d elements", len(src), t, len(d))
+	}
+	copy(d, src)
+	return nil
+}
+
+// Download copies t into dst.
+func (b *Backend) Download(t *kernels.Tensor, dst []float32) error {
+	d, err := data("Download", "t", t)
+	if err != nil {
+		return err
+	}
+	if len(dst) != len(d) {
+		return fmt.Errorf("cpu: Download: %d values for tensor %s of %d elements", len(dst), t, len(d))
+	}
+	copy(dst, d)
+	return nil
+}
+
+// Free drops the tensor's storage; the garbage collector reclaims it.
+func (b *Backend) Free(t *kernels.Tensor) {
+	if t != nil {
+		t.Storage = nil
+	}
+}
+
+// NewProgram starts recording an empty Program.
+func (b *Backend) NewProgram() kernels.Program {
+	p := &Program{b: b}
+	if b.isClosed() {
+		p.err = errClosed
+	}
+	return p
+}
+
+// Close stops the worker goroutines. Programs of a closed backend fail to run.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		if b.tasks != nil {
+			close(b.tasks)
+		}
+	}
+	return nil
+}
+
+func (b *Backend) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// data returns the float32 slice behind t.
+func data(op, name string, t *kernels.Tensor) ([]float32, error) {
+	if t == nil {
+		return nil, fmt.Errorf("cpu: %s: %s is nil", op, name)
+	}
+	d, ok := t.Storage.([]float32)
+	if !ok {
+		if t.Storage == nil {
+			return nil, fmt.Errorf("cpu: %s: %s %s has no storage (freed?)", op, name, t)
+		}
+		return nil, fmt.Errorf("cpu: %s: %s %s is not a CPU tensor (storage %T)", op, name, t, t.Storage)
+	}
+	if len(d) != t.Len() {
+		return nil, fmt.Errorf("cpu: %s: %s %s has %d elements of storage, want %d", op, name, t, len(d), t.Len())
+	}
+	return d, nil
+}
+
+// Program is a list of closures, each checked when its op was recorded.
+type Program struct {
+	b      *Backend
+	ops    []func() error
+	err    error
+	closed bool
+	wg     sync.WaitGroup // reused by every parallel op of this Program
+}
+
+// Err is the first recording error, or nil.
+func (p *Program) Err() error { return p.err }
+
+// Run executes the recorded ops in order.
+func (p *Program) Run() error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.closed {
+		return errors.New("cpu: Run: program is closed")
+	}
+	if p.b.isClosed() {
+		return errClosed
+	}
+	for _, op := range p.ops {
+		if err := op(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close releases the recorded closures and scratch buffers.
+func (p *Program) Close() error {
+	p.closed = true
+	p.ops = nil
+	return nil
+}
+
+// fail records the first error; later ops are ignored.
+func (p *Program) fail(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// add appends op unless the Program is already in its error state.
+func (p *Program) add(op func() error) {
+	if p.err == nil && !p.closed {
+		p.ops = append(p.ops, op)
+	}
+}
+
+// ok reports whether recording can go on; it records err if non-nil.
+func (p *Program) ok(err error) bool {
+	if p.err != nil {
+		return false
+	}
+	if p.closed {
+		p.err = errors.New("cpu: program is closed")
+		return false
+	}
+	if err != nil {
+		p.err = err
+		return false
+	}
+	return true
+}
+
+// slices fetches the storage of the named tensors, recording the first error.
+func (p *Program) slices(op string, names []string, ts ...*kernels.Tensor) ([][]float32, bool) {
+	out := make([][]float32, len(ts))
+	for i, t := range ts {
+		d, err := data(op, names[i], t)
+		if err != nil {
+			p.fail(err)
+			return nil, false
+		}
+		out[i] = d
+	}
+	return out, true
+}
+
+// task is one chunk of a parallel loop.
+type task struct {
+	body   func(part, lo, hi int)
+	part   int
+	lo, hi int
+	wg     *sync.WaitGroup
+}
+
+func worker(tasks <-chan task) {
+	for t := range tasks {
+		t.body(t.part, t.lo, t.hi)
+		t.wg.Done()
+	}
+}
+
+// parts is how many chunks parallel splits n items into when each chunk
+// should hold at least grain items.
+func (p *Program) parts(n, grain int) int {
+	if grain < 1 {
+		grain = 1
+	}
+	k := min(p.b.threads, (n+grain-1)/grain)
+	return max(k, 1)
+}
+
+// parallel runs body over [0, n) split into p.parts(n, grain) contiguous
+// chunks, numbered 0.., and waits. It does not allocate.
+func (p *Program) parallel(n, grain int, body func(part, lo, hi int)) {
+	k := p.parts(n, grain)
+	if k == 1 || p.b.tasks == nil {
+		body(0, 0, n)
+		return
+	}
+	p.wg.Add(k - 1)
+	for i := 1; i < k; i++ {
+		p.b.tasks <- task{body: body, part: i, lo: i * n / k, hi: (i + 1) * n / k, wg: &p.wg}
+	}
+	body(0, 0, n/k)
+	p.wg.Wait()
+}

@@ -1,0 +1,600 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/vkneuro/vkneuro/kernels"
+)
+
+// elemGrain is the smallest chunk of an element-wise op worth handing to
+// another goroutine: below it the hand-off costs more than the work.
+const elemGrain = 1 << 15
+
+// Fill sets every element of t to v.
+func (p *Program) Fill(t *kernels.Tensor, v float32) {
+	if !p.ok(kernels.SameLen("Fill", t)) {
+		return
+	}
+	s, ok := p.slices("Fill", []string{"t"}, t)
+	if !ok {
+		return
+	}
+	d := s[0]
+	p.add(func() error {
+		p.parallel(len(d), elemGrain, func(_, lo, hi int) {
+			x := d[lo:hi]
+			for i := range x {
+				x[i] = v
+			}
+		})
+		return nil
+	})
+}
+
+// Copy copies src into dst.
+func (p *Program) Copy(dst, src *kernels.Tensor) {
+	if !p.ok(kernels.SameLen("Copy", dst, src)) {
+		return
+	}
+	s, ok := p.slices("Copy", []string{"dst", "src"}, dst, src)
+	if !ok {
+		return
+	}
+	d, x := s[0], s[1]
+	p.add(func() error {
+		copy(d, x)
+		return nil
+	})
+}
+
+// MatMul computes c = alpha·op(a)·op(b) + beta·c with gonum's Sgemm.
+func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, beta float32) {
+	_, _, _, err := kernels.MatMulDims(c, a, b, transA, transB)
+	if !p.ok(err) {
+		return
+	}
+	s, ok := p.slices("MatMul", []string{"c", "a", "b"}, c, a, b)
+	if !ok {
+		return
+	}
+	ga := blas32.General{Rows: a.Shape[0], Cols: a.Shape[1], Stride: a.Shape[1], Data: s[1]}
+	gb := blas32.General{Rows: b.Shape[0], Cols: b.Shape[1], Stride: b.Shape[1], Data: s[2]}
+	gc := blas32.General{Rows: c.Shape[0], Cols: c.Shape[1], Stride: c.Shape[1], Data: s[0]}
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if transA {
+		ta = blas.Trans
+	}
+	if transB {
+		tb = blas.Trans
+	}
+	p.add(func() error {
+		// With beta == 0 Sgemm zeroes c instead of scaling it, so NaNs
+		// in c do not leak through, as the op promises.
+		blas32.Gemm(ta, tb, alpha, ga, gb, beta, gc)
+		return nil
+	})
+}
+
+// AddBias adds bias[j] to every x[i, j, ...].
+func (p *Program) AddBias(x, bias *kernels.Tensor) {
+	outer, f, inner, err := kernels.BiasDims("AddBias", x, bias)
+	if !p.ok(err) {
+		return
+	}
+	s, ok := p.slices("AddBias", []string{"x", "bias"}, x, bias)
+	if !ok {
+		return
+	}
+	xd, bd := s[0], s[1]
+	p.add(func() error {
+		p.parallel(outer, max(1, elemGrain/(f*inner)), func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row := xd[i*f*inner : (i+1)*f*inner]
+				for j, bj := range bd {
+					seg := row[j*inner : (j+1)*inner]
+					for k := range seg {
+						seg[k] += bj
+					}
+				}
+			}
+		})
+		return nil
+	})
+}
+
+// BiasGrad sets db[j] = Σ dy[i, j, ...].
+func (p *Program) BiasGrad(db, dy *kernels.Tensor) {
+	outer, f, inner, err := kernels.BiasDims("BiasGrad", dy, db)
+	if !p.ok(err) {
+		return
+	}
+	s, ok := p.slices("BiasGrad", []string{"db", "dy"}, db, dy)
+	if !ok {
+		return
+	}
+	dbd, dyd := s[0], s[1]
+	p.add(func() error {
+		for j := range dbd {
+			var acc float64
+			for i := 0; i < outer; i++ {
+				acc += float64(sum32(dyd[(i*f+j)*inner : (i*f+j+1)*inner]))
+			}
+			dbd[j] = float32(acc)
+		}
+		return nil
+	})
+}
+
+// sum32 sums x in float32 with four independent accumulators; callers
+// keep x short (one row or plane) and add the results in float64.
+func sum32(x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i]
+		s1 += x[i+1]
+		s2 += x[i+2]
+		s3 += x[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sum64 sums x in float64, chunk by chunk.
+func sum64(x []float32) float64 {
+	var acc float64
+	for len(x) > 0 {
+		n := min(len(x), 256)
+		acc += float64(sum32(x[:n]))
+		x = x[n:]
+	}
+	return acc
+}
+
+// MaxPool2D records the max over each window and where it was.
+func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParams) {
+	g, err := kernels.PoolGeometry("MaxPool2D", x, pp)
+	if !p.ok(err) || !p.ok(kernels.CheckPoolOut("MaxPool2D", "y", y, g)) || !p.ok(kernels.CheckPoolOut("MaxPool2D", "argmax", argmax, g)) {
+		return
+	}
+	s, ok := p.slices("MaxPool2D", []string{"y", "argmax", "x"}, y, argmax, x)
+	if !ok {
+		return
+	}
+	yd, ad, xd := s[0], s[1], s[2]
+	planes := g.N * g.C
+	p.add(func() error {
+		p.parallel(planes, max(1, elemGrain/(g.H*g.W)), func(_, lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				xp := xd[pl*g.H*g.W : (pl+1)*g.H*g.W]
+				yp := yd[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
+				ap := ad[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
+				for oh := 0; oh < g.Ho; oh++ {
+					for ow := 0; ow < g.Wo; ow++ {
+						h0, w0 := oh*g.StrideH, ow*g.StrideW
+						best := xp[h0*g.W+w0]
+						bi := h0*g.W + w0
+						for kh := 0; kh < g.KH; kh++ {
+							row := xp[(h0+kh)*g.W+w0 : (h0+kh)*g.W+w0+g.KW]
+							for kw, v := range row {
+								// NaN wins, as in PyTorch.
+								if v > best || (v != v && best == best) {
+									best, bi = v, (h0+kh)*g.W+w0+kw
+								}
+							}
+						}
+						yp[oh*g.Wo+ow] = best
+						ap[oh*g.Wo+ow] = float32(bi)
+					}
+				}
+			}
+		})
+		return nil
+	})
+}
+
+// MaxPool2DBackward routes dy to the argmax positions of dx.
+func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.Pool2DParams) {
+	g, err := kernels.PoolGeometry("MaxPool2DBackward", dx, pp)
+	if !p.ok(err) || !p.ok(kernels.CheckPoolOut("MaxPool2DBackward", "dy", dy, g)) || !p.ok(kernels.CheckPoolOut("MaxPool2DBackward", "argmax", argmax, g)) {
+		return
+	}
+	s, ok := p.slices("MaxPool2DBackward", []string{"dx", "dy", "argmax"}, dx, dy, argmax)
+	if !ok {
+		return
+	}
+	dxd, dyd, ad := s[0], s[1], s[2]
+	planes := g.N * g.C
+	hw, ohw := g.H*g.W, g.Ho*g.Wo
+	p.add(func() error {
+		var bad error
+		p.parallel(planes, max(1, elemGrain/hw), func(_, lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				xp := dxd[pl*hw : (pl+1)*hw]
+				clear(xp)
+				yp := dyd[pl*ohw : (pl+1)*ohw]
+				for i, a := range ad[pl*ohw : (pl+1)*ohw] {
+					j := int(a)
+					if j < 0 || j >= hw || float32(j) != a {
+						// Only reported once; the race on bad is benign
+						// (any of the bad indices is a correct report).
+						bad = fmt.Errorf("cpu: MaxPool2DBackward: argmax value %v at plane %d, output %d is not an index into a %dx%d plane", a, pl, i, g.H, g.W)
+						continue
+					}
+					xp[j] += yp[i]
+				}
+			}
+		})
+		return bad
+	})
+}
+
+// Softmax sets y = softmax(x) or log-softmax(x) along dim.
+func (p *Program) Softmax(y, x *kernels.Tensor, dim int, log bool) {
+	outer, n, inner, err := kernels.AxisDims("Softmax", x, dim)
+	if !p.ok(err) || !p.ok(kernels.SameShape("Softmax", y, x)) {
+		return
+	}
+	s, ok := p.slices("Softmax", []string{"y", "x"}, y, x)
+	if !ok {
+		return
+	}
+	yd, xd := s[0], s[1]
+	p.add(func() error {
+		p.parallel(outer*inner, max(1, elemGrain/n), func(_, lo, hi int) {
+			for r := lo; r < hi; r++ {
+				base := (r/inner)*n*inner + r%inner
+				m := float32(math.Inf(-1))
+				for i := 0; i < n; i++ {
+					m = max(m, xd[base+i*inner])
+				}
+				var z float64
+				for i := 0; i < n; i++ {
+					z += math.Exp(float64(xd[base+i*inner] - m))
+				}
+				if log {
+					lz := float32(math.Log(z))
+					for i := 0; i < n; i++ {
+						yd[base+i*inner] = xd[base+i*inner] - m - lz
+					}
+				} else {
+					inv := 1 / z
+					for i := 0; i < n; i++ {
+						yd[base+i*inner] = float32(math.Exp(float64(xd[base+i*inner]-m)) * inv)
+					}
+				}
+			}
+		})
+		return nil
+	})
+}
+
+// SoftmaxBackward sets dx from dy and the forward output y.
+func (p *Program) SoftmaxBackward(dx, dy, y *kernels.Tensor, dim int, log bool) {
+	outer, n, inner, err := kernels.AxisDims("SoftmaxBackward", y, dim)
+	if !p.ok(err) || !p.ok(kernels.SameShape("SoftmaxBackward", dx, dy, y)) {
+		return
+	}
+	s, ok := p.slices("SoftmaxBackward", []string{"dx", "dy", "y"}, dx, dy, y)
+	if !ok {
+		return
+	}
+	dxd, dyd, yd := s[0], s[1], s[2]
+	p.add(func() error {
+		p.parallel(outer*inner, max(1, elemGrain/n), func(_, lo, hi int) {
+			for r := lo; r < hi; r++ {
+				base := (r/inner)*n*inner + r%inner
+				var acc float64
+				if log {
+					for i := 0; i < n; i++ {
+						acc += float64(dyd[base+i*inner])
+					}
+					for i := 0; i < n; i++ {
+						j := base + i*inner
+						dxd[j] = dyd[j] - float32(math.Exp(float64(yd[j]))*acc)
+					}
+				} else {
+					for i := 0; i < n; i++ {
+						j := base + i*inner
+						acc += float64(dyd[j]) * float64(yd[j])
+					}
+					for i := 0; i < n; i++ {
+						j := base + i*inner
+						dxd[j] = float32(float64(yd[j]) * (float64(dyd[j]) - acc))
+					}
+				}
+			}
+		})
+		return nil
+	})
+}
+
+// elementwise records an op over equal-length slices, split over goroutines when large.
+func (p *Program) elementwise(op string, names []string, ts []*kernels.Tensor, f func(lo, hi int, s [][]float32)) {
+	if !p.ok(kernels.SameShape(op, ts...)) {
+		return
+	}
+	s, ok := p.slices(op, names, ts...)
+	if !ok {
+		return
+	}
+	n := len(s[0])
+	body := func(_, lo, hi int) { f(lo, hi, s) }
+	p.add(func() error {
+		p.parallel(n, elemGrain, body)
+		return nil
+	})
+}
+
+// ReLU sets y = max(x, 0); y may alias x.
+func (p *Program) ReLU(y, x *kernels.Tensor) {
+	p.elementwise("ReLU", []string{"y", "x"}, []*kernels.Tensor{y, x}, func(lo, hi int, s [][]float32) {
+		yd, xd := s[0][lo:hi], s[1][lo:hi]
+		for i, v := range xd {
+			if v > 0 {
+				yd[i] = v
+			} else {
+				yd[i] = 0
+			}
+		}
+	})
+}
+
+// ReLUBackward sets dx = dy where y > 0, else 0; dx may alias dy.
+func (p *Program) ReLUBackward(dx, dy, y *kernels.Tensor) {
+	p.elementwise("ReLUBackward", []string{"dx", "dy", "y"}, []*kernels.Tensor{dx, dy, y}, func(lo, hi int, s [][]float32) {
+		dxd, dyd, yd := s[0][lo:hi], s[1][lo:hi], s[2][lo:hi]
+		for i, v := range yd {
+			if v > 0 {
+				dxd[i] = dyd[i]
+			} else {
+				dxd[i] = 0
+			}
+		}
+	})
+}
+
+// Sigmoid sets y = 1/(1+exp(−x)); y may alias x.
+func (p *Program) Sigmoid(y, x *kernels.Tensor) {
+	p.elementwise("Sigmoid", []string{"y", "x"}, []*kernels.Tensor{y, x}, func(lo, hi int, s [][]float32) {
+		yd, xd := s[0][lo:hi], s[1][lo:hi]
+		for i, v := range xd {
+			yd[i] = float32(1 / (1 + math.Exp(-float64(v))))
+		}
+	})
+}
+
+// SigmoidBackward sets dx = dy·y·(1−y); dx may alias dy.
+func (p *Program) SigmoidBackward(dx, dy, y *kernels.Tensor) {
+	p.elementwise("SigmoidBackward", []string{"dx", "dy", "y"}, []*kernels.Tensor{dx, dy, y}, func(lo, hi int, s [][]float32) {
+		dxd, dyd, yd := s[0][lo:hi], s[1][lo:hi], s[2][lo:hi]
+		for i, v := range yd {
+			dxd[i] = dyd[i] * v * (1 - v)
+		}
+	})
+}
+
+// reduce records out[0] = f(x) for a scalar out.
+func (p *Program) reduce(op string, out, x *kernels.Tensor, f func(x []float32) float64, add bool) {
+	if !p.ok(kernels.Scalar(op, "out", out)) || !p.ok(kernels.SameLen(op, x)) {
+		return
+	}
+	s, ok := p.slices(op, []string{"out", "x"}, out, x)
+	if !ok {
+		return
+	}
+	od, xd := s[0], s[1]
+	p.add(func() error {
+		v := f(xd)
+		if add {
+			v += float64(od[0])
+		}
+		od[0] = float32(v)
+		return nil
+	})
+}
+
+// Sum sets out[0] = Σ x.
+func (p *Program) Sum(out, x *kernels.Tensor) {
+	p.reduce("Sum", out, x, sum64, false)
+}
+
+// Mean sets out[0] = Σ x / len(x).
+func (p *Program) Mean(out, x *kernels.Tensor) {
+	p.reduce("Mean", out, x, func(x []float32) float64 { return sum64(x) / float64(len(x)) }, false)
+}
+
+// loss records loss[0] = f(a, b) for same-shaped a and b.
+func (p *Program) loss(op string, loss, a, b *kernels.Tensor, f func(a, b []float32) float64) {
+	if !p.ok(kernels.Scalar(op, "loss", loss)) || !p.ok(kernels.SameShape(op, a, b)) {
+		return
+	}
+	s, ok := p.slices(op, []string{"loss", "input", "target"}, loss, a, b)
+	if !ok {
+		return
+	}
+	ld, ad, bd := s[0], s[1], s[2]
+	p.add(func() error {
+		ld[0] = float32(f(ad, bd))
+		return nil
+	})
+}
+
+// BCELoss sets loss[0] = −mean(t·log p + (1−t)·log(1−p)), logs clamped at −100.
+func (p *Program) BCELoss(loss, pr, target *kernels.Tensor) {
+	p.loss("BCELoss", loss, pr, target, func(pd, td []float32) float64 {
+		var acc float64
+		for i, v := range pd {
+			lp := max(math.Log(float64(v)), -100)
+			lq := max(math.Log(1-float64(v)), -100)
+			t := float64(td[i])
+			acc -= t*lp + (1-t)*lq
+		}
+		return acc / float64(len(pd))
+	})
+}
+
+// bceEps is PyTorch's EPSILON in binary_cross_entropy_backward.
+const bceEps = 1e-12
+
+// BCEBackward sets dp = (p − t) / max(p·(1−p), 1e-12) / n.
+func (p *Program) BCEBackward(dp, pr, target *kernels.Tensor) {
+	p.elementwise("BCEBackward", []string{"dp", "p", "target"}, []*kernels.Tensor{dp, pr, target}, func(lo, hi int, s [][]float32) {
+		inv := 1 / float64(len(s[0]))
+		dd, pd, td := s[0][lo:hi], s[1][lo:hi], s[2][lo:hi]
+		for i, v := range pd {
+			pv := float64(v)
+			dd[i] = float32((pv - float64(td[i])) / max(pv*(1-pv), bceEps) * inv)
+		}
+	})
+}
+
+// MSELoss sets loss[0] = mean((y − t)²).
+func (p *Program) MSELoss(loss, y, target *kernels.Tensor) {
+	p.loss("MSELoss", loss, y, target, func(yd, td []float32) float64 {
+		var acc float64
+		for i, v := range yd {
+			d := float64(v) - float64(td[i])
+			acc += d * d
+		}
+		return acc / float64(len(yd))
+	})
+}
+
+// MSEBackward sets dy = 2(y − t)/n.
+func (p *Program) MSEBackward(dy, y, target *kernels.Tensor) {
+	p.elementwise("MSEBackward", []string{"dy", "y", "target"}, []*kernels.Tensor{dy, y, target}, func(lo, hi int, s [][]float32) {
+		c := 2 / float32(len(s[0]))
+		dd, yd, td := s[0][lo:hi], s[1][lo:hi], s[2][lo:hi]
+		for i, v := range yd {
+			dd[i] = c * (v - td[i])
+		}
+	})
+}
+
+// classIndex converts a float32 class label, checking its range.
+func classIndex(op string, target []float32, i, c int) (int, error) {
+	v := target[i]
+	k := int(v)
+	if float32(k) != v || k < 0 || k >= c {
+		return 0, fmt.Errorf("cpu: %s: target[%d] = %v is not a class index in [0, %d)", op, i, v, c)
+	}
+	return k, nil
+}
+
+// NLLLoss sets loss[0] = −mean(logp[i, target[i]]).
+func (p *Program) NLLLoss(loss, logp, target *kernels.Tensor) {
+	n, c, err := kernels.NLLDims("NLLLoss", logp, target)
+	if !p.ok(err) || !p.ok(kernels.Scalar("NLLLoss", "loss", loss)) {
+		return
+	}
+	s, ok := p.slices("NLLLoss", []string{"loss", "logp", "target"}, loss, logp, target)
+	if !ok {
+		return
+	}
+	ld, lpd, td := s[0], s[1], s[2]
+	p.add(func() error {
+		var acc float64
+		for i := 0; i < n; i++ {
+			k, err := classIndex("NLLLoss", td, i, c)
+			if err != nil {
+				return err
+			}
+			acc -= float64(lpd[i*c+k])
+		}
+		ld[0] = float32(acc / float64(n))
+		return nil
+	})
+}
+
+// NLLBackward sets dlogp[i, target[i]] = −1/N and every other element to 0.
+func (p *Program) NLLBackward(dlogp, target *kernels.Tensor) {
+	n, c, err := kernels.NLLDims("NLLBackward", dlogp, target)
+	if !p.ok(err) {
+		return
+	}
+	s, ok := p.slices("NLLBackward", []string{"dlogp", "target"}, dlogp, target)
+	if !ok {
+		return
+	}
+	dd, td := s[0], s[1]
+	g := -1 / float32(n)
+	p.add(func() error {
+		clear(dd)
+		for i := 0; i < n; i++ {
+			k, err := classIndex("NLLBackward", td, i, c)
+			if err != nil {
+				return err
+			}
+			dd[i*c+k] = g
+		}
+		return nil
+	})
+}
+
+// L2Penalty adds coef·Σ w² into loss[0].
+func (p *Program) L2Penalty(loss, w *kernels.Tensor, coef float32) {
+	p.reduce("L2Penalty", loss, w, func(x []float32) float64 {
+		var acc float64
+		for _, v := range x {
+			acc += float64(v) * float64(v)
+		}
+		return float64(coef) * acc
+	}, true)
+}
+
+// L2PenaltyGrad adds 2·coef·w into dw.
+func (p *Program) L2PenaltyGrad(dw, w *kernels.Tensor, coef float32) {
+	c := 2 * coef
+	p.elementwise("L2PenaltyGrad", []string{"dw", "w"}, []*kernels.Tensor{dw, w}, func(lo, hi int, s [][]float32) {
+		dd, wd := s[0][lo:hi], s[1][lo:hi]
+		for i, v := range wd {
+			dd[i] += c * v
+		}
+	})
+}
+
+// L1Penalty adds coef·Σ |w| into loss[0].
+func (p *Program) L1Penalty(loss, w *kernels.Tensor, coef float32) {
+	p.reduce("L1Penalty", loss, w, func(x []float32) float64 {
+		var acc float64
+		for _, v := range x {
+			acc += math.Abs(float64(v))
+		}
+		return float64(coef) * acc
+	}, true)
+}
+
+// L1PenaltyGrad adds coef·sign(w) into dw, with sign(0) = 0.
+func (p *Program) L1PenaltyGrad(dw, w *kernels.Tensor, coef float32) {
+	p.elementwise("L1PenaltyGrad", []string{"dw", "w"}, []*kernels.Tensor{dw, w}, func(lo, hi int, s [][]float32) {
+		dd, wd := s[0][lo:hi], s[1][lo:hi]
+		for i, v := range wd {
+			switch {
+			case v > 0:
+				dd[i] += coef
+			case v < 0:
+				dd[i] -= coef
+			}
+		}
+	})
+}
+
+// SGD updates p in place: g = grad + wd·p; buf = momentum·buf + g; p −= lr·buf.
+func (p *Program) SGD(param, grad, buf *kernels.Tensor, lr, momentum, weightDecay float32) {
+	p.elementwise("SGD", []string{"p", "grad", "buf"}, []*kernels.Tensor{param, grad, buf}, func(lo, hi int, s [][]float32) {
+		pd, gd, bd := s[0][lo:hi], s[1][lo:hi], s[2][lo:hi]
+		for i, v := range pd {
+			g := gd[i] + weightDecay*v
+			b := momentum*bd[i] + g
+			bd[i] = b
+			pd[i] = v - lr*b
+		}
+	})
+}
