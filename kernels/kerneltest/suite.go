@@ -181,7 +181,7 @@ var convCases = []convCase{
 	{n: 2, c: 1, h: 3, w: 4, o: 2, kh: 5, kw: 5, p: kernels.Conv2DParams{PadH: 1, PadW: 2}}, // kernel larger than the input, not the padded input
 	{n: 1, c: 16, h: 15, w: 17, o: 17, kh: 3, kw: 3, p: kernels.Conv2DParams{PadH: 1, PadW: 1}},
 	{n: 1, c: 3, h: 33, w: 31, o: 2, kh: 1, kw: 1, p: kernels.Conv2DParams{StrideH: 2, StrideW: 2}},
-	{n: 3, c: 1, h: 48, w: 64, o: 6, kh: 7, kw: 7, p: kernels.Conv2DParams{PadH: 3, PadW: 3}},                // Tutorial 3's layer, small batch
+	{n: 3, c: 1, h: 48, w: 64, o: 6, kh: 7, kw: 7, p: kernels.Conv2DParams{PadH: 3, PadW: 3}},                 // Tutorial 3's layer, small batch
 	{n: 1000, c: 1, h: 48, w: 64, o: 6, kh: 7, kw: 7, p: kernels.Conv2DParams{PadH: 3, PadW: 3}, large: true}, // Tutorial 3's full batch
 }
 
@@ -250,7 +250,7 @@ var poolCases = []poolCase{
 	{n: 1, c: 2, h: 10, w: 13, p: kernels.Pool2DParams{KernelH: 3, KernelW: 2, StrideH: 1, StrideW: 3}},
 	{n: 2, c: 3, h: 9, w: 11, p: kernels.Pool2DParams{KernelH: 2, KernelW: 3, StrideH: 1, StrideW: 1}, ties: true},
 	{n: 1, c: 1, h: 17, w: 33, p: kernels.Pool2DParams{KernelH: 4, KernelW: 4}, ties: true},
-	{n: 10, c: 6, h: 48, w: 64, p: kernels.Pool2DParams{KernelH: 8, KernelW: 8}},              // Tutorial 3's pool, small batch
+	{n: 10, c: 6, h: 48, w: 64, p: kernels.Pool2DParams{KernelH: 8, KernelW: 8}},                // Tutorial 3's pool, small batch
 	{n: 1000, c: 6, h: 48, w: 64, p: kernels.Pool2DParams{KernelH: 8, KernelW: 8}, large: true}, // and its full batch
 }
 
