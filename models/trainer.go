@@ -1,0 +1,225 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// Dataset is training data in host memory.
+type Dataset struct {
+	X []float32 // S samples × Model.InputSize(), row-major
+	T []float32 // S samples × Model.TargetSize() (class indices for NLL)
+	S int
+}
+
+// Check verifies the sizes against the model.
+func (d Dataset) Check(m *Model) error {
+	if d.S < 1 {
+		return fmt.Errorf("models: %s: empty training set", m.Name)
+	}
+	if len(d.X) != d.S*m.InputSize() {
+		return fmt.Errorf("models: %s: training inputs have %d values, want %d samples × %d", m.Name, len(d.X), d.S, m.InputSize())
+	}
+	if len(d.T) != d.S*m.TargetSize() {
+		return fmt.Errorf("models: %s: training targets have %d values, want %d samples × %d", m.Name, len(d.T), d.S, m.TargetSize())
+	}
+	return nil
+}
+
+// TrainConfig says how long and in which order to train.
+type TrainConfig struct {
+	// Steps is the total number of optimizer steps (a resumed run counts
+	// the steps before the checkpoint).
+	Steps int
+	// Batch is the minibatch size; 0 or ≥ S means full batch.
+	Batch int
+	// Seed determines the minibatch order (see Trainer).
+	Seed uint64
+	// Metrics, if set, receives one CSV row "step,loss,epoch" per step
+	// (step counts from 1; loss as the shortest decimal that reads back as
+	// the same float32). The caller writes the header (MetricsHeader).
+	Metrics io.Writer
+	// CheckpointDir, if set, receives a checkpoint every CheckpointEvery
+	// steps (0: none periodic), at the end, and when the context is
+	// cancelled.
+	CheckpointDir   string
+	CheckpointEvery int
+	// Progress, if set, is called after every step.
+	Progress func(step int, loss float32)
+}
+
+// MetricsHeader is the header line of the Metrics CSV.
+const MetricsHeader = "step,loss,epoch\n"
+
+// ErrInterrupted is returned by Trainer.Run when its context is
+// cancelled; the step in progress completes (and a checkpoint is written
+// when configured) first.
+var ErrInterrupted = errors.New("models: training interrupted")
+
+// Result summarises a Trainer.Run.
+type Result struct {
+	Steps     int     // steps done in total, including those before a resume
+	Ran       int     // steps done by this Run
+	FinalLoss float32 // loss of the last step
+	Seconds   float64 // wall time of the training loop alone
+}
+
+// Trainer runs minibatch SGD on a Model.
+//
+// The minibatch order follows the Tutorial 3 train(): every epoch draws a
+// random permutation of the samples and splits it into consecutive
+// batches (the last may be smaller, as torch.split). The permutation of
+// epoch e comes from a PCG generator seeded with (Seed, e), so a run is
+// reproducible and can resume at any step from the seed and the step
+// alone; it cannot equal torch.randperm's order. With a full batch there
+// is no shuffling (the mean over the batch does not depend on order, up
+// to rounding), and the batch is uploaded once.
+type Trainer struct {
+	Model  *Model
+	Data   Dataset
+	Config TrainConfig
+
+	step int // steps done so far
+}
+
+// NewTrainer checks the data against the model.
+func NewTrainer(m *Model, d Dataset, c TrainConfig) (*Trainer, error) {
+	if err := d.Check(m); err != nil {
+		return nil, err
+	}
+	if c.Steps < 0 || c.Batch < 0 || c.CheckpointEvery < 0 {
+		return nil, fmt.Errorf("models: negative steps, batch or checkpoint interval in %+v", c)
+	}
+	return &Trainer{Model: m, Data: d, Config: c}, nil
+}
+
+// Step is the number of optimizer steps done (restored by Resume).
+func (tr *Trainer) Step() int { return tr.step }
+
+func (tr *Trainer) batch() int {
+	if tr.Config.Batch == 0 || tr.Config.Batch >= tr.Data.S {
+		return tr.Data.S
+	}
+	return tr.Config.Batch
+}
+
+// BatchesPerEpoch is ceil(S / batch).
+func (tr *Trainer) BatchesPerEpoch() int {
+	b := tr.batch()
+	return (tr.Data.S + b - 1) / b
+}
+
+// orderStream separates the minibatch order's random stream from the
+// initialisation's.
+const orderStream = 0x6f72646572 // "order"
+
+// rows returns the sample indices of step s (0-based).
+func (tr *Trainer) rows(s int, perm []int, permEpoch *int) []int {
+	b, S := tr.batch(), tr.Data.S
+	bpe := tr.BatchesPerEpoch()
+	e, j := s/bpe, s%bpe
+	if *permEpoch != e {
+		if b == S {
+			for i := range perm {
+				perm[i] = i
+			}
+		} else {
+			r := rand.New(rand.NewPCG(tr.Config.Seed, orderStream+uint64(e)))
+			copy(perm, r.Perm(S))
+		}
+		*permEpoch = e
+	}
+	return perm[j*b : min((j+1)*b, S)]
+}
+
+// Run trains until Config.Steps steps are done or ctx is cancelled.
+func (tr *Trainer) Run(ctx context.Context) (Result, error) {
+	m, d := tr.Model, tr.Data
+	in, tn := m.InputSize(), m.TargetSize()
+	perm := make([]int, d.S)
+	permEpoch := -1
+	xb := make([]float32, tr.batch()*in)
+	tb := make([]float32, tr.batch()*tn)
+	res := Result{Steps: tr.step}
+	start := time.Now()
+	full := tr.batch() == d.S
+	var row []byte
+	for tr.step < tr.Config.Steps {
+		if ctx.Err() != nil {
+			break
+		}
+		var loss float32
+		var err error
+		if full {
+			loss, err = m.stepResident(d.X, d.T, d.S)
+		} else {
+			idx := tr.rows(tr.step, perm, &permEpoch)
+			n := len(idx)
+			for k, i := range idx {
+				copy(xb[k*in:(k+1)*in], d.X[i*in:(i+1)*in])
+				copy(tb[k*tn:(k+1)*tn], d.T[i*tn:(i+1)*tn])
+			}
+			loss, err = m.Step(xb[:n*in], tb[:n*tn])
+		}
+		if err != nil {
+			res.Seconds = time.Since(start).Seconds()
+			return res, fmt.Errorf("models: step %d: %w", tr.step+1, err)
+		}
+		tr.step++
+		res.Steps, res.FinalLoss = tr.step, loss
+		res.Ran++
+		if w := tr.Config.Metrics; w != nil {
+			row = strconv.AppendInt(row[:0], int64(tr.step), 10)
+			row = append(row, ',')
+			row = strconv.AppendFloat(row, float64(loss), 'g', -1, 32)
+			row = append(row, ',')
+			row = strconv.AppendInt(row, int64((tr.step-1)/tr.BatchesPerEpoch()), 10)
+			row = append(row, '\n')
+			if _, err := w.Write(row); err != nil {
+				return res, fmt.Errorf("models: writing metrics: %w", err)
+			}
+		}
+		if tr.Config.Progress != nil {
+			tr.Config.Progress(tr.step, loss)
+		}
+		if k := tr.Config.CheckpointEvery; k > 0 && tr.Config.CheckpointDir != "" && tr.step%k == 0 && tr.step < tr.Config.Steps {
+			if err := tr.Checkpoint(tr.Config.CheckpointDir); err != nil {
+				return res, err
+			}
+		}
+	}
+	res.Seconds = time.Since(start).Seconds()
+	if tr.Config.CheckpointDir != "" {
+		if err := tr.Checkpoint(tr.Config.CheckpointDir); err != nil {
+			return res, err
+		}
+	}
+	if ctx.Err() != nil && tr.step < tr.Config.Steps {
+		return res, ErrInterrupted
+	}
+	return res, nil
+}
+
+// stepResident runs a training step on the whole data set, uploading it
+// only when the step Program's input does not already hold it.
+func (m *Model) stepResident(x, t []float32, n int) (float32, error) {
+	g, err := m.stepGraph(n)
+	if err != nil {
+		return 0, err
+	}
+	if m.resident != g {
+		if err := m.be.Upload(g.x, x); err != nil {
+			return 0, err
+		}
+		if err := m.be.Upload(g.t, t); err != nil {
+			return 0, err
+		}
+		m.resident = g
+	}
+	return m.runStep(g)
+}
