@@ -34,6 +34,12 @@ type DeviceInfo struct {
 	// Compute is false when the device has no queue family with compute;
 	// such a device is listed but never chosen.
 	Compute bool
+	// SubgroupSize is the default subgroup size (0 if unknown).
+	SubgroupSize uint32
+	// DriverName and DriverInfo come from VkPhysicalDeviceDriverProperties
+	// (Vulkan 1.2), e.g. "llvmpipe" and "Mesa 22.3.6 (LLVM 15.0.6)"; empty
+	// on older devices.
+	DriverName, DriverInfo string
 	// MinStorageBufferOffsetAlignment is the alignment of storage-buffer
 	// binding offsets.
 	MinStorageBufferOffsetAlignment uint64
@@ -88,7 +94,7 @@ func driverString(vendor, v uint32) string {
 }
 
 // describe reads the properties of one physical device.
-func describe(i int, pd vk.PhysicalDevice) DeviceInfo {
+func describe(inst vk.Instance, i int, pd vk.PhysicalDevice) DeviceInfo {
 	var props vk.PhysicalDeviceProperties
 	vk.GetPhysicalDeviceProperties(pd, &props)
 	props.Deref()
@@ -161,6 +167,10 @@ func describe(i int, pd vk.PhysicalDevice) DeviceInfo {
 		d.timestampBits = qs[best].TimestampValidBits
 		d.Timestamps = d.timestampBits > 0 && d.TimestampPeriod > 0
 	}
+	describe2(inst, &d, props.ApiVersion)
+	if d.DriverInfo != "" {
+		d.Driver = d.DriverName + " " + d.DriverInfo
+	}
 	return d
 }
 
@@ -179,7 +189,7 @@ func enumerate(inst vk.Instance) ([]DeviceInfo, error) {
 	}
 	infos := make([]DeviceInfo, 0, n)
 	for i, pd := range pds[:n] {
-		infos = append(infos, describe(i, pd))
+		infos = append(infos, describe(inst, i, pd))
 	}
 	return infos, nil
 }

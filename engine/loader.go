@@ -113,7 +113,10 @@ func newInstance(validation bool) (vk.Instance, error) {
 		SType:            vk.StructureTypeApplicationInfo,
 		PApplicationName: cstr("vkneuro"),
 		PEngineName:      cstr("vkneuro"),
-		ApiVersion:       vk.MakeVersion(1, 1, 0),
+		// 1.2 lets vkGetPhysicalDeviceProperties2 report driver properties
+		// on 1.2 devices; any 1.1+ loader accepts it, and 1.1 devices
+		// still work (the shaders need only 1.1).
+		ApiVersion: vk.MakeVersion(1, 2, 0),
 	}
 	info := &vk.InstanceCreateInfo{
 		SType:                   vk.StructureTypeInstanceCreateInfo,

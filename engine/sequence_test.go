@@ -257,3 +257,119 @@ func TestDispatchErrors(t *testing.T) {
 		t.Errorf("Run after Close = %v, want ErrClosed", err)
 	}
 }
+
+func TestTimestamps(t *testing.T) {
+	m := enginetest.Open(t)
+	if !m.Info().Timestamps {
+		t.Skipf("%s has no compute-queue timestamps", m.Info().Name)
+	}
+	const n = 100000
+	x, y := newBuf(t, m, make([]float32, n)), newBuf(t, m, make([]float32, n))
+	k := kernel(t, m, "axpy", 2, 2)
+	s := newSeq(t, m)
+	if err := s.EnableTimestamps(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Fill(x, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if err := s.Dispatch(k, []*engine.Buffer{x, y}, []uint32{n, math.Float32bits(2)}, groups(n), 1, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Copy(x, y, n); err != nil {
+		t.Fatal(err)
+	}
+	if s.Times() != nil {
+		t.Error("Times before Run is not nil")
+	}
+	for run := 0; run < 2; run++ {
+		if err := s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		times := s.Times()
+		if len(times) != s.Len() {
+			t.Fatalf("run %d: %d times for %d commands", run, len(times), s.Len())
+		}
+		var total float64
+		for i, d := range times {
+			if d < 0 {
+				t.Errorf("run %d: command %d took %v", run, i, d)
+			}
+			total += d.Seconds()
+		}
+		// Six passes over 100k floats cannot take zero time on any device
+		// whose timestamps tick: a zero total means the queries were not
+		// written or read.
+		if total <= 0 {
+			t.Errorf("run %d: all durations zero: %v", run, times)
+		}
+	}
+	// Each run sets x = 1 and adds 2x to y five times: y = 10 after the
+	// first run, 20 after the second.
+	if got := download(t, m, y); got[0] != 20 || got[n-1] != 20 {
+		t.Errorf("y = %v…%v, want 20", got[0], got[n-1])
+	}
+
+	plain := newSeq(t, m)
+	if err := plain.Fill(x, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if plain.Times() != nil {
+		t.Error("Times without EnableTimestamps is not nil")
+	}
+	if err := plain.EnableTimestamps(); err == nil {
+		t.Error("EnableTimestamps after Run: no error")
+	}
+}
+
+// TestManySequences checks that descriptor pools grow when full and that
+// the sets of closed sequences are reused.
+func TestManySequences(t *testing.T) {
+	m := enginetest.Open(t)
+	const n, perSeq = 16, 300
+	x, y := newBuf(t, m, make([]float32, n)), newBuf(t, m, make([]float32, n))
+	if err := m.Upload(x, []float32{1}, 0); err != nil {
+		t.Fatal(err)
+	}
+	k := kernel(t, m, "axpy", 2, 2)
+	var total float32
+	round := func() []*engine.Sequence {
+		var seqs []*engine.Sequence
+		for i := 0; i < 4; i++ {
+			s := newSeq(t, m)
+			for j := 0; j < perSeq; j++ {
+				if err := s.Dispatch(k, []*engine.Buffer{x, y}, []uint32{n, math.Float32bits(1)}, 1, 1, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Run(); err != nil {
+				t.Fatal(err)
+			}
+			total += perSeq
+			seqs = append(seqs, s)
+		}
+		return seqs
+	}
+	seqs := round()
+	pools := m.Stats().DescriptorPools
+	if pools < 2 {
+		t.Errorf("%d live descriptor sets in %d pool(s) of at most 1024 sets", 4*perSeq, pools)
+	}
+	for _, s := range seqs {
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	round()
+	if p := m.Stats().DescriptorPools; p != pools {
+		t.Errorf("descriptor pools grew from %d to %d although freed sets were available", pools, p)
+	}
+	if got := download(t, m, y)[0]; got != total {
+		t.Errorf("y[0] = %v, want %v", got, total)
+	}
+}

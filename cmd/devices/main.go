@@ -40,7 +40,7 @@ func run(allowCPU bool) error {
 			d.Compute, d.MaxWorkGroupInvocations, d.MaxWorkGroupSize, d.MaxWorkGroupCount)
 		fmt.Printf("  shared memory %d B, push constants %d B, storage buffer range %d B, offset alignment %d B\n",
 			d.MaxSharedMemory, d.MaxPushConstants, d.MaxStorageBufferRange, d.MinStorageBufferOffsetAlignment)
-		fmt.Printf("  timestamps %v (period %g ns)\n", d.Timestamps, d.TimestampPeriod)
+		fmt.Printf("  subgroup size %d; timestamps %v (period %g ns)\n", d.SubgroupSize, d.Timestamps, d.TimestampPeriod)
 	}
 	opts := engine.Options{AllowCPU: allowCPU}
 	chosen, err := engine.Choose(devs, opts)

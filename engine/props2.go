@@ -1,0 +1,101 @@
+package engine
+
+/*
+#cgo linux LDFLAGS: -ldl
+#include <dlfcn.h>
+#include <stdint.h>
+#include <string.h>
+
+// vkGetPhysicalDeviceProperties2 is not bound by vulkan-go, so it is
+// called here through the loader. The structures are declared locally (as
+// in vulkan_core.h) so that building needs no Vulkan headers.
+
+typedef struct {
+	int32_t sType;
+	void* pNext;
+	uint32_t subgroupSize;
+	uint32_t supportedStages;
+	uint32_t supportedOperations;
+	uint32_t quadOperationsInAllStages;
+} vkn_subgroup_props;
+
+typedef struct {
+	int32_t sType;
+	void* pNext;
+	int32_t driverID;
+	char driverName[256];
+	char driverInfo[256];
+	uint8_t conformanceVersion[4];
+} vkn_driver_props;
+
+typedef struct {
+	int32_t sType;
+	void* pNext;
+	// VkPhysicalDeviceProperties is 824 bytes on LP64; room to spare.
+	uint64_t properties[128];
+} vkn_props2;
+
+typedef void (*vkn_gpdp2)(void*, vkn_props2*);
+typedef void* (*vkn_gipa)(void*, const char*);
+
+// vkn_query fills sub (always) and drv (when want_driver); it returns 0 on
+// success, -1 when the entry point is missing.
+static int vkn_query(void* instance, void* physical, int want_driver, vkn_subgroup_props* sub, vkn_driver_props* drv) {
+	void* lib = dlopen("libvulkan.so", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		return -1;
+	}
+	vkn_gipa gipa = (vkn_gipa)dlsym(lib, "vkGetInstanceProcAddr");
+	vkn_gpdp2 f = gipa ? (vkn_gpdp2)gipa(instance, "vkGetPhysicalDeviceProperties2") : 0;
+	if (!f) {
+		dlclose(lib);
+		return -1;
+	}
+	vkn_props2 p;
+	memset(&p, 0, sizeof p);
+	memset(sub, 0, sizeof *sub);
+	memset(drv, 0, sizeof *drv);
+	p.sType = 1000059001;   // VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2
+	sub->sType = 1000094000; // VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES
+	p.pNext = sub;
+	if (want_driver) {
+		drv->sType = 1000196000; // VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES
+		sub->pNext = drv;
+	}
+	f(physical, &p);
+	// Use the instance-level pointer only while the library is open.
+	dlclose(lib);
+	return 0;
+}
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// describe2 adds what only vkGetPhysicalDeviceProperties2 tells: subgroup
+// size (Vulkan 1.1) and driver name and info (Vulkan 1.2), e.g. "llvmpipe"
+// and "Mesa 22.3.6 (LLVM 15.0.6)".
+func describe2(inst vk.Instance, d *DeviceInfo, apiVersion uint32) {
+	if apiVersion < vk.MakeVersion(1, 1, 0) {
+		return
+	}
+	wantDriver := apiVersion >= vk.MakeVersion(1, 2, 0)
+	var sub C.vkn_subgroup_props
+	var drv C.vkn_driver_props
+	w := C.int(0)
+	if wantDriver {
+		w = 1
+	}
+	if C.vkn_query(unsafe.Pointer(inst), unsafe.Pointer(d.handle), w, &sub, &drv) != 0 {
+		return
+	}
+	d.SubgroupSize = uint32(sub.subgroupSize)
+	if wantDriver {
+		d.DriverName = C.GoString(&drv.driverName[0])
+		d.DriverInfo = C.GoString(&drv.driverInfo[0])
+	}
+}
