@@ -27,7 +27,8 @@ type TSNEOptions struct {
 	EarlyExaggeration      float64 // P multiplier in the first phase; 0 → 12
 	ExaggerationIterations int     // length of the first phase; 0 → 250
 	Init                   TSNEInit
-	Seed                   uint64 // for InitRandom
+	Seed                   uint64    // for InitRandom
+	InitY                  []float64 // rows×2 starting embedding; overrides Init when set
 }
 
 const (
@@ -97,8 +98,13 @@ func TSNE(x []float64, rows, dims int, o TSNEOptions) (y, kl []float64, err erro
 	p := jointProbabilities(x, rows, dims, o.Perplexity)
 
 	y = make([]float64, 2*rows)
-	switch o.Init {
-	case InitPCA:
+	switch {
+	case o.InitY != nil:
+		if len(o.InitY) != 2*rows {
+			return nil, nil, fmt.Errorf("analysis: tsne: InitY has %d values, want %d points × 2", len(o.InitY), rows)
+		}
+		copy(y, o.InitY)
+	case o.Init == InitPCA:
 		if dims < 2 {
 			return nil, nil, fmt.Errorf("analysis: tsne: PCA init needs at least 2 input dims, have %d", dims)
 		}
@@ -117,7 +123,7 @@ func TSNE(x []float64, rows, dims int, o TSNEOptions) (y, kl []float64, err erro
 		for i, v := range pc.Scores {
 			y[i] = v / sd * 1e-4
 		}
-	case InitRandom:
+	case o.Init == InitRandom:
 		rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 		for i := range y {
 			y[i] = 1e-4 * rng.NormFloat64()
