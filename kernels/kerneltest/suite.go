@@ -43,6 +43,7 @@ func RunWith(t *testing.T, b kernels.Backend, o RunOptions) {
 	t.Run("ProgramReuse", func(t *testing.T) { testProgramReuse(t, b) })
 	t.Run("StickyError", func(t *testing.T) { testStickyError(t, b) })
 	t.Run("BadShapes", func(t *testing.T) { testBadShapes(t, b) })
+	t.Run("PyTorch", func(t *testing.T) { testGolden(t, b) })
 }
 
 // tileEdges are sizes on both sides of the usual tile and workgroup edges.
