@@ -44,6 +44,7 @@ func RunWith(t *testing.T, b kernels.Backend, o RunOptions) {
 	t.Run("StickyError", func(t *testing.T) { testStickyError(t, b) })
 	t.Run("BadShapes", func(t *testing.T) { testBadShapes(t, b) })
 	t.Run("PyTorch", func(t *testing.T) { testGolden(t, b) })
+	t.Run("Gradients", func(t *testing.T) { testGradients(t, b) })
 }
 
 // tileEdges are sizes on both sides of the usual tile and workgroup edges.
