@@ -31,7 +31,7 @@ func fdGradient(f func(x []float64) float64, x []float64) []float64 {
 }
 
 // fdCheck compares an analytic gradient of the spec with finite
-// differences. With h = 1e-6 the truncation error is ~h²·|f”'| ≈ 1e-12
+// differences. With h = 1e-6 the truncation error is ~h²·|f⁽³⁾| ≈ 1e-12
 // and the rounding error ~eps64·|f|/h ≈ 1e-9 for |f| ≲ 10, so 1e-7 +
 // 1e-6·|g| leaves room while a wrong formula is off by O(|g|).
 func fdCheck(t *testing.T, name string, f func(x []float64) float64, x, analytic []float64) {
