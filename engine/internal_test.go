@@ -276,3 +276,35 @@ func TestChoose(t *testing.T) {
 		t.Errorf("CPU-only with AllowCPU: %d, %v", i, err)
 	}
 }
+
+// BenchmarkStagedTransfer measures the staging path of discrete GPUs on
+// whatever device is present (on lavapipe: two memcpys and a submit).
+func BenchmarkStagedTransfer(b *testing.B) {
+	m, err := Open(Options{AllowCPU: true, forceStaging: true})
+	if err != nil {
+		b.Skip(err)
+	}
+	defer m.Close()
+	const n = 16 << 20
+	buf, err := m.NewBuffer(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	host := make([]float32, n)
+	b.Run("upload", func(b *testing.B) {
+		b.SetBytes(4 * n)
+		for b.Loop() {
+			if err := m.Upload(buf, host, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("download", func(b *testing.B) {
+		b.SetBytes(4 * n)
+		for b.Loop() {
+			if err := m.Download(buf, host, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -28,6 +28,14 @@ func kernel(t testing.TB, m *engine.Manager, name string, bindings, push int, sp
 	return k
 }
 
+func mustSPIRV(name string) []byte {
+	code, err := shaders.SPIRV(name)
+	if err != nil {
+		panic(err) // the embedded shaders are part of the build
+	}
+	return code
+}
+
 func groups(n int) uint32 { return uint32((n + localSize - 1) / localSize) }
 
 func newBuf(t testing.TB, m *engine.Manager, data []float32) *engine.Buffer {
