@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -48,19 +49,35 @@ func naiveRDM(x []float32, S, N int) []float64 {
 func TestRDMIsOneMinusCorrelation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	// 300 rows: above gonum's 4-block threshold, so the parallel Sgemm
-	// path is the one checked.
-	S, N := 300, 700
-	x := randMatrix(rng, S, N)
-	got, err := RDM(x, S, N, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := naiveRDM(x, S, N)
-	// float32 dot products of 700 unit-scale terms: error ~√N·ε·1 ≈ 3e-6.
-	for i := range want {
-		if !close64(float64(got[i]), want[i], 2e-5, 0) {
-			t.Fatalf("rdm[%d,%d] = %v, want %v", i/S, i%S, got[i], want[i])
+	// path is checked. 40 × 23,589: the tutorials' neuron count, where
+	// float32 accumulation is longest; rows share a component so that
+	// correlations span (−1, 1) rather than sitting near 0.
+	for _, shape := range [][2]int{{300, 700}, {40, 23589}} {
+		S, N := shape[0], shape[1]
+		x := randMatrix(rng, S, N)
+		common := randMatrix(rng, 1, N)
+		for s := 0; s < S; s++ {
+			w := float32(s%7) - 3
+			for i := 0; i < N; i++ {
+				x[s*N+i] += w * common[i]
+			}
 		}
+		got, err := RDM(x, S, N, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := naiveRDM(x, S, N)
+		// The float32 dot product of N z-scores carries a relative
+		// error ~ε·√N (1e-5 at N = 23,589; measured max 9e-7);
+		// 2e-5 absolute on entries in [0, 2] leaves margin.
+		var worst float64
+		for i := range want {
+			worst = math.Max(worst, math.Abs(float64(got[i])-want[i]))
+			if !close64(float64(got[i]), want[i], 2e-5, 0) {
+				t.Fatalf("%d×%d: rdm[%d,%d] = %v, want %v", S, N, i/S, i%S, got[i], want[i])
+			}
+		}
+		t.Logf("%d×%d: max |RDM − float64 reference| = %.2g", S, N, worst)
 	}
 }
 
@@ -128,6 +145,14 @@ func TestRDMBadShape(t *testing.T) {
 	}
 	if _, err := RDM(nil, 0, 4, nil); err == nil {
 		t.Error("0 rows accepted")
+	}
+	x := make([]float32, 12)
+	x[7] = float32(math.NaN())
+	if _, err := RDM(x, 3, 4, nil); err == nil || !strings.Contains(err.Error(), "[1, 3]") {
+		t.Errorf("NaN at [1, 3]: error %v, want one naming [1, 3]", err)
+	}
+	if _, err := PCA(x, 3, 4, 2); err == nil {
+		t.Error("PCA accepted NaN")
 	}
 }
 

@@ -37,6 +37,9 @@ func PCA(x []float32, rows, cols, k int) (*PCAResult, error) {
 	if err := checkMatrix("pca", x, rows, cols); err != nil {
 		return nil, err
 	}
+	if err := checkFinite("pca", x, cols); err != nil {
+		return nil, err
+	}
 	xd := make([]float64, len(x))
 	for i, v := range x {
 		xd[i] = float64(v)

@@ -68,6 +68,9 @@ func ZScoreRows(x []float32, rows, cols int) ([]float32, error) {
 	if err := checkMatrix("zscore", x, rows, cols); err != nil {
 		return nil, err
 	}
+	if err := checkFinite("zscore", x, cols); err != nil {
+		return nil, err
+	}
 	z := make([]float32, len(x))
 	parallelRange(rows, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
@@ -75,6 +78,18 @@ func ZScoreRows(x []float32, rows, cols int) ([]float32, error) {
 		}
 	})
 	return z, nil
+}
+
+// checkFinite reports the first NaN or ±Inf of a matrix with cols
+// columns: one bad response would otherwise silently turn a whole row
+// of results into NaN.
+func checkFinite(name string, x []float32, cols int) error {
+	for i, v := range x {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("analysis: %s: value [%d, %d] is %v, want finite", name, i/cols, i%cols, v)
+		}
+	}
+	return nil
 }
 
 func zscoreRow(dst, src []float32) {
@@ -89,7 +104,7 @@ func zscoreRow(dst, src []float32) {
 		ss += d * d
 	}
 	sd := math.Sqrt(ss / float64(len(src)))
-	if sd == 0 || math.IsNaN(sd) {
+	if sd == 0 {
 		clear(dst)
 		return
 	}

@@ -161,6 +161,9 @@ func PreferredStimulus(resp []float32, S, N int, stimuli []float32, sigma float6
 	if err := checkMatrix("preferred stimulus: resp", resp, S, N); err != nil {
 		return nil, err
 	}
+	if err := checkFinite("preferred stimulus: resp", resp, N); err != nil {
+		return nil, err
+	}
 	if len(stimuli) != S {
 		return nil, fmt.Errorf("analysis: preferred stimulus: %d stimuli for %d response rows", len(stimuli), S)
 	}
