@@ -96,7 +96,7 @@ func (m *Manager) NewBuffer(n int) (*Buffer, error) {
 		return nil, fmt.Errorf("engine: NewBuffer(%d): length must be positive", n)
 	}
 	size := uint64(n) * 4
-	if limit := uint64(m.info.MaxStorageBufferRange); size > limit {
+	if limit := uint64(m.info.MaxStorageBufferRange); uint64(n) > limit/4 {
 		return nil, fmt.Errorf("%w: NewBuffer(%d): %d bytes asked, device %q allows %d bytes (%d floats) per storage buffer",
 			ErrTooLarge, n, size, m.info.Name, limit, limit/4)
 	}

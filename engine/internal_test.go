@@ -24,11 +24,12 @@ func openTest(t *testing.T, opts Options) *Manager {
 		t.Fatal("VKNEURO_VALIDATION=1 but the validation layer is not active")
 	}
 	t.Cleanup(func() {
-		if errs := m.ValidationErrors(); len(errs) > 0 {
-			t.Errorf("validation errors:\n%s", strings.Join(errs, "\n"))
-		}
+		// Close first: the layer reports leaked objects at vkDestroyDevice.
 		if err := m.Close(); err != nil {
 			t.Error(err)
+		}
+		if errs := m.ValidationErrors(); len(errs) > 0 {
+			t.Errorf("validation errors:\n%s", strings.Join(errs, "\n"))
 		}
 	})
 	return m
@@ -307,4 +308,43 @@ func BenchmarkStagedTransfer(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTeardownClean leaves buffers, kernels and sequences open and lets
+// Close destroy them: the validation layer reports any object left behind
+// at vkDestroyDevice, which openTest's cleanup turns into a failure.
+func TestTeardownClean(t *testing.T) {
+	m := openTest(t, Options{Validation: true, forceStaging: true})
+	code, err := os.ReadFile("../shaders/axpy.spv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := m.Kernel("axpy", code, 2, 2, 64, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := m.NewBuffer(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := m.NewBuffer(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Upload(x, make([]float32, 100), 0); err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.NewSequence()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnableTimestamps(); err != nil && m.Info().Timestamps {
+		t.Fatal(err)
+	}
+	if err := s.Dispatch(k, []*Buffer{x, y}, []uint32{100, 0}, 2, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
 }
