@@ -256,7 +256,9 @@ func (m *Manager) ValidationWarnings() []string {
 // Validation reports whether the validation layer is active.
 func (m *Manager) Validation() bool { return m.hook != nil }
 
-// Submits is the number of vkQueueSubmit calls so far.
+// Submits is the number of vkQueueSubmit calls so far: one per
+// Sequence.Run, plus, when not Unified, one per staging chunk of
+// Upload/Download and one per NewBuffer (its zero fill).
 func (m *Manager) Submits() uint64 { return m.submits.Load() }
 
 // Closed reports whether Close was called.
