@@ -187,6 +187,11 @@ func TestRSAProperties(t *testing.T) {
 	if _, err := RSA(a, flat, S); err == nil {
 		t.Error("constant RDM accepted")
 	}
+	nan := slices.Clone(a)
+	nan[1] = float32(math.NaN())
+	if _, err := RSA(a, nan, S); err == nil {
+		t.Error("NaN RDM accepted")
+	}
 	if _, err := RSA(a, a[:S*S-1], S); err == nil {
 		t.Error("short RDM accepted")
 	}

@@ -9,12 +9,21 @@
 //	RDM    = 1 − Z·Zᵀ / N                (S×S; one minus Pearson correlation)
 //	RSA    = corr(upper(RDM₁), upper(RDM₂))   off-diagonal upper triangle
 //
+// The product Z·Zᵀ (2·S²·N flops, 6.1 GFLOP for 360 stimuli × 23,589
+// neurons) runs on a GEMM: gonum's multi-threaded Sgemm by default, or a
+// kernels.Backend through BackendGEMM. A constant row of responses is
+// z-scored to zeros (scipy gives NaN), so it is dissimilarity 1 from
+// every stimulus; NaN or infinite responses are rejected with their
+// index.
+//
 // Tuning and preferred orientation (bonus tutorial, section 1): responses
 // are sorted by stimulus, each column is smoothed with a Gaussian of σ
 // bins (scipy.ndimage.gaussian_filter1d: radius ⌊4σ+½⌋, normalised
 // weights exp(−x²/2σ²)), and the preferred stimulus of a column is the
 // one at its first maximum. SortByPreference orders columns by it, as
-// used to display decoder input weights.
+// used to display decoder input weights. The tutorial's call uses
+// scipy's default boundary, Reflect; Wrap treats the stimulus axis as
+// the circle it is and is what callers should normally use.
 //
 // Dimensionality reduction (tutorial section 3.2): PCA to at most 20
 // components, then exact t-SNE to 2 dimensions with scikit-learn's

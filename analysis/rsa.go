@@ -169,6 +169,9 @@ func RSA(rdm1, rdm2 []float32, S int) (float64, error) {
 			syy += b * b
 		}
 	}
+	if math.IsNaN(sxy+sxx+syy) || math.IsInf(sxy+sxx+syy, 0) {
+		return 0, errors.New("analysis: rsa: an RDM has NaN or infinite entries above the diagonal")
+	}
 	if sxx == 0 || syy == 0 {
 		return 0, errors.New("analysis: rsa: an RDM has constant off-diagonal entries, correlation is undefined")
 	}
