@@ -328,10 +328,18 @@ func colorAt(cm palette.ColorMap, v float64) color.Color {
 	return c
 }
 
+// maxRasterSide bounds the image of a matrix: wider matrices (a
+// 10×23,589 weight matrix) are averaged over blocks of cells first, in
+// value space, so that a block of alternating signs shows as its mean
+// (white on a diverging map) instead of a blend of red and blue.
+const maxRasterSide = 1000
+
 // rasterize paints a rows×cols row-major matrix into an image with row 0
 // at the top (as imshow). Small matrices are enlarged by whole pixels
-// so that the PNG scaler cannot blur cell edges.
+// so that the PNG scaler cannot blur cell edges; large ones are block
+// averaged down to at most maxRasterSide pixels a side.
 func rasterize(m []float64, rows, cols int, cm palette.ColorMap) *image.NRGBA {
+	m, rows, cols = blockMean(m, rows, cols)
 	s := max(1, (400+max(rows, cols)-1)/max(rows, cols))
 	img := image.NewNRGBA(image.Rect(0, 0, cols*s, rows*s))
 	for r := 0; r < rows; r++ {
@@ -345,6 +353,36 @@ func rasterize(m []float64, rows, cols int, cm palette.ColorMap) *image.NRGBA {
 		}
 	}
 	return img
+}
+
+// blockMean averages m over blocks so that neither side exceeds
+// maxRasterSide, skipping NaNs (a block of only NaNs stays NaN).
+func blockMean(m []float64, rows, cols int) ([]float64, int, int) {
+	br := (rows + maxRasterSide - 1) / maxRasterSide
+	bc := (cols + maxRasterSide - 1) / maxRasterSide
+	if br == 1 && bc == 1 {
+		return m, rows, cols
+	}
+	or, oc := (rows+br-1)/br, (cols+bc-1)/bc
+	sum := make([]float64, or*oc)
+	cnt := make([]int, or*oc)
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			if v := m[r*cols+c]; !math.IsNaN(v) {
+				i := (r/br)*oc + c/bc
+				sum[i] += v
+				cnt[i]++
+			}
+		}
+	}
+	for i := range sum {
+		if cnt[i] == 0 {
+			sum[i] = math.NaN()
+		} else {
+			sum[i] /= float64(cnt[i])
+		}
+	}
+	return sum, or, oc
 }
 
 // checkMatrix validates one panel.

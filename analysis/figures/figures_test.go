@@ -272,3 +272,45 @@ func TestBadInputIsAnError(t *testing.T) {
 		t.Error("10×10 pixel figure accepted")
 	}
 }
+
+func TestBlockMean(t *testing.T) {
+	// 2×2500 → blocks of 1×3 columns (2500/1000 rounded up): 834 columns.
+	rows, cols := 2, 2500
+	m := make([]float64, rows*cols)
+	for i := range m {
+		m[i] = float64(i % cols)
+	}
+	m[3] = math.NaN() // block 1 of row 0 averages the other two
+	got, r, c := blockMean(m, rows, cols)
+	if r != 2 || c != 834 {
+		t.Fatalf("shape %d×%d, want 2×834", r, c)
+	}
+	if got[0] != 1 || got[1] != 4.5 || got[c+1] != 4 || got[c-1] != 2499 {
+		t.Errorf("block means %v %v %v %v, want 1 4.5 4 2499 (last block: one column)", got[0], got[1], got[c+1], got[c-1])
+	}
+	small := []float64{1, 2, 3, 4}
+	if s, r, c := blockMean(small, 2, 2); r != 2 || c != 2 || &s[0] != &small[0] {
+		t.Error("a small matrix was resampled")
+	}
+}
+
+func TestLogTicks(t *testing.T) {
+	var labels []string
+	for _, tk := range (logTicks{}).Ticks(0.0107, 0.71) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if strings.Join(labels, " ") != "0.02 0.05 0.1 0.2 0.5" {
+		t.Errorf("labels %v, want 0.02 0.05 0.1 0.2 0.5", labels)
+	}
+	labels = labels[:0]
+	for _, tk := range (logTicks{}).Ticks(0.5, 2000) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if strings.Join(labels, " ") != "1 10 100 1000" {
+		t.Errorf("labels over 4 decades %v, want powers of ten", labels)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -79,7 +80,7 @@ func Lines(path string, panels []LinePanel, o LinesOptions) error {
 		p.Add(plotter.NewGrid())
 		if o.LogY {
 			p.Y.Scale = plot.LogScale{}
-			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+			p.Y.Tick.Marker = logTicks{}
 		}
 		for si, s := range lp.Series {
 			if len(s.Y) == 0 || (s.X != nil && len(s.X) != len(s.Y)) {
@@ -269,4 +270,35 @@ func ImageGrid(path string, images []Matrix, o ImageGridOptions) error {
 
 func grey() (palette.ColorMap, error) {
 	return newLuminance([]color.Color{color.Black, color.White})
+}
+
+// logTicks marks 1…9×10ᵏ over the range and labels 1, 2 and 5×10ᵏ when
+// the axis spans at most two decades (1×10ᵏ only beyond): a loss curve
+// that falls from 0.7 to 0.01 gets labels. plot.LogTicks starts at the
+// decade above a minimum below 1 (it truncates log10 toward zero) and
+// labels powers of ten only.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	if !(min > 0) || !(max >= min) {
+		return nil
+	}
+	lo, hi := int(math.Floor(math.Log10(min))), int(math.Ceil(math.Log10(max)))
+	dense := hi-lo <= 2
+	var ts []plot.Tick
+	for k := lo; k <= hi; k++ {
+		base := math.Pow10(k)
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * base
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || (dense && (m == 2 || m == 5)) {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }
