@@ -314,3 +314,24 @@ func TestLogTicks(t *testing.T) {
 		t.Errorf("labels over 4 decades %v, want powers of ten", labels)
 	}
 }
+
+// Figures may be drawn from several goroutines at once (run with -race).
+func TestConcurrentFigures(t *testing.T) {
+	dir := t.TempDir()
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			m := Matrix{Title: "m", Data: rdmLike(30, float64(i)), Rows: 30, Cols: 30}
+			errs <- HeatMap(filepath.Join(dir, string(rune('a'+i))+".png"), m, HeatMapOptions{ColorLabel: "v"})
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(names) != 4 {
+		t.Errorf("files %v, want 4 PNGs and nothing else", names)
+	}
+}

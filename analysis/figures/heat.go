@@ -16,7 +16,7 @@ type HeatMapOptions struct {
 	// Min and Max are the colour limits (imshow's vmin, vmax); both 0
 	// uses the range of all panels' data.
 	Min, Max float64
-	// ColorMap nil means Viridis.
+	// ColorMap nil means Viridis. The call sets its Min and Max.
 	ColorMap palette.ColorMap
 	// XRange and YRange are the axis values at the outer edges of the
 	// first and last column and row (imshow's extent, row 0 at the

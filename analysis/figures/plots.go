@@ -126,7 +126,8 @@ type ScatterOptions struct {
 	XLabel, YLabel, ColorLabel string
 	// Min and Max are the colour limits; both 0 uses the data range.
 	Min, Max float64
-	// ColorMap nil means Cyclic (for orientations).
+	// ColorMap nil means Cyclic (for orientations). The call sets its
+	// Min and Max.
 	ColorMap palette.ColorMap
 	// HideTicks drops tick labels, whose values mean nothing for t-SNE.
 	HideTicks bool
@@ -204,7 +205,7 @@ type ImageGridOptions struct {
 	// Symmetric scales each image to ±max|value| so that 0 is mid-grey,
 	// as for filters with positive and negative weights.
 	Symmetric bool
-	// ColorMap nil means black to white.
+	// ColorMap nil means black to white. The call sets its Min and Max.
 	ColorMap palette.ColorMap
 }
 
