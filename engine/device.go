@@ -196,7 +196,7 @@ func enumerate(inst vk.Instance) ([]DeviceInfo, error) {
 
 // Devices lists the Vulkan devices without opening any.
 func Devices() ([]DeviceInfo, error) {
-	inst, err := newInstance(false)
+	inst, err := newInstance(false, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -80,13 +80,26 @@ func instanceExtensions(layer string) (map[string]bool, error) {
 	return have, nil
 }
 
-// newInstance creates a Vulkan 1.1 instance without window extensions,
-// with the validation layer and debug_report when validation is set.
-func newInstance(validation bool) (vk.Instance, error) {
+// newInstance creates a Vulkan 1.1 instance with the instance extensions
+// extra (window-system extensions for presenting; none for compute), and
+// the validation layer and debug_report when validation is set.
+func newInstance(validation bool, extra []string) (vk.Instance, error) {
 	if err := loadVulkan(); err != nil {
 		return nil, err
 	}
 	var layers, exts []string
+	if len(extra) > 0 {
+		have, err := instanceExtensions("")
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range extra {
+			if !have[e] {
+				return nil, fmt.Errorf("engine: Options.InstanceExtensions: instance extension %s is not available", e)
+			}
+			exts = append(exts, cstr(e))
+		}
+	}
 	if validation {
 		have, err := instanceLayers()
 		if err != nil {
@@ -107,7 +120,7 @@ func newInstance(validation bool) (vk.Instance, error) {
 			return nil, fmt.Errorf("engine: validation requested but instance extension %s is missing", debugReportExtName)
 		}
 		layers = []string{cstr(validationLayer)}
-		exts = []string{cstr(debugReportExtName)}
+		exts = append(exts, cstr(debugReportExtName))
 	}
 	app := &vk.ApplicationInfo{
 		SType:            vk.StructureTypeApplicationInfo,
@@ -139,4 +152,24 @@ func newInstance(validation bool) (vk.Instance, error) {
 		return nil, fmt.Errorf("vk: vkInitInstance: %w", err)
 	}
 	return inst, nil
+}
+
+// deviceExtensions lists the device extensions of pd.
+func deviceExtensions(pd vk.PhysicalDevice) (map[string]bool, error) {
+	var n uint32
+	if err := vkErr("vkEnumerateDeviceExtensionProperties", vk.EnumerateDeviceExtensionProperties(pd, "", &n, nil)); err != nil {
+		return nil, err
+	}
+	props := make([]vk.ExtensionProperties, n)
+	if n > 0 {
+		if err := vkErr("vkEnumerateDeviceExtensionProperties", vk.EnumerateDeviceExtensionProperties(pd, "", &n, props)); err != nil {
+			return nil, err
+		}
+	}
+	have := make(map[string]bool)
+	for i := range props[:n] {
+		props[i].Deref()
+		have[vk.ToString(props[i].ExtensionName[:])] = true
+	}
+	return have, nil
 }

@@ -22,6 +22,12 @@ type Options struct {
 	// messages (see Manager.ValidationErrors). The env VKNEURO_VALIDATION=1
 	// enables it too.
 	Validation bool
+	// InstanceExtensions and DeviceExtensions are enabled in addition to
+	// what compute needs, e.g. the window-system extensions a presenter
+	// needs (VK_KHR_surface, VK_KHR_xlib_surface; VK_KHR_swapchain). Open
+	// fails, naming the extension, if one is not available.
+	InstanceExtensions []string
+	DeviceExtensions   []string
 
 	// Test hooks: force the staging path on unified memory, shrink the
 	// shared block size, limit every heap.
@@ -81,7 +87,7 @@ func Open(opts Options) (*Manager, error) {
 		}
 	}()
 	var err error
-	if m.inst, err = newInstance(opts.Validation); err != nil {
+	if m.inst, err = newInstance(opts.Validation, opts.InstanceExtensions); err != nil {
 		return nil, err
 	}
 	if opts.Validation {
@@ -98,7 +104,7 @@ func Open(opts Options) (*Manager, error) {
 		return nil, err
 	}
 	m.info = devs[idx]
-	if err := m.openDevice(); err != nil {
+	if err := m.openDevice(opts.DeviceExtensions); err != nil {
 		return nil, err
 	}
 	m.setupMemory(opts)
@@ -109,7 +115,20 @@ func Open(opts Options) (*Manager, error) {
 	return m, nil
 }
 
-func (m *Manager) openDevice() error {
+func (m *Manager) openDevice(extensions []string) error {
+	exts := make([]string, 0, len(extensions))
+	if len(extensions) > 0 {
+		have, err := deviceExtensions(m.info.handle)
+		if err != nil {
+			return err
+		}
+		for _, e := range extensions {
+			if !have[e] {
+				return fmt.Errorf("engine: Options.DeviceExtensions: device %s lacks extension %s", m.info.Name, e)
+			}
+			exts = append(exts, cstr(e))
+		}
+	}
 	qinfo := []vk.DeviceQueueCreateInfo{{
 		SType:            vk.StructureTypeDeviceQueueCreateInfo,
 		QueueFamilyIndex: m.info.queueFamily,
@@ -120,6 +139,10 @@ func (m *Manager) openDevice() error {
 		SType:                vk.StructureTypeDeviceCreateInfo,
 		QueueCreateInfoCount: 1,
 		PQueueCreateInfos:    qinfo,
+	}
+	if len(exts) > 0 {
+		dinfo.EnabledExtensionCount = uint32(len(exts))
+		dinfo.PpEnabledExtensionNames = exts
 	}
 	var dev vk.Device
 	if err := vkErr("vkCreateDevice", vk.CreateDevice(m.info.handle, dinfo, nil, &dev)); err != nil {
