@@ -11,7 +11,7 @@ import (
 )
 
 // A checkpoint directory holds ckpt-<step>.npz (parameters under
-// "param/<name>", momentum buffers under "momentum/<name>") and
+// "param.<name>", momentum buffers under "momentum.<name>") and
 // checkpoint.json naming it with the step and the settings that must
 // match on resume. Both are written atomically, the .npz first, so the
 // JSON always names a complete file; older .npz files are removed after.
@@ -56,10 +56,10 @@ func (tr *Trainer) Checkpoint(dir string) error {
 	}
 	arrays := make(map[string]*data.Array, 2*len(params))
 	for k, v := range params {
-		arrays["param/"+k] = v
+		arrays["param."+k] = v
 	}
 	for k, v := range mom {
-		arrays["momentum/"+k] = v
+		arrays["momentum."+k] = v
 	}
 	meta := tr.meta()
 	meta.File = fmt.Sprintf("ckpt-%09d.npz", tr.step)
@@ -126,10 +126,10 @@ func (tr *Trainer) Resume(dir string) error {
 	mom := map[string]*data.Array{}
 	for k, v := range arrays {
 		switch {
-		case strings.HasPrefix(k, "param/"):
-			params[strings.TrimPrefix(k, "param/")] = v
-		case strings.HasPrefix(k, "momentum/"):
-			mom[strings.TrimPrefix(k, "momentum/")] = v
+		case strings.HasPrefix(k, "param."):
+			params[strings.TrimPrefix(k, "param.")] = v
+		case strings.HasPrefix(k, "momentum."):
+			mom[strings.TrimPrefix(k, "momentum.")] = v
 		default:
 			return fmt.Errorf("models: resume: %s: unexpected key %q", meta.File, k)
 		}

@@ -13,6 +13,8 @@ and writes one compressed .npz per model holding:
   init/<k>     state_dict entry k before training
   final/<k>    state_dict entry k after training
   hyper        [steps, lr, momentum, l2, l1]
+  hidden/<l>   (normative) what a forward hook on module l sees for the
+               first 3 inputs under the initial weights, viewed [3,-1]
   f32err/<k>   max |PyTorch float32 final − final/<k>|: how far PyTorch's
                own float32 training lands from the float64 reference
 
@@ -175,8 +177,23 @@ def state(net):
     return {k: v.detach().float().numpy().copy() for k, v in net.state_dict().items()}
 
 
-def save(name, net, x, target, loss_fn, penalized, steps, lr, momentum, l2, l1):
+def hidden_activity(net, x, layers):
+    """Tutorial 3's get_hidden_activity(): forward hooks on modules."""
+    net = copy.deepcopy(net).double()
+    act = {}
+    mods = dict(net.named_children())
+    hooks = [mods[l].register_forward_hook(
+        lambda m, i, o, l=l: act.__setitem__(l, o.view(x.shape[0], -1).detach().numpy().copy()))
+        for l in layers]
+    net(torch.from_numpy(x).double())
+    for h in hooks:
+        h.remove()
+    return act
+
+
+def save(name, net, x, target, loss_fn, penalized, steps, lr, momentum, l2, l1, hidden=()):
     init = state(net)
+    act = hidden_activity(net, x[:3], hidden) if hidden else {}
     net32 = copy.deepcopy(net)
     losses = train(net, x, target, loss_fn, penalized, steps, lr, momentum, l2, l1)
     final = state(net)
@@ -186,6 +203,7 @@ def save(name, net, x, target, loss_fn, penalized, steps, lr, momentum, l2, l1):
               'hyper': np.array([steps, lr, momentum, l2, l1], np.float64)}
     arrays.update({'init/' + k: v for k, v in init.items()})
     arrays.update({'final/' + k: v for k, v in final.items()})
+    arrays.update({'hidden/' + k: v for k, v in act.items()})
     arrays.update({'f32err/' + k: np.array([v], np.float64) for k, v in f32err.items()})
     path = os.path.join(OUT, name + '.npz')
     np.savez_compressed(path, **arrays)
@@ -202,7 +220,8 @@ def main():
     y = (ori > 0).astype(np.float32)[:, np.newaxis]
     torch.manual_seed(12)
     net = CNN(48, 64)
-    save('normative', net, x, y, nn.BCELoss(), None, 60, 5e-4, 0.99, 0, 0)
+    save('normative', net, x, y, nn.BCELoss(), None, 60, 5e-4, 0.99, 0, 0,
+         hidden=('conv', 'pool', 'fc', 'out'))
 
     # Bonus decoding: 72 stimuli x 500 synthetic neurons, 20 classes.
     rng = np.random.default_rng(4)
