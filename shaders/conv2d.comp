@@ -6,13 +6,14 @@
 // OB consecutive output channels (register blocking: each input value
 // loaded is used OB times). For each input channel the input tile plus
 // its halo, ((TH−1)·SH+KH) × ((TW−1)·SW+KW), and the OB·KH·KW weights
-// are staged in shared memory. When they do not fit (pc.useShared == 0,
+// are staged in shared memory. When they do not fit (USE_SHARED false,
 // decided by the host from the same limits) the invocation reads
 // global memory directly instead.
 #version 450
 
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint OB = 8;
+layout(constant_id = 4) const bool USE_SHARED = true;
 
 // Shared-memory capacity in floats; the host mirrors these limits.
 const uint TILE_MAX = 3072;
@@ -38,7 +39,6 @@ layout(push_constant) uniform Push {
 	uint PW;
 	uint tilesX; // output tiles along Wo
 	uint hasBias;
-	uint useShared;
 } pc;
 
 shared float tile[TILE_MAX];
@@ -73,7 +73,7 @@ void main() {
 
 	for (uint c = 0; c < pc.C; c++) {
 		const uint xplane = (n * pc.C + c) * pc.H * pc.W;
-		if (pc.useShared != 0) {
+		if (USE_SHARED) {
 			barrier(); // previous channel's reads are done
 			for (uint e = lid; e < IH * IW; e += nthreads) {
 				const uint r = e / IW;

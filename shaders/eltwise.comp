@@ -1,11 +1,13 @@
-// Element-wise ops over n elements, one shader selected by pc.op so that
-// the many small ops of a training step share one pipeline. Bindings:
+// Element-wise ops over n elements, one shader whose op is the
+// specialization constant OP (one pipeline per op; a push-constant
+// switch would make CPU drivers run every case under a mask). Bindings:
 // a, b inputs and out output; out may be the same buffer as a or b (the
 // ops below read element i before writing element i only). Unused
 // inputs are bound to any buffer.
 #version 450
 
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
+layout(constant_id = 3) const uint OP = 0;
 
 layout(std430, set = 0, binding = 0) buffer BufA { float a[]; };
 layout(std430, set = 0, binding = 1) buffer BufB { float b[]; };
@@ -13,7 +15,6 @@ layout(std430, set = 0, binding = 2) buffer BufOut { float o[]; };
 
 layout(push_constant) uniform Push {
 	uint n;
-	uint op;
 	uint p0;
 	uint p1;
 	float s;
@@ -33,7 +34,7 @@ const uint ADD_BIAS = 9;    // o = a + b[(i/p0) % p1]       (p0 = inner, p1 = F)
 void main() {
 	const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
 	for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
-		switch (pc.op) {
+		switch (OP) {
 		case RELU:
 			o[i] = a[i] > 0.0 ? a[i] : 0.0;
 			break;

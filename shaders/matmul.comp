@@ -15,6 +15,10 @@ layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint BM = 64;
 layout(constant_id = 4) const uint BN = 64;
 layout(constant_id = 5) const uint BK = 16;
+// Transposes are specialization constants: the tile loads are then
+// branch-free.
+layout(constant_id = 6) const bool TRANS_A = false;
+layout(constant_id = 7) const bool TRANS_B = false;
 const uint TM = 4;
 const uint TN = 4;
 // Padding the leading dimension of the transposed a tile spreads the
@@ -29,8 +33,6 @@ layout(push_constant) uniform Push {
 	uint M;
 	uint N;
 	uint K;
-	uint transA;
-	uint transB;
 	float alpha;
 	float beta;
 	uint kChunk;
@@ -63,7 +65,7 @@ void main() {
 		// along a's contiguous axis, zero outside the matrix.
 		for (uint e = tid; e < BM * BK; e += nthreads) {
 			uint r, kk;
-			if (pc.transA != 0) {
+			if (TRANS_A) {
 				r = e % BM;
 				kk = e / BM;
 			} else {
@@ -74,14 +76,14 @@ void main() {
 			const uint gk = k0 + kk;
 			float v = 0.0;
 			if (gi < pc.M && gk < kEnd) {
-				v = pc.transA != 0 ? a[gk * pc.M + gi] : a[gi * pc.K + gk];
+				v = TRANS_A ? a[gk * pc.M + gi] : a[gi * pc.K + gk];
 			}
 			As[kk * lda + r] = v;
 		}
 		// Stage op(b)[k0 : k0+BK, col0 : col0+BN] as Bs[kk][cl].
 		for (uint e = tid; e < BN * BK; e += nthreads) {
 			uint cl, kk;
-			if (pc.transB != 0) {
+			if (TRANS_B) {
 				kk = e % BK;
 				cl = e / BK;
 			} else {
@@ -92,7 +94,7 @@ void main() {
 			const uint gk = k0 + kk;
 			float v = 0.0;
 			if (gj < pc.N && gk < kEnd) {
-				v = pc.transB != 0 ? b[gj * pc.K + gk] : b[gk * pc.N + gj];
+				v = TRANS_B ? b[gj * pc.K + gk] : b[gk * pc.N + gj];
 			}
 			Bs[kk * BN + cl] = v;
 		}

@@ -7,6 +7,9 @@
 #version 450
 
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
+// The term, as a specialization constant so that each term is its own
+// pipeline without a run-time switch.
+layout(constant_id = 3) const uint OP = 0;
 
 layout(std430, set = 0, binding = 0) readonly buffer BufX { float x[]; };
 layout(std430, set = 0, binding = 1) readonly buffer BufT { float t[]; };
@@ -14,7 +17,6 @@ layout(std430, set = 0, binding = 2) buffer BufOut { float o[]; };
 
 layout(push_constant) uniform Push {
 	uint n;
-	uint op;
 	uint c;   // NLL: classes per row
 	uint acc; // add into out instead of overwriting
 	float s;
@@ -30,7 +32,7 @@ const uint NLL = 5; // −x[i·c + t[i]], i over n rows; out-of-range classes ad
 shared float red[gl_WorkGroupSize.x];
 
 float term(uint i) {
-	switch (pc.op) {
+	switch (OP) {
 	case SQ:
 		return x[i] * x[i];
 	case ABS:

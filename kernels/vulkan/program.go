@@ -253,10 +253,10 @@ func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, be
 		return
 	}
 	cfg, splits, kChunk := chooseMatMul(m, n, k, p.be.m.Info().CPU)
-	spec := []uint32{u32(cfg.threads()), 1, 1, u32(cfg.bm), u32(cfg.bn), u32(cfg.bk)}
+	spec := []uint32{u32(cfg.threads()), 1, 1, u32(cfg.bm), u32(cfg.bn), u32(cfg.bk), b32(transA), b32(transB)}
 	gx, gy := ceilDiv(n, cfg.bn), ceilDiv(m, cfg.bm)
 	if splits == 1 {
-		push := []uint32{u32(m), u32(n), u32(k), b32(transA), b32(transB), f32(alpha), f32(beta), u32(kChunk), 0}
+		push := []uint32{u32(m), u32(n), u32(k), f32(alpha), f32(beta), u32(kChunk), 0}
 		p.dispatch("MatMul", "matmul", spec, []*engine.Buffer{bs[1], bs[2], bs[0]}, push, gx, gy, 1)
 		return
 	}
@@ -264,7 +264,7 @@ func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, be
 	if part == nil {
 		return
 	}
-	push := []uint32{u32(m), u32(n), u32(k), b32(transA), b32(transB), f32(1), f32(0), u32(kChunk), 1}
+	push := []uint32{u32(m), u32(n), u32(k), f32(1), f32(0), u32(kChunk), 1}
 	p.dispatch("MatMul", "matmul", spec, []*engine.Buffer{bs[1], bs[2], part}, push, gx, gy, splits)
 	p.dispatch("MatMul", "matmul_reduce", []uint32{wgElem, 1, 1}, []*engine.Buffer{part, bs[0]},
 		[]uint32{u32(m * n), u32(splits), f32(alpha), f32(beta)}, elemGroups(m*n), 1, 1)
@@ -286,8 +286,8 @@ const (
 
 // eltwise records out[i] = f(a[i], b[i]) for i < n.
 func (p *Program) eltwise(op string, code int, a, b, out *engine.Buffer, n, p0, p1 int, s float32) {
-	p.dispatch(op, "eltwise", []uint32{wgElem, 1, 1}, []*engine.Buffer{a, b, out},
-		[]uint32{u32(n), u32(code), u32(p0), u32(p1), f32(s)}, elemGroups(n), 1, 1)
+	p.dispatch(op, "eltwise", []uint32{wgElem, 1, 1, u32(code)}, []*engine.Buffer{a, b, out},
+		[]uint32{u32(n), u32(p0), u32(p1), f32(s)}, elemGroups(n), 1, 1)
 }
 
 // unary records an op of the form out = f(in1[, in2]) over same-shape tensors.
@@ -420,11 +420,11 @@ const reduceElems = 8 * wgReduce
 // dispatch when one group suffices, else per-group partials into scratch
 // and a second one-group pass over them.
 func (p *Program) reduce(op string, code int, x, t, out *engine.Buffer, n, c int, acc bool, s float32) {
-	spec := []uint32{wgReduce, 1, 1}
+	spec := []uint32{wgReduce, 1, 1, u32(code)}
 	groups := min(ceilDiv(n, reduceElems), wgReduce)
 	if groups == 1 {
 		p.dispatch(op, "reduce_op", spec, []*engine.Buffer{x, t, out},
-			[]uint32{u32(n), u32(code), u32(c), b32(acc), f32(s)}, 1, 1, 1)
+			[]uint32{u32(n), u32(c), b32(acc), f32(s)}, 1, 1, 1)
 		return
 	}
 	part := p.newScratch(op, groups)
@@ -432,9 +432,9 @@ func (p *Program) reduce(op string, code int, x, t, out *engine.Buffer, n, c int
 		return
 	}
 	p.dispatch(op, "reduce_op", spec, []*engine.Buffer{x, t, part},
-		[]uint32{u32(n), u32(code), u32(c), 0, f32(1)}, groups, 1, 1)
-	p.dispatch(op, "reduce_op", spec, []*engine.Buffer{part, part, out},
-		[]uint32{u32(groups), redSum, 0, b32(acc), f32(s)}, 1, 1, 1)
+		[]uint32{u32(n), u32(c), 0, f32(1)}, groups, 1, 1)
+	p.dispatch(op, "reduce_op", []uint32{wgReduce, 1, 1, redSum}, []*engine.Buffer{part, part, out},
+		[]uint32{u32(groups), 0, b32(acc), f32(s)}, 1, 1, 1)
 }
 
 func (p *Program) sum(op string, out, x *kernels.Tensor, mean bool) {
@@ -593,8 +593,8 @@ func (p *Program) Conv2D(y, x, w, bias *kernels.Tensor, cp kernels.Conv2DParams)
 	ih, iw := (th-1)*g.StrideH+g.KH, (tw-1)*g.StrideW+g.KW
 	shared := ih*iw <= convTileMax && ob*g.KH*g.KW <= convWMax
 	tilesX, tilesY := ceilDiv(g.Wo, tw), ceilDiv(g.Ho, th)
-	push := append(convPush(g), u32(tilesX), b32(bias != nil), b32(shared))
-	p.dispatch("Conv2D", "conv2d", []uint32{u32(tw), u32(th), 1, u32(ob)},
+	push := append(convPush(g), u32(tilesX), b32(bias != nil))
+	p.dispatch("Conv2D", "conv2d", []uint32{u32(tw), u32(th), 1, u32(ob), b32(shared)},
 		[]*engine.Buffer{bs[1], bs[2], bb, bs[0]}, push, tilesX*tilesY, ceilDiv(g.O, ob), g.N)
 }
 
@@ -635,17 +635,31 @@ func (p *Program) Conv2DBackwardWeight(dw, db, dy, x *kernels.Tensor, cp kernels
 	}
 	nw := dw.Len()
 	total := g.N * g.Ho * g.Wo
-	wg := pow2(total, 32, wgReduce)
 	groups := min(ceilDiv(total, columnElems), 256)
 	chunk := ceilDiv(total, groups)
-	push := append(append([]uint32{u32(g.N)}, convPush(g)...), u32(chunk))
-	if groups == 1 {
+	dst := bs[0]
+	if groups > 1 {
+		if dst = p.newScratch(op, nw*groups); dst == nil {
+			return
+		}
+	}
+	taps := g.KH * g.KW
+	if taps <= maxTaps {
+		// All taps of one filter per work-group; the shared-memory
+		// staging of taps·wg partial sums bounds the work-group size.
+		wg := min(pow2(total, 32, wgReduce), max(32, prevPow2(tapsShared/taps)))
+		push := []uint32{u32(g.N), u32(g.C), u32(g.H), u32(g.W), u32(g.O), u32(g.Ho), u32(g.Wo),
+			u32(g.StrideH), u32(g.StrideW), u32(g.PadH), u32(g.PadW), u32(chunk)}
+		p.dispatch(op, "conv2d_bwd_weight_taps", []uint32{u32(wg), 1, 1, u32(g.KH), u32(g.KW)},
+			[]*engine.Buffer{bs[1], bs[2], dst}, push, groups, g.O*g.C, 1)
+	} else {
+		wg := pow2(total, 32, wgReduce)
+		push := append(append([]uint32{u32(g.N)}, convPush(g)...), u32(chunk))
 		p.dispatch(op, "conv2d_bwd_weight", []uint32{u32(wg), 1, 1},
-			[]*engine.Buffer{bs[1], bs[2], bs[0]}, push, 1, nw, 1)
-	} else if part := p.newScratch(op, nw*groups); part != nil {
-		p.dispatch(op, "conv2d_bwd_weight", []uint32{u32(wg), 1, 1},
-			[]*engine.Buffer{bs[1], bs[2], part}, push, groups, nw, 1)
-		p.columnSum(op, part, bs[0], 1, nw, groups)
+			[]*engine.Buffer{bs[1], bs[2], dst}, push, groups, nw, 1)
+	}
+	if groups > 1 {
+		p.columnSum(op, dst, bs[0], 1, nw, groups)
 	}
 	if db != nil {
 		b, ok := p.bufs(op, []string{"db"}, db)
@@ -695,6 +709,22 @@ func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.P
 	}
 	total := dx.Len()
 	p.dispatch(op, "maxpool_bwd", []uint32{wgElem, 1, 1}, bs, poolPush(total, g), elemGroups(total), 1, 1)
+}
+
+// Limits of conv2d_bwd_weight_taps.comp: kernels of up to maxTaps taps,
+// and taps·work-group size ≤ tapsShared floats of shared memory (16 KiB).
+const (
+	maxTaps    = 64
+	tapsShared = 4096
+)
+
+// prevPow2 is the largest power of two ≤ n (n ≥ 1).
+func prevPow2(n int) int {
+	v := 1
+	for v*2 <= n {
+		v *= 2
+	}
+	return v
 }
 
 // rowGrid spreads rows work-groups over a 2-D grid within the 65535 limit.

@@ -10,7 +10,11 @@ import (
 	"github.com/vkneuro/vkneuro/engine/enginetest"
 	"github.com/vkneuro/vkneuro/kernels"
 	"github.com/vkneuro/vkneuro/kernels/cpu"
+	"github.com/vkneuro/vkneuro/kernels/kerneltest"
 )
+
+// TestConformance runs the shared op suite on the Vulkan device.
+func TestConformance(t *testing.T) { kerneltest.Run(t, open(t)) }
 
 // open returns a Vulkan backend on the shared test device (lavapipe in
 // CI, with validation when VKNEURO_VALIDATION=1).
@@ -412,6 +416,8 @@ func crossCases() []xcase {
 	cs = append(cs, convCase(2, 2, 9, 10, 3, 4, kernels.Conv2DParams{StrideH: 1, StrideW: 3})...)
 	// Large stride and kernel: the input tile does not fit shared memory.
 	cs = append(cs, convCase(1, 2, 70, 70, 2, 6, kernels.Conv2DParams{StrideH: 4, StrideW: 4, PadH: 2, PadW: 2})...)
+	// More than 64 taps: the general weight-gradient kernel.
+	cs = append(cs, convCase(2, 2, 14, 12, 3, 9, kernels.Conv2DParams{PadH: 4, PadW: 4})...)
 	// Enough output positions for a chunked weight gradient.
 	cs = append(cs, convCase(8, 1, 24, 32, 6, 5, kernels.Conv2DParams{PadH: 2, PadW: 2})...)
 	for _, s := range [][3]int{{1000, 20, 300}, {10, 1, 288}} {

@@ -1,0 +1,105 @@
+package vulkan
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/vkneuro/vkneuro/kernels"
+)
+
+// benchOp is one op at one size: shapes of its operands, the recording
+// and its floating-point work (multiply-adds count 2).
+type benchOp struct {
+	op, size string
+	shapes   [][]int
+	flops    float64
+	rec      func(p kernels.Program, t []*kernels.Tensor)
+}
+
+func benchOps() []benchOp {
+	var ops []benchOp
+	mm := func(m, n, k int, transB bool, size string) {
+		bsh := []int{k, n}
+		if transB {
+			bsh = []int{n, k}
+		}
+		ops = append(ops, benchOp{"MatMul", size, [][]int{{m, n}, {m, k}, bsh}, 2 * float64(m) * float64(n) * float64(k),
+			func(p kernels.Program, t []*kernels.Tensor) { p.MatMul(t[0], t[1], t[2], false, transB, 1, 0) }})
+	}
+	mm(256, 256, 256, false, "256x256x256")
+	mm(512, 512, 512, false, "512x512x512")
+	// Tutorial 2's decoder: 60 test stimuli × 23,589 neurons → 20 hidden.
+	mm(60, 20, 23589, true, "60x20x23589")
+	// Its input-layer weight gradient: dW[20, 23589] = dyᵀ·x over 300 stimuli.
+	ops = append(ops, benchOp{"MatMulTransA", "20x23589x300", [][]int{{20, 23589}, {300, 20}, {300, 23589}}, 2 * 20 * 23589 * 300,
+		func(p kernels.Program, t []*kernels.Tensor) { p.MatMul(t[0], t[1], t[2], true, false, 1, 0) }})
+
+	// Tutorial 3's convolution: 6 filters of 7×7 on 48×64 gratings, padding 3.
+	cp := kernels.Conv2DParams{PadH: 3, PadW: 3}
+	const n, c, h, w, o, k = 100, 1, 48, 64, 6, 7
+	x, wt, y := []int{n, c, h, w}, []int{o, c, k, k}, []int{n, o, h, w}
+	convFlops := 2.0 * n * o * h * w * c * k * k
+	size := "100x1x48x64,6x7x7"
+	ops = append(ops,
+		benchOp{"Conv2D", size, [][]int{y, x, wt, {o}}, convFlops,
+			func(p kernels.Program, t []*kernels.Tensor) { p.Conv2D(t[0], t[1], t[2], t[3], cp) }},
+		benchOp{"Conv2DBackwardInput", size, [][]int{x, y, wt}, convFlops,
+			func(p kernels.Program, t []*kernels.Tensor) { p.Conv2DBackwardInput(t[0], t[1], t[2], cp) }},
+		benchOp{"Conv2DBackwardWeight", size, [][]int{wt, {o}, y, x}, convFlops,
+			func(p kernels.Program, t []*kernels.Tensor) { p.Conv2DBackwardWeight(t[0], t[1], t[2], t[3], cp) }},
+	)
+	pp := kernels.Pool2DParams{KernelH: 4, KernelW: 4}
+	py := []int{n, o, h / 4, w / 4}
+	ops = append(ops,
+		benchOp{"MaxPool2D", "100x6x48x64,4x4", [][]int{py, py, y}, float64(n * o * h * w),
+			func(p kernels.Program, t []*kernels.Tensor) { p.MaxPool2D(t[0], t[1], t[2], pp) }},
+		benchOp{"Softmax", "1000x10", [][]int{{1000, 10}, {1000, 10}}, 4 * 1000 * 10,
+			func(p kernels.Program, t []*kernels.Tensor) { p.Softmax(t[0], t[1], 1, true) }},
+		benchOp{"ReLU", "1M", [][]int{{1 << 20}, {1 << 20}}, 1 << 20,
+			func(p kernels.Program, t []*kernels.Tensor) { p.ReLU(t[0], t[1]) }},
+		benchOp{"MSELoss", "1M", [][]int{{1}, {1 << 20}, {1 << 20}}, 3 << 20,
+			func(p kernels.Program, t []*kernels.Tensor) { p.MSELoss(t[0], t[1], t[2]) }},
+		benchOp{"SGD", "1M", [][]int{{1 << 20}, {1 << 20}, {1 << 20}}, 5 << 20,
+			func(p kernels.Program, t []*kernels.Tensor) { p.SGD(t[0], t[1], t[2], 0.01, 0.9, 0) }},
+	)
+	return ops
+}
+
+// BenchmarkOps times each op as a one-op Program: GFLOP/s from wall
+// time per Run (including the submit and fence wait) and gpu-ms/op from
+// the device's timestamps (the dispatches alone).
+func BenchmarkOps(b *testing.B) {
+	be := open(b)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, bo := range benchOps() {
+		b.Run(fmt.Sprintf("op=%s/backend=vulkan/size=%s", bo.op, bo.size), func(b *testing.B) {
+			ts := make([]*kernels.Tensor, len(bo.shapes))
+			for i, s := range bo.shapes {
+				ts[i] = tensor(b, be, uniform(rng, kernels.Numel(s), -1, 1), s...)
+				defer be.Free(ts[i])
+			}
+			p := be.NewTimedProgram()
+			defer p.Close()
+			bo.rec(p, ts)
+			if err := p.Err(); err != nil {
+				b.Fatal(err)
+			}
+			if err := p.Run(); err != nil { // warm-up: pipelines, first-touch
+				b.Fatal(err)
+			}
+			var gpu time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := p.Run(); err != nil {
+					b.Fatal(err)
+				}
+				gpu += p.GPUTime()
+			}
+			b.StopTimer()
+			b.ReportMetric(bo.flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(gpu.Seconds()*1e3/float64(b.N), "gpu-ms/op")
+		})
+	}
+}
