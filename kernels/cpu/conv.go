@@ -24,9 +24,9 @@ func validRange(out, stride, k, pad, in int) (lo, hi int) {
 }
 
 // Conv2D records y = conv(x, w) + bias as a direct convolution, images
-// split over goroutines. For each (o, c, kh, kw) tap it adds w·(a shifted
-// row of x) into each row of the output plane: no im2col buffer, and the
-// inner loop is a contiguous axpy when the stride is 1.
+// split over goroutines. Stride 1 takes the whole-plane path of
+// convfast.go; otherwise each (o, c, kh, kw) tap adds w·(a shifted row of
+// x) into each row of the output plane.
 func (p *Program) Conv2D(y, x, w, bias *kernels.Tensor, cp kernels.Conv2DParams) {
 	g, err := kernels.ConvGeometry("Conv2D", x, w, bias, cp)
 	if !p.ok(err) || !p.ok(kernels.CheckConvOut("Conv2D", "y", y, g)) {
@@ -44,6 +44,10 @@ func (p *Program) Conv2D(y, x, w, bias *kernels.Tensor, cp kernels.Conv2DParams)
 			return
 		}
 		bd = b[0]
+	}
+	if f, ok := newFastGeom(g); ok {
+		p.convForwardFast(f, yd, xd, wd, bd)
+		return
 	}
 	inPlane, outPlane := g.H*g.W, g.Ho*g.Wo
 	body := func(_, lo, hi int) {
@@ -113,6 +117,10 @@ func (p *Program) Conv2DBackwardInput(dx, dy, w *kernels.Tensor, cp kernels.Conv
 		return
 	}
 	dxd, dyd, wd := s[0], s[1], s[2]
+	if f, ok := newFastGeom(g); ok {
+		p.convBackwardInputFast(f, dxd, dyd, wd)
+		return
+	}
 	inPlane, outPlane := g.H*g.W, g.Ho*g.Wo
 	body := func(_, lo, hi int) {
 		for n := lo; n < hi; n++ {
@@ -185,6 +193,10 @@ func (p *Program) Conv2DBackwardWeight(dw, db, dy, x *kernels.Tensor, cp kernels
 			return
 		}
 		dbd = b[0]
+	}
+	if f, ok := newFastGeom(g); ok {
+		p.convBackwardWeightFast(f, dwd, dbd, dyd, xd)
+		return
 	}
 	parts := p.parts(g.N, 1)
 	nw := len(dwd)

@@ -51,7 +51,7 @@ func (b *Backend) Name() string { return "cpu" }
 
 // Device describes the processor and thread count.
 func (b *Backend) Device() string {
-	return fmt.Sprintf("%s/%s, %d threads", runtime.GOOS, runtime.GOARCH, b.threads)
+	return fmt.Sprintf("%s/%s, %d threads, %s loops", runtime.GOOS, runtime.GOARCH, b.threads, simdKind)
 }
 
 // Threads is the number of goroutines an op may use.

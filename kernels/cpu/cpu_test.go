@@ -11,3 +11,5 @@ import (
 var _ kernels.Backend = (*cpu.Backend)(nil)
 
 func TestConformance(t *testing.T) { kerneltest.Run(t, cpu.New()) }
+
+func BenchmarkOps(b *testing.B) { kerneltest.Bench(b, cpu.New()) }

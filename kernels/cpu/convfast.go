@@ -1,0 +1,194 @@
+package cpu
+
+import "github.com/vkneuro/vkneuro/kernels"
+
+// Stride-1 convolutions as whole-plane shifted axpys and dots.
+//
+// The input plane is copied into a zero-padded plane P of width
+// Wp = W + 2·PadW, and outputs are kept Wp wide too (columns past Wo are
+// scratch). Then output (ho, wo) at tap (kh, kw) reads P at
+// (ho+kh)·Wp + wo+kw, so for one tap all outputs read one contiguous run
+// of P starting at kh·Wp+kw: the tap is a single axpy (forward, backward
+// input) or dot (weight gradient) of length Ho·Wp. No bounds tests in the
+// inner loops and no im2col buffer; the scratch per goroutine is one
+// padded plane per channel and one wide output plane per filter,
+// allocated when the op is recorded.
+
+// fastGeom is the padded layout of a stride-1 convolution.
+type fastGeom struct {
+	kernels.ConvGeom
+	hp, wp int // padded input
+	plane  int // length of a padded plane plus the overrun of the last tap
+	wide   int // Ho·Wp, the length of a wide output plane and of each tap's run
+}
+
+func newFastGeom(g kernels.ConvGeom) (fastGeom, bool) {
+	if g.StrideH != 1 || g.StrideW != 1 {
+		return fastGeom{}, false
+	}
+	f := fastGeom{ConvGeom: g, hp: g.H + 2*g.PadH, wp: g.W + 2*g.PadW}
+	f.plane = f.hp*f.wp + g.KW - 1
+	f.wide = g.Ho * f.wp
+	return f, true
+}
+
+// pad copies the H×W plane x into the interior of the padded plane p,
+// whose border is zero and stays zero.
+func (f *fastGeom) pad(p, x []float32) {
+	for h := 0; h < f.H; h++ {
+		copy(p[(h+f.PadH)*f.wp+f.PadW:], x[h*f.W:(h+1)*f.W])
+	}
+}
+
+// widen copies the Ho×Wo plane y into the first Wo columns of the Ho×Wp
+// plane w, whose other columns are zero and stay zero.
+func (f *fastGeom) widen(w, y []float32) {
+	for h := 0; h < f.Ho; h++ {
+		copy(w[h*f.wp:], y[h*f.Wo:(h+1)*f.Wo])
+	}
+}
+
+// tap is the offset in a padded plane of the run read by tap (kh, kw).
+func (f *fastGeom) tap(kh, kw int) int { return kh*f.wp + kw }
+
+// convForwardFast records Conv2D for stride 1.
+func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
+	parts := p.parts(f.N, 1)
+	per := f.C*f.plane + f.wide
+	scratch := make([]float32, parts*per)
+	taps := f.KH * f.KW
+	body := func(part, lo, hi int) {
+		s := scratch[part*per : (part+1)*per]
+		pads, wide := s[:f.C*f.plane], s[f.C*f.plane:]
+		for n := lo; n < hi; n++ {
+			for c := 0; c < f.C; c++ {
+				f.pad(pads[c*f.plane:], xd[(n*f.C+c)*f.H*f.W:])
+			}
+			for o := 0; o < f.O; o++ {
+				clear(wide)
+				for c := 0; c < f.C; c++ {
+					pc := pads[c*f.plane : (c+1)*f.plane]
+					wk := wd[(o*f.C+c)*taps : (o*f.C+c+1)*taps]
+					for kh := 0; kh < f.KH; kh++ {
+						for kw := 0; kw < f.KW; kw++ {
+							axpy(wide, wk[kh*f.KW+kw], pc[f.tap(kh, kw):])
+						}
+					}
+				}
+				var b float32
+				if bd != nil {
+					b = bd[o]
+				}
+				yp := yd[(n*f.O+o)*f.Ho*f.Wo:]
+				for h := 0; h < f.Ho; h++ {
+					row, src := yp[h*f.Wo:(h+1)*f.Wo], wide[h*f.wp:]
+					for i := range row {
+						row[i] = src[i] + b
+					}
+				}
+			}
+		}
+	}
+	p.add(func() error {
+		p.parallel(f.N, 1, body)
+		return nil
+	})
+}
+
+// convBackwardInputFast records Conv2DBackwardInput for stride 1: each
+// tap adds w·(wide dy plane) into the padded dx plane at the tap's offset.
+func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
+	parts := p.parts(f.N, 1)
+	per := f.O*f.wide + f.plane
+	scratch := make([]float32, parts*per)
+	taps := f.KH * f.KW
+	body := func(part, lo, hi int) {
+		s := scratch[part*per : (part+1)*per]
+		wides, dp := s[:f.O*f.wide], s[f.O*f.wide:]
+		for n := lo; n < hi; n++ {
+			for o := 0; o < f.O; o++ {
+				f.widen(wides[o*f.wide:], dyd[(n*f.O+o)*f.Ho*f.Wo:])
+			}
+			for c := 0; c < f.C; c++ {
+				clear(dp)
+				for o := 0; o < f.O; o++ {
+					wo := wides[o*f.wide : (o+1)*f.wide]
+					wk := wd[(o*f.C+c)*taps : (o*f.C+c+1)*taps]
+					for kh := 0; kh < f.KH; kh++ {
+						for kw := 0; kw < f.KW; kw++ {
+							axpy(dp[f.tap(kh, kw):f.tap(kh, kw)+f.wide], wk[kh*f.KW+kw], wo)
+						}
+					}
+				}
+				xp := dxd[(n*f.C+c)*f.H*f.W:]
+				for h := 0; h < f.H; h++ {
+					copy(xp[h*f.W:(h+1)*f.W], dp[(h+f.PadH)*f.wp+f.PadW:])
+				}
+			}
+		}
+	}
+	p.add(func() error {
+		p.parallel(f.N, 1, body)
+		return nil
+	})
+}
+
+// convBackwardWeightFast records Conv2DBackwardWeight for stride 1: per
+// image each tap is one float32 dot of the wide dy plane with the padded
+// input at the tap's offset, added into a float64 partial per goroutine.
+func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32) {
+	parts := p.parts(f.N, 1)
+	per := f.C*f.plane + f.O*f.wide
+	scratch := make([]float32, parts*per)
+	nw := len(dwd)
+	acc := make([]float64, parts*(nw+f.O))
+	taps := f.KH * f.KW
+	body := func(part, lo, hi int) {
+		s := scratch[part*per : (part+1)*per]
+		pads, wides := s[:f.C*f.plane], s[f.C*f.plane:]
+		a := acc[part*(nw+f.O) : (part+1)*(nw+f.O)]
+		clear(a)
+		aw, ab := a[:nw], a[nw:]
+		for n := lo; n < hi; n++ {
+			for c := 0; c < f.C; c++ {
+				f.pad(pads[c*f.plane:], xd[(n*f.C+c)*f.H*f.W:])
+			}
+			for o := 0; o < f.O; o++ {
+				f.widen(wides[o*f.wide:], dyd[(n*f.O+o)*f.Ho*f.Wo:])
+				if dbd != nil {
+					ab[o] += sum64(dyd[(n*f.O+o)*f.Ho*f.Wo : (n*f.O+o+1)*f.Ho*f.Wo])
+				}
+			}
+			for o := 0; o < f.O; o++ {
+				wo := wides[o*f.wide : (o+1)*f.wide]
+				for c := 0; c < f.C; c++ {
+					pc := pads[c*f.plane : (c+1)*f.plane]
+					ak := aw[(o*f.C+c)*taps : (o*f.C+c+1)*taps]
+					for kh := 0; kh < f.KH; kh++ {
+						for kw := 0; kw < f.KW; kw++ {
+							ak[kh*f.KW+kw] += float64(dot(wo, pc[f.tap(kh, kw):]))
+						}
+					}
+				}
+			}
+		}
+	}
+	p.add(func() error {
+		p.parallel(f.N, 1, body)
+		for i := range dwd {
+			var v float64
+			for k := 0; k < parts; k++ {
+				v += acc[k*(nw+f.O)+i]
+			}
+			dwd[i] = float32(v)
+		}
+		for o := range dbd {
+			var v float64
+			for k := 0; k < parts; k++ {
+				v += acc[k*(nw+f.O)+nw+o]
+			}
+			dbd[o] = float32(v)
+		}
+		return nil
+	})
+}
