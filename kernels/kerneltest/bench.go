@@ -103,7 +103,7 @@ func matmulCases() []benchCase {
 		{"decode", 252, 23589, 20, false, true, false},
 		{"decode", 20, 252, 23589, true, false, false}, // its dW
 		{"encode", 60, 1152, 23589, false, true, false},
-		{"encode", 23589, 60, 1152, true, false, false}, // its dW
+		{"encode", 23589, 60, 1152, true, false, false},  // its dW
 		{"encode", 60, 23589, 1152, false, false, false}, // its dX
 		{"square", 256, 256, 256, false, false, false},
 		{"square", 1024, 1024, 1024, false, false, true},
@@ -201,19 +201,27 @@ func elementwiseCases() []benchCase {
 		add("fill", 1, func(s *benchSetup, p kernels.Program) { p.Fill(s.rnd(shape...), 0) })
 		add("copy", 1, func(s *benchSetup, p kernels.Program) { p.Copy(s.rnd(shape...), s.rnd(shape...)) })
 		add("relu", 1, func(s *benchSetup, p kernels.Program) { x := s.rnd(shape...); p.ReLU(x, x) })
-		add("relu_backward", 1, func(s *benchSetup, p kernels.Program) { p.ReLUBackward(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...)) })
+		add("relu_backward", 1, func(s *benchSetup, p kernels.Program) {
+			p.ReLUBackward(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...))
+		})
 		add("sigmoid", 4, func(s *benchSetup, p kernels.Program) { p.Sigmoid(s.rnd(shape...), s.rnd(shape...)) })
-		add("sigmoid_backward", 3, func(s *benchSetup, p kernels.Program) { p.SigmoidBackward(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...)) })
+		add("sigmoid_backward", 3, func(s *benchSetup, p kernels.Program) {
+			p.SigmoidBackward(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...))
+		})
 		add("addbias", 1, func(s *benchSetup, p kernels.Program) { p.AddBias(s.rnd(shape...), s.rnd(shape[1])) })
 		add("biasgrad", 1, func(s *benchSetup, p kernels.Program) { p.BiasGrad(s.rnd(shape[1]), s.rnd(shape...)) })
 		add("sum", 1, func(s *benchSetup, p kernels.Program) { p.Sum(s.rnd(1), s.rnd(shape...)) })
 		add("mean", 1, func(s *benchSetup, p kernels.Program) { p.Mean(s.rnd(1), s.rnd(shape...)) })
-		add("bce", 8, func(s *benchSetup, p kernels.Program) { p.BCELoss(s.rnd(1), s.tensor(0.01, 0.99, shape...), s.tensor(0, 1, shape...)) })
+		add("bce", 8, func(s *benchSetup, p kernels.Program) {
+			p.BCELoss(s.rnd(1), s.tensor(0.01, 0.99, shape...), s.tensor(0, 1, shape...))
+		})
 		add("bce_backward", 6, func(s *benchSetup, p kernels.Program) {
 			p.BCEBackward(s.rnd(shape...), s.tensor(0.01, 0.99, shape...), s.tensor(0, 1, shape...))
 		})
 		add("mse", 3, func(s *benchSetup, p kernels.Program) { p.MSELoss(s.rnd(1), s.rnd(shape...), s.rnd(shape...)) })
-		add("mse_backward", 2, func(s *benchSetup, p kernels.Program) { p.MSEBackward(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...)) })
+		add("mse_backward", 2, func(s *benchSetup, p kernels.Program) {
+			p.MSEBackward(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...))
+		})
 	}
 	// Parameter-sized ops: Tutorial 3's fc weights and the encoder's 23,589×1,152.
 	for _, shape := range [][]int{{10, 288}, {23589, 1152}} {
@@ -226,7 +234,9 @@ func elementwiseCases() []benchCase {
 		add("l2penalty_grad", 2, func(s *benchSetup, p kernels.Program) { p.L2PenaltyGrad(s.rnd(shape...), s.rnd(shape...), 1e-3) })
 		add("l1penalty", 2, func(s *benchSetup, p kernels.Program) { p.L1Penalty(s.rnd(1), s.rnd(shape...), 1e-3) })
 		add("l1penalty_grad", 1, func(s *benchSetup, p kernels.Program) { p.L1PenaltyGrad(s.rnd(shape...), s.rnd(shape...), 1e-3) })
-		add("sgd", 5, func(s *benchSetup, p kernels.Program) { p.SGD(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...), 1e-3, 0.9, 1e-4) })
+		add("sgd", 5, func(s *benchSetup, p kernels.Program) {
+			p.SGD(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...), 1e-3, 0.9, 1e-4)
+		})
 	}
 	return cs
 }
