@@ -72,16 +72,13 @@ var goldenModels = []struct {
 }
 
 func TestGolden(t *testing.T) {
-	for _, bk := range testBackends(t) {
+	forEachBackend(t, func(t *testing.T, bk testBackend) {
 		for _, gm := range goldenModels {
-			t.Run(bk.name+"/"+gm.name, func(t *testing.T) {
-				if bk.slow && testing.Short() && gm.name == "normative" {
-					t.Skip("normative golden on lavapipe skipped under -short")
-				}
+			t.Run(gm.name, func(t *testing.T) {
 				runGolden(t, bk.be, gm.name, gm.build)
 			})
 		}
-	}
+	})
 }
 
 func runGolden(t *testing.T, be kernels.Backend, name string, build func(kernels.Backend) (*Model, error)) {

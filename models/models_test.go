@@ -25,8 +25,8 @@ func TestHidden(t *testing.T) {
 	f := loadFixture(t, "normative")
 	x := f.arrays["x"]
 	per := kernels.Numel(x.Shape[1:])
-	for _, bk := range testBackends(t) {
-		t.Run(bk.name, func(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, bk testBackend) {
+		{
 			m, err := NewNormative(bk.be, 48, 64, 1)
 			if err != nil {
 				t.Fatal(err)
@@ -55,8 +55,8 @@ func TestHidden(t *testing.T) {
 			if _, _, err := m.Hidden(x.Data[:per], "relu"); err == nil || !strings.Contains(err.Error(), `no layer "relu"`) {
 				t.Errorf("Hidden(relu) error = %v", err)
 			}
-		})
-	}
+		}
+	})
 }
 
 func TestStateDictChecks(t *testing.T) {
