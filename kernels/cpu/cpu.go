@@ -233,6 +233,15 @@ func (p *Program) slices(op string, names []string, ts ...*kernels.Tensor) ([][]
 	return out, true
 }
 
+// addParallel records an op that runs body over [0, n) with parallel.
+// body is made at record time so that running it allocates nothing.
+func (p *Program) addParallel(n, grain int, body func(part, lo, hi int)) {
+	p.add(func() error {
+		p.parallel(n, grain, body)
+		return nil
+	})
+}
+
 // task is one chunk of a parallel loop.
 type task struct {
 	body   func(part, lo, hi int)

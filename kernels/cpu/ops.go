@@ -24,14 +24,11 @@ func (p *Program) Fill(t *kernels.Tensor, v float32) {
 		return
 	}
 	d := s[0]
-	p.add(func() error {
-		p.parallel(len(d), elemGrain, func(_, lo, hi int) {
-			x := d[lo:hi]
-			for i := range x {
-				x[i] = v
-			}
-		})
-		return nil
+	p.addParallel(len(d), elemGrain, func(_, lo, hi int) {
+		x := d[lo:hi]
+		for i := range x {
+			x[i] = v
+		}
 	})
 }
 
@@ -90,19 +87,16 @@ func (p *Program) AddBias(x, bias *kernels.Tensor) {
 		return
 	}
 	xd, bd := s[0], s[1]
-	p.add(func() error {
-		p.parallel(outer, max(1, elemGrain/(f*inner)), func(_, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				row := xd[i*f*inner : (i+1)*f*inner]
-				for j, bj := range bd {
-					seg := row[j*inner : (j+1)*inner]
-					for k := range seg {
-						seg[k] += bj
-					}
+	p.addParallel(outer, max(1, elemGrain/(f*inner)), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := xd[i*f*inner : (i+1)*f*inner]
+			for j, bj := range bd {
+				seg := row[j*inner : (j+1)*inner]
+				for k := range seg {
+					seg[k] += bj
 				}
 			}
-		})
-		return nil
+		}
 	})
 }
 
@@ -117,13 +111,33 @@ func (p *Program) BiasGrad(db, dy *kernels.Tensor) {
 		return
 	}
 	dbd, dyd := s[0], s[1]
-	p.add(func() error {
-		for j := range dbd {
-			var acc float64
-			for i := 0; i < outer; i++ {
-				acc += float64(sum32(dyd[(i*f+j)*inner : (i*f+j+1)*inner]))
+	// Rows i are split over goroutines, each summing into its own float64
+	// partial of db.
+	parts := p.parts(outer, max(1, elemGrain/(f*inner)))
+	partial := make([]float64, parts*f)
+	body := func(part, lo, hi int) {
+		acc := partial[part*f : (part+1)*f]
+		clear(acc)
+		for i := lo; i < hi; i++ {
+			if inner == 1 {
+				for j, v := range dyd[i*f : (i+1)*f] {
+					acc[j] += float64(v)
+				}
+				continue
 			}
-			dbd[j] = float32(acc)
+			for j := range acc {
+				acc[j] += float64(sum32(dyd[(i*f+j)*inner : (i*f+j+1)*inner]))
+			}
+		}
+	}
+	p.add(func() error {
+		p.parallel(outer, max(1, elemGrain/(f*inner)), body)
+		for j := range dbd {
+			var v float64
+			for k := 0; k < parts; k++ {
+				v += partial[k*f+j]
+			}
+			dbd[j] = float32(v)
 		}
 		return nil
 	})
@@ -169,33 +183,30 @@ func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParam
 	}
 	yd, ad, xd := s[0], s[1], s[2]
 	planes := g.N * g.C
-	p.add(func() error {
-		p.parallel(planes, max(1, elemGrain/(g.H*g.W)), func(_, lo, hi int) {
-			for pl := lo; pl < hi; pl++ {
-				xp := xd[pl*g.H*g.W : (pl+1)*g.H*g.W]
-				yp := yd[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
-				ap := ad[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
-				for oh := 0; oh < g.Ho; oh++ {
-					for ow := 0; ow < g.Wo; ow++ {
-						h0, w0 := oh*g.StrideH, ow*g.StrideW
-						best := xp[h0*g.W+w0]
-						bi := h0*g.W + w0
-						for kh := 0; kh < g.KH; kh++ {
-							row := xp[(h0+kh)*g.W+w0 : (h0+kh)*g.W+w0+g.KW]
-							for kw, v := range row {
-								// NaN wins, as in PyTorch.
-								if v > best || (v != v && best == best) {
-									best, bi = v, (h0+kh)*g.W+w0+kw
-								}
+	p.addParallel(planes, max(1, elemGrain/(g.H*g.W)), func(_, lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := xd[pl*g.H*g.W : (pl+1)*g.H*g.W]
+			yp := yd[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
+			ap := ad[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
+			for oh := 0; oh < g.Ho; oh++ {
+				for ow := 0; ow < g.Wo; ow++ {
+					h0, w0 := oh*g.StrideH, ow*g.StrideW
+					best := xp[h0*g.W+w0]
+					bi := h0*g.W + w0
+					for kh := 0; kh < g.KH; kh++ {
+						row := xp[(h0+kh)*g.W+w0 : (h0+kh)*g.W+w0+g.KW]
+						for kw, v := range row {
+							// NaN wins, as in PyTorch.
+							if v > best || (v != v && best == best) {
+								best, bi = v, (h0+kh)*g.W+w0+kw
 							}
 						}
-						yp[oh*g.Wo+ow] = best
-						ap[oh*g.Wo+ow] = float32(bi)
 					}
+					yp[oh*g.Wo+ow] = best
+					ap[oh*g.Wo+ow] = float32(bi)
 				}
 			}
-		})
-		return nil
+		}
 	})
 }
 
@@ -212,25 +223,27 @@ func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.P
 	dxd, dyd, ad := s[0], s[1], s[2]
 	planes := g.N * g.C
 	hw, ohw := g.H*g.W, g.Ho*g.Wo
-	p.add(func() error {
-		var bad error
-		p.parallel(planes, max(1, elemGrain/hw), func(_, lo, hi int) {
-			for pl := lo; pl < hi; pl++ {
-				xp := dxd[pl*hw : (pl+1)*hw]
-				clear(xp)
-				yp := dyd[pl*ohw : (pl+1)*ohw]
-				for i, a := range ad[pl*ohw : (pl+1)*ohw] {
-					j := int(a)
-					if j < 0 || j >= hw || float32(j) != a {
-						// Only reported once; the race on bad is benign
-						// (any of the bad indices is a correct report).
-						bad = fmt.Errorf("cpu: MaxPool2DBackward: argmax value %v at plane %d, output %d is not an index into a %dx%d plane", a, pl, i, g.H, g.W)
-						continue
-					}
-					xp[j] += yp[i]
+	// bad holds one invalid argmax found by any goroutine; the race on it
+	// is benign (any of the bad indices is a correct report).
+	var bad error
+	body := func(_, lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := dxd[pl*hw : (pl+1)*hw]
+			clear(xp)
+			yp := dyd[pl*ohw : (pl+1)*ohw]
+			for i, a := range ad[pl*ohw : (pl+1)*ohw] {
+				j := int(a)
+				if j < 0 || j >= hw || float32(j) != a {
+					bad = fmt.Errorf("cpu: MaxPool2DBackward: argmax value %v at plane %d, output %d is not an index into a %dx%d plane", a, pl, i, g.H, g.W)
+					continue
 				}
+				xp[j] += yp[i]
 			}
-		})
+		}
+	}
+	p.add(func() error {
+		bad = nil
+		p.parallel(planes, max(1, elemGrain/hw), body)
 		return bad
 	})
 }
@@ -246,32 +259,34 @@ func (p *Program) Softmax(y, x *kernels.Tensor, dim int, log bool) {
 		return
 	}
 	yd, xd := s[0], s[1]
-	p.add(func() error {
-		p.parallel(outer*inner, max(1, elemGrain/n), func(_, lo, hi int) {
-			for r := lo; r < hi; r++ {
-				base := (r/inner)*n*inner + r%inner
-				m := float32(math.Inf(-1))
+	p.addParallel(outer*inner, max(1, elemGrain/n), func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			base := (r/inner)*n*inner + r%inner
+			m := float32(math.Inf(-1))
+			for i := 0; i < n; i++ {
+				m = max(m, xd[base+i*inner])
+			}
+			var z float64
+			if log {
 				for i := 0; i < n; i++ {
-					m = max(m, xd[base+i*inner])
+					z += float64(exp32(xd[base+i*inner] - m))
 				}
-				var z float64
+				lz := float32(math.Log(z))
 				for i := 0; i < n; i++ {
-					z += math.Exp(float64(xd[base+i*inner] - m))
+					yd[base+i*inner] = xd[base+i*inner] - m - lz
 				}
-				if log {
-					lz := float32(math.Log(z))
-					for i := 0; i < n; i++ {
-						yd[base+i*inner] = xd[base+i*inner] - m - lz
-					}
-				} else {
-					inv := 1 / z
-					for i := 0; i < n; i++ {
-						yd[base+i*inner] = float32(math.Exp(float64(xd[base+i*inner]-m)) * inv)
-					}
+			} else {
+				for i := 0; i < n; i++ {
+					e := exp32(xd[base+i*inner] - m)
+					yd[base+i*inner] = e
+					z += float64(e)
+				}
+				inv := float32(1 / z)
+				for i := 0; i < n; i++ {
+					yd[base+i*inner] *= inv
 				}
 			}
-		})
-		return nil
+		}
 	})
 }
 
@@ -286,32 +301,29 @@ func (p *Program) SoftmaxBackward(dx, dy, y *kernels.Tensor, dim int, log bool) 
 		return
 	}
 	dxd, dyd, yd := s[0], s[1], s[2]
-	p.add(func() error {
-		p.parallel(outer*inner, max(1, elemGrain/n), func(_, lo, hi int) {
-			for r := lo; r < hi; r++ {
-				base := (r/inner)*n*inner + r%inner
-				var acc float64
-				if log {
-					for i := 0; i < n; i++ {
-						acc += float64(dyd[base+i*inner])
-					}
-					for i := 0; i < n; i++ {
-						j := base + i*inner
-						dxd[j] = dyd[j] - float32(math.Exp(float64(yd[j]))*acc)
-					}
-				} else {
-					for i := 0; i < n; i++ {
-						j := base + i*inner
-						acc += float64(dyd[j]) * float64(yd[j])
-					}
-					for i := 0; i < n; i++ {
-						j := base + i*inner
-						dxd[j] = float32(float64(yd[j]) * (float64(dyd[j]) - acc))
-					}
+	p.addParallel(outer*inner, max(1, elemGrain/n), func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			base := (r/inner)*n*inner + r%inner
+			var acc float64
+			if log {
+				for i := 0; i < n; i++ {
+					acc += float64(dyd[base+i*inner])
+				}
+				for i := 0; i < n; i++ {
+					j := base + i*inner
+					dxd[j] = dyd[j] - exp32(yd[j])*float32(acc)
+				}
+			} else {
+				for i := 0; i < n; i++ {
+					j := base + i*inner
+					acc += float64(dyd[j]) * float64(yd[j])
+				}
+				for i := 0; i < n; i++ {
+					j := base + i*inner
+					dxd[j] = float32(float64(yd[j]) * (float64(dyd[j]) - acc))
 				}
 			}
-		})
-		return nil
+		}
 	})
 }
 
@@ -336,12 +348,9 @@ func (p *Program) elementwise(op string, names []string, ts []*kernels.Tensor, f
 func (p *Program) ReLU(y, x *kernels.Tensor) {
 	p.elementwise("ReLU", []string{"y", "x"}, []*kernels.Tensor{y, x}, func(lo, hi int, s [][]float32) {
 		yd, xd := s[0][lo:hi], s[1][lo:hi]
+		yd = yd[:len(xd)]
 		for i, v := range xd {
-			if v > 0 {
-				yd[i] = v
-			} else {
-				yd[i] = 0
-			}
+			yd[i] = relu32(v)
 		}
 	})
 }
@@ -350,12 +359,13 @@ func (p *Program) ReLU(y, x *kernels.Tensor) {
 func (p *Program) ReLUBackward(dx, dy, y *kernels.Tensor) {
 	p.elementwise("ReLUBackward", []string{"dx", "dy", "y"}, []*kernels.Tensor{dx, dy, y}, func(lo, hi int, s [][]float32) {
 		dxd, dyd, yd := s[0][lo:hi], s[1][lo:hi], s[2][lo:hi]
+		dxd, dyd = dxd[:len(yd)], dyd[:len(yd)]
 		for i, v := range yd {
-			if v > 0 {
-				dxd[i] = dyd[i]
-			} else {
-				dxd[i] = 0
-			}
+			// Keep dy where y > 0 through a mask, no branch: for the bits
+			// b of y as int32, ^b & −b has its sign set iff b > 0.
+			b := int32(math.Float32bits(v))
+			m := uint32((^b & -b) >> 31)
+			dxd[i] = math.Float32frombits(math.Float32bits(dyd[i]) & m)
 		}
 	})
 }
@@ -364,8 +374,9 @@ func (p *Program) ReLUBackward(dx, dy, y *kernels.Tensor) {
 func (p *Program) Sigmoid(y, x *kernels.Tensor) {
 	p.elementwise("Sigmoid", []string{"y", "x"}, []*kernels.Tensor{y, x}, func(lo, hi int, s [][]float32) {
 		yd, xd := s[0][lo:hi], s[1][lo:hi]
+		yd = yd[:len(xd)]
 		for i, v := range xd {
-			yd[i] = float32(1 / (1 + math.Exp(-float64(v))))
+			yd[i] = sigmoid32(v)
 		}
 	})
 }
@@ -380,8 +391,10 @@ func (p *Program) SigmoidBackward(dx, dy, y *kernels.Tensor) {
 	})
 }
 
-// reduce records out[0] = f(x) for a scalar out.
-func (p *Program) reduce(op string, out, x *kernels.Tensor, f func(x []float32) float64, add bool) {
+// reduce records out[0] = scale·Σ over chunks of term(chunk) (plus the
+// old out[0] when add is set). Chunks are summed by separate goroutines
+// into float64 partials preallocated here.
+func (p *Program) reduce(op string, out, x *kernels.Tensor, term func(x []float32) float64, scale float64, add bool) {
 	if !p.ok(kernels.Scalar(op, "out", out)) || !p.ok(kernels.SameLen(op, x)) {
 		return
 	}
@@ -390,8 +403,15 @@ func (p *Program) reduce(op string, out, x *kernels.Tensor, f func(x []float32) 
 		return
 	}
 	od, xd := s[0], s[1]
+	partial := make([]float64, p.parts(len(xd), elemGrain))
+	body := func(part, lo, hi int) { partial[part] = term(xd[lo:hi]) }
 	p.add(func() error {
-		v := f(xd)
+		p.parallel(len(xd), elemGrain, body)
+		var v float64
+		for _, pv := range partial {
+			v += pv
+		}
+		v *= scale
 		if add {
 			v += float64(od[0])
 		}
@@ -402,16 +422,17 @@ func (p *Program) reduce(op string, out, x *kernels.Tensor, f func(x []float32) 
 
 // Sum sets out[0] = Σ x.
 func (p *Program) Sum(out, x *kernels.Tensor) {
-	p.reduce("Sum", out, x, sum64, false)
+	p.reduce("Sum", out, x, sum64, 1, false)
 }
 
 // Mean sets out[0] = Σ x / len(x).
 func (p *Program) Mean(out, x *kernels.Tensor) {
-	p.reduce("Mean", out, x, func(x []float32) float64 { return sum64(x) / float64(len(x)) }, false)
+	p.reduce("Mean", out, x, sum64, 1/float64(max(x.Len(), 1)), false)
 }
 
-// loss records loss[0] = f(a, b) for same-shaped a and b.
-func (p *Program) loss(op string, loss, a, b *kernels.Tensor, f func(a, b []float32) float64) {
+// loss records loss[0] = Σ over chunks of term(a chunk, b chunk) / n for
+// same-shaped a and b, chunks summed in parallel as in reduce.
+func (p *Program) loss(op string, loss, a, b *kernels.Tensor, term func(a, b []float32) float64) {
 	if !p.ok(kernels.Scalar(op, "loss", loss)) || !p.ok(kernels.SameShape(op, a, b)) {
 		return
 	}
@@ -420,8 +441,15 @@ func (p *Program) loss(op string, loss, a, b *kernels.Tensor, f func(a, b []floa
 		return
 	}
 	ld, ad, bd := s[0], s[1], s[2]
+	partial := make([]float64, p.parts(len(ad), elemGrain))
+	body := func(part, lo, hi int) { partial[part] = term(ad[lo:hi], bd[lo:hi]) }
 	p.add(func() error {
-		ld[0] = float32(f(ad, bd))
+		p.parallel(len(ad), elemGrain, body)
+		var v float64
+		for _, pv := range partial {
+			v += pv
+		}
+		ld[0] = float32(v / float64(len(ad)))
 		return nil
 	})
 }
@@ -436,7 +464,7 @@ func (p *Program) BCELoss(loss, pr, target *kernels.Tensor) {
 			t := float64(td[i])
 			acc -= t*lp + (1-t)*lq
 		}
-		return acc / float64(len(pd))
+		return acc
 	})
 }
 
@@ -463,7 +491,7 @@ func (p *Program) MSELoss(loss, y, target *kernels.Tensor) {
 			d := float64(v) - float64(td[i])
 			acc += d * d
 		}
-		return acc / float64(len(yd))
+		return acc
 	})
 }
 
@@ -545,8 +573,8 @@ func (p *Program) L2Penalty(loss, w *kernels.Tensor, coef float32) {
 		for _, v := range x {
 			acc += float64(v) * float64(v)
 		}
-		return float64(coef) * acc
-	}, true)
+		return acc
+	}, float64(coef), true)
 }
 
 // L2PenaltyGrad adds 2·coef·w into dw.
@@ -565,23 +593,24 @@ func (p *Program) L1Penalty(loss, w *kernels.Tensor, coef float32) {
 	p.reduce("L1Penalty", loss, w, func(x []float32) float64 {
 		var acc float64
 		for _, v := range x {
-			acc += math.Abs(float64(v))
+			acc += float64(abs32(v))
 		}
-		return float64(coef) * acc
-	}, true)
+		return acc
+	}, float64(coef), true)
 }
 
 // L1PenaltyGrad adds coef·sign(w) into dw, with sign(0) = 0.
 func (p *Program) L1PenaltyGrad(dw, w *kernels.Tensor, coef float32) {
 	p.elementwise("L1PenaltyGrad", []string{"dw", "w"}, []*kernels.Tensor{dw, w}, func(lo, hi int, s [][]float32) {
 		dd, wd := s[0][lo:hi], s[1][lo:hi]
+		dd = dd[:len(wd)]
+		cb := math.Float32bits(coef)
 		for i, v := range wd {
-			switch {
-			case v > 0:
-				dd[i] += coef
-			case v < 0:
-				dd[i] -= coef
-			}
+			// coef with its sign flipped for negative w, masked to 0 for
+			// w = ±0: random signs would defeat a branch predictor.
+			b := math.Float32bits(v)
+			nz := uint32(-int32(b&^(1<<31)) >> 31)
+			dd[i] += math.Float32frombits((cb ^ b&(1<<31)) & nz)
 		}
 	})
 }

@@ -1,0 +1,57 @@
+package cpu
+
+import (
+	"math"
+	"testing"
+)
+
+// TestExp32 sweeps exp32 against float64 math.Exp. The bound is 4 ulp
+// (relative 4·2⁻²³): two for the polynomial and reduction, the rest for
+// the final rounding of each step.
+func TestExp32(t *testing.T) {
+	worst := 0.0
+	for x := float32(-87); x <= 88.5; x += 0.00137 {
+		want := math.Exp(float64(x))
+		got := float64(exp32(x))
+		if rel := math.Abs(got-want) / want; rel > worst {
+			worst = rel
+		}
+		if rel := math.Abs(got-want) / want; rel > 4*0x1p-23 {
+			t.Fatalf("exp32(%v) = %v, want %v (relative error %.3g)", x, got, want, rel)
+		}
+	}
+	t.Logf("worst relative error %.3g (%.2f ulp)", worst, worst/0x1p-23)
+	for _, c := range []struct{ x, want float32 }{{-100, 0}, {0, 1}, {float32(math.Inf(-1)), 0}} {
+		if got := exp32(c.x); got != c.want {
+			t.Errorf("exp32(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+	if !math.IsInf(float64(exp32(89)), 1) || !math.IsNaN(float64(exp32(float32(math.NaN())))) {
+		t.Errorf("exp32 overflow/NaN: %v %v", exp32(89), exp32(float32(math.NaN())))
+	}
+}
+
+// TestSigmoid32 checks the branch-free selection and the tails.
+func TestSigmoid32(t *testing.T) {
+	for x := float32(-30); x <= 30; x += 0.0071 {
+		want := 1 / (1 + math.Exp(-float64(x)))
+		got := float64(sigmoid32(x))
+		if math.Abs(got-want) > 8*0x1p-23*want {
+			t.Fatalf("sigmoid32(%v) = %v, want %v", x, got, want)
+		}
+	}
+	if got := sigmoid32(-100); got != 0 && got > 1e-43 {
+		t.Errorf("sigmoid32(-100) = %v", got)
+	}
+	if got := sigmoid32(100); got != 1 {
+		t.Errorf("sigmoid32(100) = %v", got)
+	}
+}
+
+func TestRelu32(t *testing.T) {
+	for _, c := range []struct{ x, want float32 }{{-1, 0}, {2, 2}, {0, 0}, {float32(math.Copysign(0, -1)), 0}, {float32(math.Inf(1)), float32(math.Inf(1))}} {
+		if got := relu32(c.x); got != c.want || math.Signbit(float64(got)) {
+			t.Errorf("relu32(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+}
