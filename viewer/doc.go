@@ -1,0 +1,16 @@
+// Package viewer is the live training viewer of `train --live`: a GLFW
+// window showing the conv filters, the current batch's feature maps, the
+// loss curve and the step rate while training runs, drawn by compute
+// shaders on the training device and presented through a Vulkan swapchain
+// (engine.Presenter), so frames never travel through the host.
+//
+// The window code needs GLFW's C build (X11 headers) and is behind the
+// build tag "viewer"; without the tag the package holds only the frame
+// layout. Build and test with
+//
+//	go test -tags viewer ./viewer/
+//
+// Debian packages for the build: libx11-dev libxcursor-dev libxrandr-dev
+// libxinerama-dev libxi-dev; for headless tests: xvfb xauth (the test
+// re-runs itself under xvfb-run when DISPLAY is unset).
+package viewer

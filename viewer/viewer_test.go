@@ -1,0 +1,293 @@
+//go:build viewer
+
+package viewer
+
+import (
+	"errors"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vkneuro/vkneuro/engine"
+	"github.com/vkneuro/vkneuro/kernels/vulkan"
+	"github.com/vkneuro/vkneuro/models"
+)
+
+// reexecEnv marks the copy of the test binary started under xvfb-run.
+const reexecEnv = "VKNEURO_VIEWER_UNDER_XVFB"
+
+// TestMain re-runs the tests under a virtual X server when there is no
+// display and xvfb-run is installed (Debian: xvfb xauth).
+func TestMain(m *testing.M) {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv(reexecEnv) == "" {
+		if xvfb, err := exec.LookPath("xvfb-run"); err == nil {
+			args := append([]string{"-a", "-s", "-screen 0 1280x1024x24", os.Args[0]}, os.Args[1:]...)
+			cmd := exec.Command(xvfb, args...)
+			cmd.Env = append(os.Environ(), reexecEnv+"=1")
+			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			switch {
+			case err == nil:
+				os.Exit(0)
+			case errors.As(err, &exit):
+				os.Exit(exit.ExitCode())
+			default:
+				os.Stderr.WriteString("viewer test: running under xvfb-run: " + err.Error() + "\n")
+				os.Exit(1)
+			}
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// skipOrFail skips the test for a missing display or Vulkan, unless the
+// environment demands them (CI sets VKNEURO_REQUIRE_VULKAN=1 and
+// VKNEURO_REQUIRE_VIEWER=1).
+func skipOrFail(t *testing.T, env, format string, args ...any) {
+	t.Helper()
+	if os.Getenv(env) == "1" {
+		t.Fatalf(env+"=1 but "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// openManager opens a dedicated Manager with the window extensions and
+// validation on.
+func openManager(t *testing.T) *engine.Manager {
+	t.Helper()
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		skipOrFail(t, "VKNEURO_REQUIRE_VIEWER", "no DISPLAY and no xvfb-run (Debian: xvfb xauth)")
+	}
+	opts, err := Prepare(engine.Options{AllowCPU: true, Validation: true})
+	if err != nil {
+		skipOrFail(t, "VKNEURO_REQUIRE_VIEWER", "no window system for the viewer: %v", err)
+	}
+	m, err := engine.Open(opts)
+	if err != nil {
+		if errors.Is(err, engine.ErrNoVulkan) || errors.Is(err, engine.ErrNoDevice) {
+			skipOrFail(t, "VKNEURO_REQUIRE_VULKAN", "no Vulkan: %v", err)
+		}
+		t.Fatal(err)
+	}
+	if !m.Validation() {
+		t.Fatal("the validation layer is not active")
+	}
+	return m
+}
+
+// TestTrainingViewer trains Tutorial 3's normative CNN for a few steps on
+// the Vulkan backend with the viewer showing every step, resizes the
+// window half-way, and checks the screenshot: the filter and feature-map
+// tiles vary, the loss curve is drawn, the header has text. The Manager
+// runs with validation, which must report no error, including at teardown.
+func TestTrainingViewer(t *testing.T) {
+	m := openManager(t)
+	defer func() {
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+		// After Close: the layer reports leaked objects at vkDestroyDevice.
+		if errs := m.ValidationErrors(); len(errs) > 0 {
+			t.Errorf("%d validation errors:\n%s", len(errs), strings.Join(errs, "\n"))
+		}
+	}()
+
+	be, err := vulkan.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batch, steps = 8, 10
+	d, h, w := models.NormativeDataset(models.NormativeTrainAngles(batch*steps, 7))
+	model, err := models.NewNormative(be, h, w, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer model.Close()
+	weight := model.Param("conv.weight")
+	filters, ok := weight.Value.Storage.(*engine.Buffer)
+	if !ok || len(weight.Shape) != 4 {
+		t.Fatalf("conv.weight is %T of shape %v, want an *engine.Buffer of 4 dimensions", weight.Value.Storage, weight.Shape)
+	}
+	fshape := [4]int{weight.Shape[0], weight.Shape[1], weight.Shape[2], weight.Shape[3]}
+	// The trainer's feature maps live in the model's step Program, which
+	// models does not export; the test shows the conv activations of the
+	// batch's first sample instead, computed by a forward pass (Hidden)
+	// and uploaded.
+	maps, err := m.NewBuffer(fshape[0] * h * w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer maps.Free()
+
+	shot := filepath.Join(t.TempDir(), "live.png")
+	v, err := Open(m, Options{Width: 640, Height: 400, MinFrameInterval: time.Nanosecond, Screenshot: shot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+
+	per := h * w
+	var loss []float32
+	var frame Frame
+	start := time.Now()
+	for s := range steps {
+		x, tg := d.X[s*batch*per:(s+1)*batch*per], d.T[s*batch:(s+1)*batch]
+		l, err := model.Step(x, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss = append(loss, l)
+		act, feat, err := model.Hidden(x[:per], "conv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if feat != fshape[0]*per {
+			t.Fatalf("conv activations: %d per sample, want %d", feat, fshape[0]*per)
+		}
+		if err := m.Upload(maps, act, 0); err != nil {
+			t.Fatal(err)
+		}
+		frame = Frame{
+			Step: s + 1, Loss: loss, StepsPerSec: float64(s+1) / time.Since(start).Seconds(),
+			Filters: filters, FilterShape: fshape,
+			Maps: maps, MapShape: [4]int{batch, fshape[0], h, w},
+		}
+		stop, err := v.Frame(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stop {
+			t.Fatalf("step %d: the viewer asked to stop, nobody closed it", s)
+		}
+		if s == steps/2 {
+			// Resizing must recreate the swapchain at the new size.
+			v.win.SetSize(800, 300)
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				if fw, fh := v.win.GetFramebufferSize(); fw == 800 && fh == 300 {
+					break
+				}
+				if time.Now().After(deadline) {
+					fw, fh := v.win.GetFramebufferSize()
+					t.Fatalf("window did not resize: framebuffer %d×%d", fw, fh)
+				}
+				v.Frame(frame)
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}
+	if err := v.Render(frame); err != nil {
+		t.Fatal(err)
+	}
+	if n := v.Frames(); n < steps/2 {
+		t.Errorf("%d frames shown in %d steps, want at least %d", n, steps, steps/2)
+	}
+	if ew, eh := v.p.Extent(); ew != 800 || eh != 300 {
+		t.Errorf("swapchain is %d×%d after resizing to 800×300", ew, eh)
+	}
+	regions := v.Regions(frame)
+
+	// Closing the window asks training to stop.
+	v.win.SetShouldClose(true)
+	if stop, err := v.Frame(frame); err != nil || !stop {
+		t.Errorf("Frame after the window was closed: stop %v, err %v; want stop", stop, err)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+
+	img := readPNG(t, shot)
+	if keep := os.Getenv("VKNEURO_VIEWER_SCREENSHOT"); keep != "" {
+		// For looking at the frame, e.g. as a CI artefact.
+		if b, err := os.ReadFile(shot); err != nil || os.WriteFile(keep, b, 0o644) != nil {
+			t.Errorf("keeping the screenshot as %s failed", keep)
+		}
+	}
+	if img.Bounds() != image.Rect(0, 0, 640, 400) {
+		t.Fatalf("screenshot is %v, want 640×400", img.Bounds())
+	}
+	checkRegions(t, img, regions)
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// checkRegions tests the pixel statistics of a frame. Thresholds: grey
+// levels are 0..255; tiles of trained filters and of feature maps span a
+// good part of that range (σ well above 10), a blank region has σ = 0.
+func checkRegions(t *testing.T, img image.Image, r Regions) {
+	t.Helper()
+	for _, c := range []struct {
+		name string
+		rect image.Rectangle
+	}{{"filters", r.Filters}, {"feature maps", r.Maps}} {
+		if c.rect.Empty() {
+			t.Errorf("%s: empty region", c.name)
+			continue
+		}
+		if sd := stddev(img, c.rect); sd < 10 {
+			t.Errorf("%s region %v: grey σ = %.2f, want ≥ 10 (tiles drawn)", c.name, c.rect, sd)
+		}
+	}
+	// The loss curve is drawn in (255, 184, 38) ± rounding.
+	curve := 0
+	for y := r.Loss.Min.Y; y < r.Loss.Max.Y; y++ {
+		for x := r.Loss.Min.X; x < r.Loss.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			if cr>>8 >= 250 && cg>>8 >= 170 && cg>>8 <= 200 && cb>>8 <= 60 {
+				curve++
+			}
+		}
+	}
+	// A line across the panel covers at least one pixel per column.
+	if want := r.Loss.Dx() - 2; curve < want {
+		t.Errorf("loss region %v: %d curve pixels, want ≥ %d", r.Loss, curve, want)
+	}
+	ink := 0
+	for y := r.Header.Min.Y; y < r.Header.Max.Y; y++ {
+		for x := r.Header.Min.X; x < r.Header.Max.X; x++ {
+			if cr, _, _, _ := img.At(x, y).RGBA(); cr>>8 > 200 {
+				ink++
+			}
+		}
+	}
+	if ink < 100 {
+		t.Errorf("header %v: %d text pixels, want ≥ 100", r.Header, ink)
+	}
+}
+
+func stddev(img image.Image, r image.Rectangle) float64 {
+	var s, s2, n float64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			g := float64(cr+cg+cb) / 3 / 257
+			s += g
+			s2 += g * g
+			n++
+		}
+	}
+	mean := s / n
+	return math.Sqrt(max(0, s2/n-mean*mean))
+}
