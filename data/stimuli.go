@@ -8,14 +8,16 @@ import (
 // GratingOptions configures Grating. The zero value gives the tutorials'
 // defaults.
 type GratingOptions struct {
-	// SF is the spatial frequency in cycles per radian of phase per
-	// full-resolution pixel; 0 means 1/28, the tutorials' default.
+	// SF is the spatial frequency in radians of phase per pixel of the
+	// full-resolution 640×480 image (a period of 2π/SF ≈ 176 pixels
+	// there); 0 means 1/28, the tutorials' default.
 	SF float64
 	// Res scales the 640×480 full-resolution image; 0 means 0.1 (48×64).
 	// Tutorial 3 uses 0.1, the Bonus tutorial's encoding model 0.025 (12×16).
 	Res float64
-	// Patch confines the grating to a disc on the right of the image (the
-	// rest is 0.5) and shifts its orientation by 0.1 rad, as the tutorial.
+	// Patch confines the grating to a disc centred at 3/4 of the width,
+	// with a diameter of 1/3 of the width (the rest is 0.5), and shifts its
+	// orientation by 0.1 rad, as the tutorials' code does.
 	Patch bool
 	// Centred subtracts 0.5 from every pixel, as the grating() of Tutorial
 	// 2 and the Bonus tutorial do: values become −0.5/0.5 (0 outside a
@@ -131,8 +133,9 @@ func Gratings(anglesDeg []float64, o GratingOptions) (pix []float32, h, w int) {
 // [outChannels,1,K,K] float32 array: a centre-surround filter, its
 // negative, and outChannels−2 Gabor filters at orientations evenly spaced
 // in [0°,180°), each normalised by its maximum absolute value. It follows
-// filters(out_channels, K) of Tutorial 3, operation by operation in float32
-// where NumPy 1.x computes in float32. The Bonus tutorial's filters() also
+// filters(out_channels, K) of Tutorial 3 operation by operation, in float32
+// wherever NumPy 1.x computes in float32 (NumPy 2 would compute the Gabor
+// phase in float64; its Gabors differ by up to 2e-6). The Bonus tutorial's filters() also
 // subtracts each filter's mean; apply Demean for that.
 //
 // Filters returns nil if outChannels < 2 or K < 1.
