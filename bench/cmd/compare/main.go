@@ -68,7 +68,7 @@ func normative(gratings, batch, epochs int) workload {
 		args: []string{"--epochs", strconv.Itoa(epochs), "--batch", strconv.Itoa(batch),
 			"--lr", "0.0005", "--momentum", "0.99", "--l1", "0", "--l2", "0"},
 		steps: perEpoch * epochs,
-		size:  fmt.Sprintf("%d gratings, batch %d, %d epochs", gratings, batch, epochs),
+		size:  fmt.Sprintf("%d gratings, batch %d, %d epoch%s", gratings, batch, epochs, plural(epochs)),
 	}
 }
 
@@ -94,6 +94,13 @@ func encode(stimuli, neurons, iters int) workload {
 		fullBatch: true,
 		size:      fmt.Sprintf("%d stimuli → %d neurons, %d steps", stimuli, neurons, iters),
 	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // spec is the standard (issue 7) size of a workload, or its quick variant:
