@@ -1,19 +1,36 @@
 // 2-D convolution forward, tiled direct: y[N,O,Ho,Wo] = conv(x[N,C,H,W],
 // w[O,C,KH,KW]) + bias[O], zero padding.
 //
-// Work-group (tile, oblk, n) computes a TH×TW tile of output pixels
-// (TW = local_size_x, TH = local_size_y; one pixel per invocation) for
-// OB consecutive output channels (register blocking: each input value
-// loaded is used OB times). For each input channel the input tile plus
-// its halo, ((TH−1)·SH+KH) × ((TW−1)·SW+KW), and the OB·KH·KW weights
-// are staged in shared memory. When they do not fit (USE_SHARED false,
-// decided by the host from the same limits) the invocation reads
-// global memory directly instead.
+// Work-group (tile, oblk, n) computes a TH × (TW·PX) tile of output
+// pixels (TW = local_size_x, TH = local_size_y) for OB consecutive output
+// channels. Each invocation owns PX adjacent pixels of one output row
+// and all OB channels: per kernel row it loads the (PX−1)·SW+KW input
+// values that its pixels share into registers, then each weight it
+// reads serves PX pixels and each input value up to PX·OB products.
+// For each input channel, the input tile plus halo and the OB·KH·KW
+// weights are staged in shared memory; when they do not fit (USE_SHARED
+// false, decided by the host from the same limits) invocations read
+// global memory directly. The kernel geometry is specialised (KH, KW,
+// SH, SW) so that the tap loops unroll and the register arrays are sized
+// at pipeline creation.
+//
+// With TRANSPOSED set the same kernel computes the stride-1 input
+// gradient dx = conv(dy, w flipped and transposed): x is dy (pc.C = O
+// channels), y is dx (pc.O = C channels), padding K−1−P, and weight
+// (j, c, kh, kw) is read from w[c, j, KH−1−kh, KW−1−kw].
 #version 450
 
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint OB = 8;
 layout(constant_id = 4) const bool USE_SHARED = true;
+layout(constant_id = 5) const uint KH = 3;
+layout(constant_id = 6) const uint KW = 3;
+layout(constant_id = 7) const uint SH = 1;
+layout(constant_id = 8) const uint SW = 1;
+layout(constant_id = 9) const uint PX = 1;
+layout(constant_id = 10) const bool TRANSPOSED = false;
+const uint KT = KH * KW;
+const uint RW = (PX - 1) * SW + KW; // input values per invocation and kernel row
 
 // Shared-memory capacity in floats; the host mirrors these limits.
 const uint TILE_MAX = 3072;
@@ -29,12 +46,8 @@ layout(push_constant) uniform Push {
 	uint H;
 	uint W;
 	uint O;
-	uint KH;
-	uint KW;
 	uint Ho;
 	uint Wo;
-	uint SH;
-	uint SW;
 	uint PH;
 	uint PW;
 	uint tilesX; // output tiles along Wo
@@ -43,6 +56,12 @@ layout(push_constant) uniform Push {
 
 shared float tile[TILE_MAX];
 shared float wt[WMAX];
+
+// widx is the index in w of tap t of the filter from input channel c to
+// output channel oj.
+uint widx(uint oj, uint c, uint t) {
+	return TRANSPOSED ? (c * pc.O + oj) * KT + (KT - 1 - t) : (oj * pc.C + c) * KT + t;
+}
 
 void main() {
 	const uint TW = gl_WorkGroupSize.x;
@@ -56,25 +75,28 @@ void main() {
 	const uint o0 = gl_WorkGroupID.y * OB;
 	const uint n = gl_WorkGroupID.z;
 	const uint oh = tileY * TH + ly;
-	const uint ow = tileX * TW + lx;
-	const bool inside = oh < pc.Ho && ow < pc.Wo;
+	const uint ow0 = (tileX * TW + lx) * PX;
 	const uint nob = min(OB, pc.O - o0);
-	const uint taps = pc.KH * pc.KW;
-	// Top-left input coordinate of the tile (may be negative: padding).
-	const int ih0 = int(tileY * TH * pc.SH) - int(pc.PH);
-	const int iw0 = int(tileX * TW * pc.SW) - int(pc.PW);
-	const uint IH = (TH - 1) * pc.SH + pc.KH;
-	const uint IW = (TW - 1) * pc.SW + pc.KW;
+	// Top-left input coordinate of the work-group's tile and of this
+	// invocation's window (negative inside the padding).
+	const int ih0 = int(tileY * TH * SH) - int(pc.PH);
+	const int iw0 = int(tileX * TW * PX * SW) - int(pc.PW);
+	const int myh = int(oh * SH) - int(pc.PH);
+	const int myw = int(ow0 * SW) - int(pc.PW);
+	const uint IH = (TH - 1) * SH + KH;
+	const uint IW = (TW * PX - 1) * SW + KW;
 
-	float acc[OB];
+	float acc[OB][PX];
 	for (uint j = 0; j < OB; j++) {
-		acc[j] = 0.0;
+		for (uint i = 0; i < PX; i++) {
+			acc[j][i] = 0.0;
+		}
 	}
 
 	for (uint c = 0; c < pc.C; c++) {
 		const uint xplane = (n * pc.C + c) * pc.H * pc.W;
 		if (USE_SHARED) {
-			barrier(); // previous channel's reads are done
+			barrier(); // the previous channel's reads are done
 			for (uint e = lid; e < IH * IW; e += nthreads) {
 				const uint r = e / IW;
 				const int gh = ih0 + int(r);
@@ -85,41 +107,34 @@ void main() {
 				}
 				tile[e] = v;
 			}
-			for (uint e = lid; e < nob * taps; e += nthreads) {
-				const uint j = e / taps;
-				wt[e] = w[((o0 + j) * pc.C + c) * taps + e - j * taps];
+			for (uint e = lid; e < nob * KT; e += nthreads) {
+				const uint j = e / KT;
+				wt[e] = w[widx(o0 + j, c, e - j * KT)];
 			}
 			barrier();
-			if (inside) {
-				for (uint kh = 0; kh < pc.KH; kh++) {
-					const uint rowBase = (ly * pc.SH + kh) * IW + lx * pc.SW;
-					for (uint kw = 0; kw < pc.KW; kw++) {
-						const float v = tile[rowBase + kw];
-						const uint t = kh * pc.KW + kw;
-						for (uint j = 0; j < OB; j++) {
-							if (j < nob) {
-								acc[j] = fma(v, wt[j * taps + t], acc[j]);
-							}
-						}
-					}
+		}
+		for (uint kh = 0; kh < KH; kh++) {
+			float row[RW];
+			if (USE_SHARED) {
+				const uint base = (ly * SH + kh) * IW + lx * PX * SW;
+				for (uint r = 0; r < RW; r++) {
+					row[r] = tile[base + r];
+				}
+			} else {
+				const int gh = myh + int(kh);
+				const bool rowIn = gh >= 0 && gh < int(pc.H);
+				for (uint r = 0; r < RW; r++) {
+					const int gw = myw + int(r);
+					row[r] = rowIn && gw >= 0 && gw < int(pc.W) ? x[xplane + uint(gh) * pc.W + uint(gw)] : 0.0;
 				}
 			}
-		} else if (inside) {
-			for (uint kh = 0; kh < pc.KH; kh++) {
-				const int gh = int(oh * pc.SH + kh) - int(pc.PH);
-				if (gh < 0 || gh >= int(pc.H)) {
-					continue;
-				}
-				for (uint kw = 0; kw < pc.KW; kw++) {
-					const int gw = int(ow * pc.SW + kw) - int(pc.PW);
-					if (gw < 0 || gw >= int(pc.W)) {
-						continue;
-					}
-					const float v = x[xplane + uint(gh) * pc.W + uint(gw)];
-					const uint t = kh * pc.KW + kw;
-					for (uint j = 0; j < OB; j++) {
-						if (j < nob) {
-							acc[j] = fma(v, w[((o0 + j) * pc.C + c) * taps + t], acc[j]);
+			for (uint kw = 0; kw < KW; kw++) {
+				for (uint j = 0; j < OB; j++) {
+					if (j < nob) {
+						const uint wi = j * KT + kh * KW + kw;
+						const float wv = USE_SHARED ? wt[wi] : w[widx(o0 + j, c, kh * KW + kw)];
+						for (uint i = 0; i < PX; i++) {
+							acc[j][i] = fma(row[i * SW + kw], wv, acc[j][i]);
 						}
 					}
 				}
@@ -127,12 +142,17 @@ void main() {
 		}
 	}
 
-	if (inside) {
+	if (oh < pc.Ho) {
 		for (uint j = 0; j < OB; j++) {
 			if (j < nob) {
 				const uint o = o0 + j;
 				const float b = pc.hasBias != 0 ? bias[o] : 0.0;
-				y[((n * pc.O + o) * pc.Ho + oh) * pc.Wo + ow] = acc[j] + b;
+				const uint yrow = ((n * pc.O + o) * pc.Ho + oh) * pc.Wo;
+				for (uint i = 0; i < PX; i++) {
+					if (ow0 + i < pc.Wo) {
+						y[yrow + ow0 + i] = acc[j][i] + b;
+					}
+				}
 			}
 		}
 	}

@@ -230,8 +230,8 @@ var layouts = map[string]layout{
 	"softmax_bwd":            {3, 4},
 	"maxpool":                {3, 9},
 	"maxpool_bwd":            {3, 9},
-	"conv2d":                 {4, 14},
+	"conv2d":                 {4, 10},
 	"conv2d_bwd_input":       {3, 12},
 	"conv2d_bwd_weight":      {3, 14},
-	"conv2d_bwd_weight_taps": {3, 12},
+	"conv2d_bwd_weight_taps": {3, 11},
 }

@@ -586,16 +586,36 @@ func (p *Program) Conv2D(y, x, w, bias *kernels.Tensor, cp kernels.Conv2DParams)
 		}
 		bb = b[0]
 	}
+	p.conv("Conv2D", bs[1], bs[2], bb, bs[0], g, bias != nil, false)
+}
+
+// conv records conv2d.comp for geometry g (x [N,C,H,W] → y [N,O,Ho,Wo]);
+// transposed reads w as the flipped transpose (see the shader).
+func (p *Program) conv(op string, x, w, bias, y *engine.Buffer, g kernels.ConvGeom, hasBias, transposed bool) {
+	// Each invocation computes px adjacent pixels of a row for ob
+	// channels; a work-group covers th rows of tw·px pixels.
 	ob := min(8, g.O)
-	tw := pow2(g.Wo, 4, 16)
-	th := pow2(g.Ho, 2, 256/tw)
-	th = min(th, 16)
-	ih, iw := (th-1)*g.StrideH+g.KH, (tw-1)*g.StrideW+g.KW
+	// With few output channels each weight load serves only ob·px
+	// products, so wide rows get more pixels per invocation.
+	px := 1
+	switch {
+	case g.Wo >= 64 && ob <= 2:
+		px = 8
+	case g.Wo >= 32:
+		px = 4
+	case g.Wo >= 8:
+		px = 2
+	}
+	tw := pow2(ceilDiv(g.Wo, px), 1, 8)
+	th := pow2(g.Ho, 1, 16)
+	ih, iw := (th-1)*g.StrideH+g.KH, (tw*px-1)*g.StrideW+g.KW
 	shared := ih*iw <= convTileMax && ob*g.KH*g.KW <= convWMax
-	tilesX, tilesY := ceilDiv(g.Wo, tw), ceilDiv(g.Ho, th)
-	push := append(convPush(g), u32(tilesX), b32(bias != nil))
-	p.dispatch("Conv2D", "conv2d", []uint32{u32(tw), u32(th), 1, u32(ob), b32(shared)},
-		[]*engine.Buffer{bs[1], bs[2], bb, bs[0]}, push, tilesX*tilesY, ceilDiv(g.O, ob), g.N)
+	tilesX, tilesY := ceilDiv(g.Wo, tw*px), ceilDiv(g.Ho, th)
+	push := []uint32{u32(g.C), u32(g.H), u32(g.W), u32(g.O), u32(g.Ho), u32(g.Wo),
+		u32(g.PadH), u32(g.PadW), u32(tilesX), b32(hasBias)}
+	spec := []uint32{u32(tw), u32(th), 1, u32(ob), b32(shared),
+		u32(g.KH), u32(g.KW), u32(g.StrideH), u32(g.StrideW), u32(px), b32(transposed)}
+	p.dispatch(op, "conv2d", spec, []*engine.Buffer{x, w, bias, y}, push, tilesX*tilesY, ceilDiv(g.O, ob), g.N)
 }
 
 // Conv2DBackwardInput sets dx from dy and w (conv2d_bwd_input.comp).
@@ -609,6 +629,14 @@ func (p *Program) Conv2DBackwardInput(dx, dy, w *kernels.Tensor, cp kernels.Conv
 	}
 	bs, ok := p.bufs("Conv2DBackwardInput", []string{"dx", "dy", "w"}, dx, dy, w)
 	if !ok {
+		return
+	}
+	if g.StrideH == 1 && g.StrideW == 1 && g.PadH < g.KH && g.PadW < g.KW {
+		// Stride 1: dx is the convolution of dy with the flipped,
+		// transposed weights and padding K−1−P, the tiled forward kernel.
+		t := kernels.ConvGeom{N: g.N, C: g.O, H: g.Ho, W: g.Wo, O: g.C, KH: g.KH, KW: g.KW,
+			Ho: g.H, Wo: g.W, StrideH: 1, StrideW: 1, PadH: g.KH - 1 - g.PadH, PadW: g.KW - 1 - g.PadW}
+		p.conv("Conv2DBackwardInput", bs[1], bs[2], p.be.dummy, bs[0], t, false, true)
 		return
 	}
 	const wg = 128
@@ -634,38 +662,68 @@ func (p *Program) Conv2DBackwardWeight(dw, db, dy, x *kernels.Tensor, cp kernels
 		return
 	}
 	nw := dw.Len()
-	total := g.N * g.Ho * g.Wo
-	groups := min(ceilDiv(total, columnElems), 256)
-	chunk := ceilDiv(total, groups)
-	dst := bs[0]
-	if groups > 1 {
-		if dst = p.newScratch(op, nw*groups); dst == nil {
-			return
-		}
-	}
+	// Positions are reduced in chunks of about columnElems, one
+	// work-group per chunk and filter (or weight); a second pass sums
+	// the chunks.
+	groups := min(ceilDiv(g.N*g.Ho*g.Wo, columnElems), 256)
 	taps := g.KH * g.KW
 	if taps <= maxTaps {
-		// All taps of one filter per work-group; the shared-memory
-		// staging of taps·wg partial sums bounds the work-group size.
-		wg := min(pow2(total, 32, wgReduce), max(32, prevPow2(tapsShared/taps)))
+		// Segments of px adjacent output pixels; all taps of one
+		// filter per work-group. The shared-memory staging of taps·wg
+		// partial sums bounds the work-group size.
+		px := 1
+		switch {
+		case g.Wo >= 16:
+			px = 4
+		case g.Wo >= 4:
+			px = 2
+		}
+		segW := ceilDiv(g.Wo, px)
+		segs := g.N * g.Ho * segW
+		chunk := ceilDiv(segs, groups)
+		groups = ceilDiv(segs, chunk)
+		dst := p.weightDst(op, bs[0], nw, groups)
+		wg := min(pow2(chunk, 32, wgReduce), max(32, prevPow2(tapsShared/taps)))
 		push := []uint32{u32(g.N), u32(g.C), u32(g.H), u32(g.W), u32(g.O), u32(g.Ho), u32(g.Wo),
-			u32(g.StrideH), u32(g.StrideW), u32(g.PadH), u32(g.PadW), u32(chunk)}
-		p.dispatch(op, "conv2d_bwd_weight_taps", []uint32{u32(wg), 1, 1, u32(g.KH), u32(g.KW)},
-			[]*engine.Buffer{bs[1], bs[2], dst}, push, groups, g.O*g.C, 1)
+			u32(g.PadH), u32(g.PadW), u32(segW), u32(chunk)}
+		spec := []uint32{u32(wg), 1, 1, u32(g.KH), u32(g.KW), u32(g.StrideH), u32(g.StrideW), u32(px)}
+		p.dispatch(op, "conv2d_bwd_weight_taps", spec, []*engine.Buffer{bs[1], bs[2], dst}, push, groups, g.O*g.C, 1)
+		p.finishWeight(op, dst, bs[0], nw, groups)
 	} else {
-		wg := pow2(total, 32, wgReduce)
+		total := g.N * g.Ho * g.Wo
+		chunk := ceilDiv(total, groups)
+		groups = ceilDiv(total, chunk)
+		dst := p.weightDst(op, bs[0], nw, groups)
+		wg := pow2(chunk, 32, wgReduce)
 		push := append(append([]uint32{u32(g.N)}, convPush(g)...), u32(chunk))
 		p.dispatch(op, "conv2d_bwd_weight", []uint32{u32(wg), 1, 1},
 			[]*engine.Buffer{bs[1], bs[2], dst}, push, groups, nw, 1)
-	}
-	if groups > 1 {
-		p.columnSum(op, dst, bs[0], 1, nw, groups)
+		p.finishWeight(op, dst, bs[0], nw, groups)
 	}
 	if db != nil {
 		b, ok := p.bufs(op, []string{"db"}, db)
 		if ok {
 			p.columnSum(op, bs[1], b[0], g.N, g.O, g.Ho*g.Wo)
 		}
+	}
+}
+
+// weightDst is where the first pass of a weight gradient writes: dw
+// itself for one chunk, else a scratch buffer of nw·groups partials.
+func (p *Program) weightDst(op string, dw *engine.Buffer, nw, groups int) *engine.Buffer {
+	if groups == 1 {
+		return dw
+	}
+	if s := p.newScratch(op, nw*groups); s != nil {
+		return s
+	}
+	return p.be.dummy // p.err is set: nothing more is recorded
+}
+
+// finishWeight sums the chunk partials into dw when there are several.
+func (p *Program) finishWeight(op string, part, dw *engine.Buffer, nw, groups int) {
+	if groups > 1 {
+		p.columnSum(op, part, dw, 1, nw, groups)
 	}
 }
 

@@ -416,6 +416,10 @@ func crossCases() []xcase {
 	cs = append(cs, convCase(2, 2, 9, 10, 3, 4, kernels.Conv2DParams{StrideH: 1, StrideW: 3})...)
 	// Large stride and kernel: the input tile does not fit shared memory.
 	cs = append(cs, convCase(1, 2, 70, 70, 2, 6, kernels.Conv2DParams{StrideH: 4, StrideW: 4, PadH: 2, PadW: 2})...)
+	// Wide rows with few output channels: 8 pixels per invocation
+	// (forward for the first, the input gradient for the second).
+	cs = append(cs, convCase(2, 3, 10, 70, 2, 3, kernels.Conv2DParams{PadH: 1, PadW: 1})...)
+	cs = append(cs, convCase(1, 1, 6, 66, 4, 3, kernels.Conv2DParams{PadH: 1, PadW: 1})...)
 	// More than 64 taps: the general weight-gradient kernel.
 	cs = append(cs, convCase(2, 2, 14, 12, 3, 9, kernels.Conv2DParams{PadH: 4, PadW: 4})...)
 	// Enough output positions for a chunked weight gradient.
