@@ -1,9 +1,9 @@
 #version 450
 // The live viewer's frame: conv filters as grey tiles (0.5 is zero, scaled
 // by max|w|), the feature maps of sample 0 as false-colour tiles (each
-// channel scaled to its own range), the loss history as a line plot, and
-// lines of text in a 3×5 bitmap font. One invocation per pixel; the
-// ranges come from viewer_stats.comp, run just before.
+// channel scaled to its own range) and the loss history as a line plot.
+// One invocation per pixel; the ranges come from viewer_stats.comp, run
+// just before, and viewer_text.comp writes the text over the result.
 layout(local_size_x = 16, local_size_y = 16) in;
 
 layout(set = 0, binding = 0, rgba8) uniform writeonly image2D img;
@@ -11,11 +11,8 @@ layout(std430, set = 0, binding = 1) readonly buffer Filters { float filt[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Maps { float maps[]; };
 layout(std430, set = 0, binding = 3) readonly buffer Loss { float loss[]; };
 layout(std430, set = 0, binding = 4) readonly buffer Stats { float stats[]; };
-// Text: line l is text[68l .. 68l+67] = x, y, scale, n, then n character
-// codes (ASCII 32..95), all as floats.
-layout(std430, set = 0, binding = 5) readonly buffer Text { float text[]; };
 
-// The push block is shared with viewer_stats.comp (one layout for both).
+// The push block is shared with the other viewer_*.comp (one layout).
 layout(push_constant) uniform Push {
     uint W, H;                          // image size
     uint fO, fC, fKH, fKW;              // filters shown: O×C tiles of KH×KW
@@ -26,26 +23,11 @@ layout(push_constant) uniform Push {
     uint tLines;                        // lines of text
 };
 
-const uint LINE = 68u;
-const uint LINE_CHARS = 64u;
-
-// Glyphs of ASCII 32..95, 3 wide and 5 high: bit r*3+c is row r (top first), column c (left first).
-const uint FONT[64] = uint[64](
-    0u, 8338u, 45u, 24445u, 0u, 21157u, 0u, 18u,
-    8778u, 10530u, 2728u, 1488u, 5120u, 448u, 8192u, 4772u,
-    31599u, 29850u, 29671u, 31143u, 18925u, 31183u, 31695u, 9383u,
-    31727u, 31215u, 1040u, 0u, 17492u, 3640u, 5393u, 8355u,
-    0u, 23530u, 15083u, 25166u, 15211u, 29391u, 4815u, 27470u,
-    23533u, 29847u, 11044u, 23277u, 29257u, 23549u, 23403u, 11114u,
-    4843u, 26474u, 23275u, 14478u, 9367u, 31597u, 11117u, 24557u,
-    23213u, 9389u, 29351u, 12875u, 0u, 26918u, 0u, 28672u);
-
 const vec3 BACKGROUND = vec3(0.07, 0.07, 0.09);
 const vec3 GAP = vec3(0.16, 0.16, 0.2);
 const vec3 CURVE = vec3(1.0, 0.72, 0.15);
 const vec3 GRID = vec3(0.22, 0.22, 0.27);
 const vec3 FRAME = vec3(0.5, 0.5, 0.55);
-const vec3 INK = vec3(0.92, 0.92, 0.92);
 
 // ramp maps 0..1 through dark blue, teal and yellow.
 vec3 ramp(float t) {
@@ -87,22 +69,6 @@ float lossY(uint x) {
     return float(lY + 2u) + (1.0 - u) * float(lH - 5u);
 }
 
-bool textAt(uvec2 p) {
-    for (uint l = 0u; l < tLines; l++) {
-        uint b = l * LINE;
-        uint x0 = uint(text[b]), y0 = uint(text[b + 1u]), s = max(uint(text[b + 2u]), 1u);
-        uint n = min(uint(text[b + 3u]), LINE_CHARS);
-        if (p.x < x0 || p.y < y0 || p.y >= y0 + 5u * s || p.x >= x0 + 4u * s * n) continue;
-        uint dx = (p.x - x0) / s, dy = (p.y - y0) / s;
-        uint ci = dx / 4u, gx = dx % 4u;
-        if (gx == 3u) continue;
-        uint code = uint(text[b + 4u + ci]);
-        if (code < 32u || code >= 96u) continue;
-        if ((FONT[code - 32u] >> (dy * 3u + gx) & 1u) != 0u) return true;
-    }
-    return false;
-}
-
 void main() {
     uvec2 p = gl_GlobalInvocationID.xy;
     if (p.x >= W || p.y >= H) return;
@@ -141,6 +107,5 @@ void main() {
             }
         }
     }
-    if (textAt(p)) c = INK;
     imageStore(img, ivec2(p), vec4(c, 1.0));
 }

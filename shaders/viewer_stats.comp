@@ -11,7 +11,7 @@ layout(std430, set = 0, binding = 2) readonly buffer Maps { float maps[]; };
 layout(std430, set = 0, binding = 3) readonly buffer Loss { float loss[]; };
 layout(std430, set = 0, binding = 4) writeonly buffer Stats { float stats[]; };
 
-// The push block is shared with viewer_draw.comp (one layout for both).
+// The push block is shared with the other viewer_*.comp (one layout).
 layout(push_constant) uniform Push {
     uint W, H;                          // image size
     uint fO, fC, fKH, fKW;              // filters shown: O×C tiles of KH×KW

@@ -28,8 +28,10 @@ type Options struct {
 	Width, Height int
 	// Title of the window; default "vkneuro training".
 	Title string
-	// MinFrameInterval is the least time between two frames (default
-	// 100 ms): Frame calls in between only poll window events.
+	// MinFrameInterval is the least time between two frames: Frame calls
+	// in between only poll window events. Default 100 ms, and 500 ms on
+	// a CPU driver (lavapipe), where a 960×600 frame costs training tens
+	// of milliseconds of the same cores (its present waits for the frame).
 	MinFrameInterval time.Duration
 	// Screenshot, if not "", is a PNG file Close writes the last frame to.
 	Screenshot string
@@ -61,12 +63,12 @@ type Viewer struct {
 	lay    layout
 	escape bool
 
-	stat, lossBuf, text, dummy *engine.Buffer
-	statsK, drawK              *engine.ImageKernel
-	textData                   []float32
-	last                       time.Time
-	rendered                   bool
-	closed                     bool
+	stat, lossBuf, text, font, dummy *engine.Buffer
+	statsK, drawK, textK             *engine.ImageKernel
+	textData                         []float32
+	last                             time.Time
+	rendered                         bool
+	closed                           bool
 }
 
 // Prepare initialises GLFW and adds the instance extensions GLFW needs
@@ -122,6 +124,9 @@ func Open(m *engine.Manager, opts Options) (v *Viewer, err error) {
 	}
 	if opts.MinFrameInterval == 0 {
 		opts.MinFrameInterval = 100 * time.Millisecond
+		if m.Info().CPU {
+			opts.MinFrameInterval = 500 * time.Millisecond
+		}
 	}
 	if opts.Screenshot != "" && filepath.Ext(opts.Screenshot) != ".png" {
 		return nil, fmt.Errorf("viewer: Options.Screenshot %q: want a .png file", opts.Screenshot)
@@ -154,7 +159,7 @@ func Open(m *engine.Manager, opts Options) (v *Viewer, err error) {
 	for _, b := range []struct {
 		dst **engine.Buffer
 		n   int
-	}{{&v.stat, statsFloats}, {&v.lossBuf, maxLossPoints}, {&v.text, maxTextLines * lineFloats}, {&v.dummy, 1}} {
+	}{{&v.stat, statsFloats}, {&v.lossBuf, maxLossPoints}, {&v.text, maxTextLines * lineFloats}, {&v.font, 64}, {&v.dummy, 1}} {
 		if *b.dst, err = m.NewBuffer(b.n); err != nil {
 			return nil, fmt.Errorf("viewer: %w", err)
 		}
@@ -162,14 +167,17 @@ func Open(m *engine.Manager, opts Options) (v *Viewer, err error) {
 	for _, k := range []struct {
 		dst  **engine.ImageKernel
 		name string
-	}{{&v.statsK, "viewer_stats"}, {&v.drawK, "viewer_draw"}} {
+	}{{&v.statsK, "viewer_stats"}, {&v.drawK, "viewer_draw"}, {&v.textK, "viewer_text"}} {
 		spv, err := shaders.SPIRV(k.name)
 		if err != nil {
 			return nil, fmt.Errorf("viewer: %w", err)
 		}
-		if *k.dst, err = v.p.Kernel(k.name, spv, 5, pushWords); err != nil {
+		if *k.dst, err = v.p.Kernel(k.name, spv, 6, pushWords); err != nil {
 			return nil, fmt.Errorf("viewer: %w", err)
 		}
+	}
+	if err := m.Upload(v.font, fontTable(), 0); err != nil {
+		return nil, fmt.Errorf("viewer: font: %w", err)
 	}
 	v.textData = make([]float32, maxTextLines*lineFloats)
 	return v, nil
@@ -317,10 +325,12 @@ func (v *Viewer) Render(f Frame) error {
 		u(len(loss)), u(lr.Min.X), u(lr.Min.Y), u(lr.Dx()), u(lr.Dy()),
 		u(lines),
 	}
-	bufs := []*engine.Buffer{filters, maps, v.lossBuf, v.stat, v.text}
+	bufs := []*engine.Buffer{filters, maps, v.lossBuf, v.stat, v.text, v.font}
 	draws := []engine.Draw{
 		{Kernel: v.statsK, Buffers: bufs, Push: push, Groups: [3]uint32{uint32(1 + mc), 1, 1}},
 		{Kernel: v.drawK, Buffers: bufs, Push: push, Groups: [3]uint32{uint32(v.opts.Width+15) / 16, uint32(v.opts.Height+15) / 16, 1}},
+		// One row of work groups per line of text, as wide as the widest.
+		{Kernel: v.textK, Buffers: bufs, Push: push, Groups: [3]uint32{uint32(4*headerScale*lineChars+15) / 16, uint32(5*headerScale+15) / 16, uint32(lines)}},
 	}
 	fbW, fbH := v.win.GetFramebufferSize()
 	shown, err := v.p.Present(draws, fbW, fbH)
@@ -413,7 +423,7 @@ func (v *Viewer) release() error {
 	if v.p != nil {
 		err = v.p.Close()
 	}
-	for _, b := range []*engine.Buffer{v.stat, v.lossBuf, v.text, v.dummy} {
+	for _, b := range []*engine.Buffer{v.stat, v.lossBuf, v.text, v.font, v.dummy} {
 		if b != nil {
 			b.Free()
 		}

@@ -291,3 +291,119 @@ func stddev(img image.Image, r image.Rectangle) float64 {
 	mean := s / n
 	return math.Sqrt(max(0, s2/n-mean*mean))
 }
+
+// TestViewerLimits checks the frame-rate limit, frames without filters
+// or maps, and that bad options and shapes are refused with errors
+// naming the field.
+func TestViewerLimits(t *testing.T) {
+	m := openManager(t)
+	defer func() {
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+		if errs := m.ValidationErrors(); len(errs) > 0 {
+			t.Errorf("%d validation errors:\n%s", len(errs), strings.Join(errs, "\n"))
+		}
+	}()
+	for _, o := range []Options{{Width: 100, Height: 400}, {Screenshot: "frame.jpg"}} {
+		if v, err := Open(m, o); err == nil {
+			v.Close()
+			t.Errorf("Open(%+v) succeeded, want an error", o)
+		}
+	}
+	v, err := Open(m, Options{Width: 320, Height: 240, MinFrameInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	filters, err := m.NewBuffer(2 * 3 * 3 * 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer filters.Free()
+
+	// Shown at once: nothing shown yet.
+	if stop, err := v.Frame(Frame{Step: 1, Loss: []float32{1}}); stop || err != nil {
+		t.Fatalf("first Frame: stop %v, err %v", stop, err)
+	}
+	n := v.Frames()
+	if n != 1 {
+		t.Fatalf("first Frame showed %d frames, want 1", n)
+	}
+	// Within MinFrameInterval: only events are polled.
+	if _, err := v.Frame(Frame{Step: 2, Loss: []float32{1, 0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	if v.Frames() != n {
+		t.Errorf("a Frame within MinFrameInterval was shown (%d frames, want %d)", v.Frames(), n)
+	}
+	// Render shows it anyway, here with filters and a NaN loss.
+	if err := v.Render(Frame{Step: 3, Loss: []float32{1, float32(math.NaN()), 0.5}, Filters: filters, FilterShape: [4]int{2, 3, 3, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if v.Frames() != n+1 {
+		t.Errorf("Render did not show a frame (%d frames, want %d)", v.Frames(), n+1)
+	}
+	for _, c := range []struct {
+		f    Frame
+		want string
+	}{
+		{Frame{Filters: filters, FilterShape: [4]int{2, 3, 3, 4}}, "FilterShape [2 3 3 4] needs 72"},
+		{Frame{Filters: filters, FilterShape: [4]int{2, 0, 3, 3}}, "Frame.FilterShape"},
+		{Frame{Maps: filters, MapShape: [4]int{4, 3, 5, 5}}, "MapShape [4 3 5 5] needs 75"},
+	} {
+		if err := v.Render(c.f); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Render with bad shapes: error %v, want one containing %q", err, c.want)
+		}
+	}
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Frame(Frame{}); err == nil {
+		t.Error("Frame after Close succeeded")
+	}
+}
+
+// BenchmarkRender measures whole frames of the normative network's sizes
+// (6×1×7×7 filters, 6×48×64 maps, 1000 losses) at 960×600: drawing,
+// blitting and presenting, one frame in flight.
+func BenchmarkRender(b *testing.B) {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		b.Skip("no DISPLAY")
+	}
+	opts, err := Prepare(engine.Options{AllowCPU: true})
+	if err != nil {
+		b.Skip(err)
+	}
+	m, err := engine.Open(opts)
+	if err != nil {
+		b.Skip(err)
+	}
+	defer m.Close()
+	filters, _ := m.NewBuffer(6 * 49)
+	maps, _ := m.NewBuffer(6 * 48 * 64)
+	w := make([]float32, 6*48*64)
+	for i := range w {
+		w[i] = float32(math.Sin(float64(i) / 7))
+	}
+	m.Upload(maps, w, 0)
+	m.Upload(filters, w[:6*49], 0)
+	loss := make([]float32, 1000)
+	for i := range loss {
+		loss[i] = float32(1 / (1 + float64(i)/100))
+	}
+	v, err := Open(m, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer v.Close()
+	f := Frame{Step: 1000, Loss: loss, StepsPerSec: 10, Filters: filters, FilterShape: [4]int{6, 1, 7, 7}, Maps: maps, MapShape: [4]int{1, 6, 48, 64}}
+	b.ResetTimer()
+	for range b.N {
+		if err := v.Render(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(v.Frames())/b.Elapsed().Seconds(), "frames/s")
+}
