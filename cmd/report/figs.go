@@ -62,12 +62,10 @@ func (r *report) figures() ([]figure, error) {
 			if len(r.losses) == 0 {
 				return nil
 			}
-			logY := true
-			for _, v := range r.losses {
-				if !(v > 0) {
-					logY = false
-				}
-			}
+			// A log axis only where the loss spans decades: over a
+			// narrower range it would have no labelled ticks.
+			lo, hi := slices.Min(r.losses), slices.Max(r.losses)
+			logY := lo > 0 && hi/lo >= 20
 			return add("loss.png", "Training loss",
 				fmt.Sprintf("Binary cross-entropy of the normative CNN per minibatch step (%d steps), from %s.", len(r.losses), r.lossesSource),
 				func(p string) error {
@@ -194,14 +192,18 @@ func (r *report) figures() ([]figure, error) {
 			if d == nil {
 				return nil
 			}
-			m := figures.Matrix{Title: "W_in, neurons sorted by preferred orientation", Data: figures.Float64s(d.WIn), Rows: d.Hidden, Cols: d.Neurons}
+			m := figures.Matrix{Title: "W_in, neurons sorted by preferred orientation", Data: figures.Float64s(d.WIn), Rows: d.Hidden, Cols: d.WInCols}
+			avg := ""
+			if d.WInCols < d.Neurons {
+				avg = fmt.Sprintf(" Each column averages %d neurons adjacent in that order (%d columns).", (d.Neurons+d.WInCols-1)/d.WInCols, d.WInCols)
+			}
 			return add("decoder_weights.png", "Decoder input weights sorted by preferred orientation",
-				fmt.Sprintf("Input weights W_in (%d hidden units × %d neurons) of the Bonus tutorial's orientation decoder (softmax over %d classes of %.0f°, lr %g, L2 %g and L1 %g on W_in, %d full-batch steps on %d stimuli; test accuracy %.3f on %d held-out stimuli). Columns are neurons sorted by preferred orientation (argmax of the tuning curve smoothed with a Gaussian of σ = %g°, wrapping around 360°). Colour limits are ±the 99th percentile of |W_in| (%.3g); wide matrices are block-averaged to the figure's resolution.",
-					d.Hidden, d.Neurons, d.Classes, 360/float64(d.Classes), d.LR, d.L2, d.L1, d.Steps, d.TrainStimuli, d.TestAcc, d.TestStim, d.SmoothingSigmaDeg, d.WInLimit),
+				fmt.Sprintf("Input weights W_in (%d hidden units × %d neurons) of the Bonus tutorial's orientation decoder (softmax over %d classes of %.0f°, lr %g, L2 %g and L1 %g on W_in, %d full-batch steps on %d stimuli; test accuracy %.3f on %d held-out stimuli). Columns are neurons sorted by preferred orientation (argmax of the tuning curve smoothed with a Gaussian of σ = %g°, wrapping around 360°). %s Colour limits are ±the 99th percentile of the drawn |W_in| (%.3g).",
+					d.Hidden, d.Neurons, d.Classes, 360/float64(d.Classes), d.LR, d.L2, d.L1, d.Steps, d.TrainStimuli, d.TestAcc, d.TestStim, d.SmoothingSigmaDeg, avg, d.WInLimit),
 				func(p string) error {
 					return figures.HeatMap(p, m, figures.HeatMapOptions{Layout: figures.Layout{Title: "Decoder input weights", Width: 900, Height: 420},
 						XLabel: "neurons sorted by preferred orientation", YLabel: "hidden unit", ColorLabel: "weight",
-						Min: -d.WInLimit, Max: d.WInLimit, ColorMap: figures.BlueRed()})
+						Min: -d.WInLimit, Max: d.WInLimit, ColorMap: figures.BlueRed(), XRange: [2]float64{0, float64(d.Neurons)}})
 				})
 		},
 		func() error {

@@ -41,8 +41,9 @@ type decodeResult struct {
 	FinalLoss                float64
 	Seconds                  float64
 	SmoothingSigmaDeg        float64
-	WIn                      []float32 // hidden×N, columns sorted by preferred orientation
-	WInLimit                 float64   // colour limit of the figure
+	WIn                      []float32 // hidden×WInCols: columns sorted by preferred orientation, block-averaged
+	WInCols                  int
+	WInLimit                 float64 // colour limit of the figure
 	Losses                   []float64
 }
 
@@ -465,10 +466,38 @@ func (r *report) decoder(ctx context.Context, be kernels.Backend, v1 *data.V1) e
 	if err != nil {
 		return err
 	}
-	d.WIn = sorted
-	d.WInLimit = absQuantile(sorted, 0.99)
+	// A figure shows at most maxWeightCols columns: average neighbours in
+	// preferred-orientation order here, so that the colour limits can be
+	// taken from what is drawn.
+	d.WIn, d.WInCols = blockColumns(sorted, c.decodeHidden, N, maxWeightCols)
+	d.WInLimit = absQuantile(d.WIn, 0.99)
 	r.decode = d
 	return nil
+}
+
+// maxWeightCols bounds the columns of the decoder-weight figure.
+const maxWeightCols = 1000
+
+// blockColumns averages the columns of w (rows×cols) over consecutive
+// blocks of ⌈cols/maxCols⌉ (the last block may be smaller).
+func blockColumns(w []float32, rows, cols, maxCols int) ([]float32, int) {
+	b := (cols + maxCols - 1) / maxCols
+	if b <= 1 {
+		return w, cols
+	}
+	oc := (cols + b - 1) / b
+	out := make([]float32, rows*oc)
+	for r := 0; r < rows; r++ {
+		for j := 0; j < oc; j++ {
+			lo, hi := j*b, min((j+1)*b, cols)
+			var sum float64
+			for c := lo; c < hi; c++ {
+				sum += float64(w[r*cols+c])
+			}
+			out[r*oc+j] = float32(sum / float64(hi-lo))
+		}
+	}
+	return out, oc
 }
 
 // absQuantile returns the q-quantile of |x|, the colour limit that keeps a

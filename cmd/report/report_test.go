@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -243,6 +246,24 @@ func TestDefaultReportVulkan(t *testing.T) {
 	wantAllFigures(t, s)
 }
 
+// TestAutoBackend: auto runs on Vulkan only when a real (non-CPU) GPU is
+// there; with lavapipe alone it falls back to the CPU and says so.
+func TestAutoBackend(t *testing.T) {
+	if os.Getenv("VKNEURO_DEVICE") != "" {
+		t.Skip("VKNEURO_DEVICE chooses the device explicitly")
+	}
+	want := "cpu"
+	if devs, err := engine.Devices(); err == nil {
+		for _, d := range devs {
+			if d.Compute && !d.CPU {
+				want = "vulkan"
+			}
+		}
+	}
+	dir, s := runReport(t, append([]string{"--backend", "auto"}, smallArgs...)...)
+	checkReport(t, dir, s, want, 36, 200)
+}
+
 func TestUserV1File(t *testing.T) {
 	v := data.SyntheticV1(data.SynthOptions{Neurons: 150, Stimuli: 60, Seed: 5})
 	v.Synthetic = false // as a user's own recording would be
@@ -448,5 +469,51 @@ func TestFixtureReport(t *testing.T) {
 		if f.File == "loss.png" {
 			t.Error("loss.png drawn without any losses")
 		}
+	}
+}
+
+// TestMain lets TestExitCode run main in a child process.
+func TestMain(m *testing.M) {
+	if os.Getenv("REPORT_TEST_MAIN") == "1" {
+		os.Args = append([]string{"report"}, strings.Fields(os.Getenv("REPORT_TEST_ARGS"))...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestExitCode: a bad file ends the command with status 1 and one line on
+// stderr naming the file and key, not a panic.
+func TestExitCode(t *testing.T) {
+	tmp := t.TempDir()
+	bad := filepath.Join(tmp, "v1.npz")
+	if err := data.WriteNPZ(bad, map[string]*data.Array{"resp": {Shape: []int{4, 3}, Data: make([]float32, 12)}}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "REPORT_TEST_MAIN=1",
+		"REPORT_TEST_ARGS=--backend cpu --out "+filepath.Join(tmp, "out")+" --v1 "+bad)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1; stderr:\n%s", err, stderr.String())
+	}
+	want := `report: --v1: data: ` + bad + `: missing key "stimuli" (keys present: ["resp"])` + "\n"
+	if stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+}
+
+func TestBlockColumns(t *testing.T) {
+	w := []float32{1, 2, 3, 4, 5, 10, 20, 30, 40, 50} // 2×5
+	got, cols := blockColumns(w, 2, 5, 3)             // blocks of 2: {1,2} {3,4} {5}
+	want := []float32{1.5, 3.5, 5, 15, 35, 50}
+	if cols != 3 || !slices.Equal(got, want) {
+		t.Errorf("blockColumns = %v (%d cols), want %v (3)", got, cols, want)
+	}
+	if got, cols := blockColumns(w, 2, 5, 5); cols != 5 || !slices.Equal(got, w) {
+		t.Errorf("blockColumns with room = %v (%d cols), want the input", got, cols)
 	}
 }
