@@ -231,7 +231,7 @@ func (r *report) loadOrTrain(ctx context.Context, be kernels.Backend, logf func(
 		if err := net.SaveStateDict(outPath(c, r.savedModel)); err != nil {
 			return nil, err
 		}
-		if err := models.WriteFileAtomic(outPath(c, "train_metrics.csv"), metrics.Bytes()); err != nil {
+		if err := writeFileAtomic(outPath(c, "train_metrics.csv"), metrics.Bytes()); err != nil {
 			return nil, err
 		}
 		if r.losses == nil {

@@ -120,6 +120,11 @@ func checkReport(t *testing.T, dir string, s testSummary, backend string, stimul
 	if r := s.RSA["pool"]; r != nil && !bytes.Contains(page, []byte(fmt.Sprintf("%.4f", *r))) {
 		t.Errorf("index.html does not show the pool RSA %.4f", *r)
 	}
+	for _, f := range []string{"summary.json", "index.html", "report.md"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: %v, want mode 0644", f, err)
+		}
+	}
 	// No temporary files of the atomic writes are left behind.
 	ents, err := os.ReadDir(dir)
 	if err != nil {
