@@ -5,8 +5,9 @@
 // (engine.Presenter), so frames never travel through the host.
 //
 // The window code needs GLFW's C build (X11 headers) and is behind the
-// build tag "viewer"; without the tag the package holds only the frame
-// layout. Build and test with
+// build tag "viewer"; without the tag, Available is false and Prepare and
+// Open return ErrNotBuilt, so callers need no build tags of their own.
+// Build and test with
 //
 //	go test -tags viewer ./viewer/
 //

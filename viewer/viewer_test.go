@@ -97,6 +97,9 @@ func TestTrainingViewer(t *testing.T) {
 		if errs := m.ValidationErrors(); len(errs) > 0 {
 			t.Errorf("%d validation errors:\n%s", len(errs), strings.Join(errs, "\n"))
 		}
+		if warns := m.ValidationWarnings(); len(warns) > 0 {
+			t.Logf("%d validation warnings, first: %s", len(warns), warns[0])
+		}
 	}()
 
 	be, err := vulkan.New(m)
