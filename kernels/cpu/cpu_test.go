@@ -1,7 +1,12 @@
 package cpu_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 
 	"github.com/vkneuro/vkneuro/kernels"
 	"github.com/vkneuro/vkneuro/kernels/cpu"
@@ -13,3 +18,112 @@ var _ kernels.Backend = (*cpu.Backend)(nil)
 func TestConformance(t *testing.T) { kerneltest.Run(t, cpu.New()) }
 
 func BenchmarkOps(b *testing.B) { kerneltest.Bench(b, cpu.New()) }
+
+// TestRunDoesNotAllocate records one training step of Tutorial 3's
+// network (conv, ReLU, max pool, linear, log-softmax, NLL, their
+// backwards and SGD) and checks that running it allocates nothing: all
+// scratch is made when ops are recorded.
+func TestRunDoesNotAllocate(t *testing.T) {
+	b := cpu.New()
+	defer b.Close()
+	const n = 8
+	mk := func(shape ...int) *kernels.Tensor {
+		x, err := b.NewTensor(shape...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	x, w, bias := mk(n, 1, 48, 64), mk(6, 1, 7, 7), mk(6)
+	y, am, pooled := mk(n, 6, 48, 64), mk(n, 6, 6, 8), mk(n, 6, 6, 8)
+	fw, fb, z, logp, tg, loss := mk(10, 288), mk(10), mk(n, 10), mk(n, 10), mk(n), mk(1)
+	dlogp, dz, dflat, dfw, dfb := mk(n, 10), mk(n, 10), mk(n, 288), mk(10, 288), mk(10)
+	dpool, dx, dw, db, buf := mk(n, 6, 48, 64), mk(n, 1, 48, 64), mk(6, 1, 7, 7), mk(6), mk(6, 1, 7, 7)
+	flat, err := pooled.Reshape(n, 288)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dpooled, err := dflat.Reshape(n, 6, 6, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := kernels.Conv2DParams{PadH: 3, PadW: 3}
+	pp := kernels.Pool2DParams{KernelH: 8, KernelW: 8}
+	p := b.NewProgram()
+	defer p.Close()
+	p.Conv2D(y, x, w, bias, cp)
+	p.ReLU(y, y)
+	p.MaxPool2D(pooled, am, y, pp)
+	p.MatMul(z, flat, fw, false, true, 1, 0)
+	p.AddBias(z, fb)
+	p.Softmax(logp, z, 1, true)
+	p.NLLLoss(loss, logp, tg)
+	p.L2Penalty(loss, fw, 1e-4)
+	p.NLLBackward(dlogp, tg)
+	p.SoftmaxBackward(dz, dlogp, logp, 1, true)
+	p.MatMul(dfw, dz, flat, true, false, 1, 0)
+	p.BiasGrad(dfb, dz)
+	p.MatMul(dflat, dz, fw, false, false, 1, 0)
+	p.MaxPool2DBackward(dpool, dpooled, am, pp)
+	p.ReLUBackward(dpool, dpool, y)
+	p.Conv2DBackwardWeight(dw, db, dpool, x, cp)
+	p.Conv2DBackwardInput(dx, dpool, w, cp)
+	p.SGD(w, dw, buf, 0.01, 0.9, 1e-4)
+	if err := p.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if allocs := testing.AllocsPerRun(5, func() {
+		if err := p.Run(); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("Program.Run allocates %v times per run, want 0", allocs)
+	}
+}
+
+// BenchmarkGonumSgemm is gonum's blas32.Gemm (pure Go, multi-threaded) on
+// the MatMul shapes of BenchmarkOps, the baseline MatMul is measured against.
+func BenchmarkGonumSgemm(b *testing.B) {
+	for _, c := range []struct {
+		what    string
+		m, k, n int
+		tA, tB  bool
+	}{
+		{"fc", 1000, 288, 10, false, true},
+		{"fc", 1000, 10, 288, false, false},
+		{"fc", 10, 1000, 288, true, false},
+		{"decode", 252, 23589, 20, false, true},
+		{"decode", 20, 252, 23589, true, false},
+		{"encode", 60, 1152, 23589, false, true},
+		{"encode", 23589, 60, 1152, true, false},
+		{"encode", 60, 23589, 1152, false, false},
+		{"square", 256, 256, 256, false, false},
+	} {
+		b.Run(fmt.Sprintf("size=%s_%dx%dx%d_tA=%v_tB=%v", c.what, c.m, c.k, c.n, c.tA, c.tB), func(b *testing.B) {
+			ar, ac, br, bc := c.m, c.k, c.k, c.n
+			ta, tb := blas.NoTrans, blas.NoTrans
+			if c.tA {
+				ar, ac, ta = ac, ar, blas.Trans
+			}
+			if c.tB {
+				br, bc, tb = bc, br, blas.Trans
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			fill := func(n int) []float32 {
+				v := make([]float32, n)
+				for i := range v {
+					v[i] = rng.Float32()*2 - 1
+				}
+				return v
+			}
+			a := blas32.General{Rows: ar, Cols: ac, Stride: ac, Data: fill(ar * ac)}
+			bm := blas32.General{Rows: br, Cols: bc, Stride: bc, Data: fill(br * bc)}
+			cm := blas32.General{Rows: c.m, Cols: c.n, Stride: c.n, Data: make([]float32, c.m*c.n)}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				blas32.Gemm(ta, tb, 1, a, bm, 0, cm)
+			}
+			b.ReportMetric(2*float64(c.m)*float64(c.n)*float64(c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

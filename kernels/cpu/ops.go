@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-
 	"github.com/vkneuro/vkneuro/kernels"
 )
 
@@ -48,9 +45,9 @@ func (p *Program) Copy(dst, src *kernels.Tensor) {
 	})
 }
 
-// MatMul computes c = alpha·op(a)·op(b) + beta·c with gonum's Sgemm.
+// MatMul computes c = alpha·op(a)·op(b) + beta·c (gemm.go).
 func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, beta float32) {
-	_, _, _, err := kernels.MatMulDims(c, a, b, transA, transB)
+	m, n, k, err := kernels.MatMulDims(c, a, b, transA, transB)
 	if !p.ok(err) {
 		return
 	}
@@ -58,20 +55,13 @@ func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, be
 	if !ok {
 		return
 	}
-	ga := blas32.General{Rows: a.Shape[0], Cols: a.Shape[1], Stride: a.Shape[1], Data: s[1]}
-	gb := blas32.General{Rows: b.Shape[0], Cols: b.Shape[1], Stride: b.Shape[1], Data: s[2]}
-	gc := blas32.General{Rows: c.Shape[0], Cols: c.Shape[1], Stride: c.Shape[1], Data: s[0]}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ta = blas.Trans
-	}
-	if transB {
-		tb = blas.Trans
-	}
+	g := p.newGemm(m, n, k, s[1], s[2], s[0], transA, transB, alpha, beta)
+	run, transpose := g.run, g.transposeA
 	p.add(func() error {
-		// With beta == 0 Sgemm zeroes c instead of scaling it, so NaNs
-		// in c do not leak through, as the op promises.
-		blas32.Gemm(ta, tb, alpha, ga, gb, beta, gc)
+		if g.at != nil {
+			p.parallel(g.m, 64, transpose)
+		}
+		p.parallel(g.units, 1, run)
 		return nil
 	})
 }

@@ -63,3 +63,59 @@ func dot(x, y []float32) float32 {
 	}
 	return r
 }
+
+// axpy4 sets y[i] += a0·x0[i] + a1·x1[i] + a2·x2[i] + a3·x3[i] for i < len(y).
+func axpy4(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
+	if !hasAVX2FMA {
+		axpy4Generic(y, a0, a1, a2, a3, x0, x1, x2, x3)
+		return
+	}
+	x0, x1, x2, x3 = x0[:len(y)], x1[:len(y)], x2[:len(y)], x3[:len(y)]
+	v0, v1 := archsimd.BroadcastFloat32x8(a0), archsimd.BroadcastFloat32x8(a1)
+	v2, v3 := archsimd.BroadcastFloat32x8(a2), archsimd.BroadcastFloat32x8(a3)
+	i := 0
+	for ; i+8 <= len(y); i += 8 {
+		acc := archsimd.LoadFloat32x8Slice(y[i:])
+		acc = v0.MulAdd(archsimd.LoadFloat32x8Slice(x0[i:]), acc)
+		acc = v1.MulAdd(archsimd.LoadFloat32x8Slice(x1[i:]), acc)
+		acc = v2.MulAdd(archsimd.LoadFloat32x8Slice(x2[i:]), acc)
+		acc = v3.MulAdd(archsimd.LoadFloat32x8Slice(x3[i:]), acc)
+		acc.StoreSlice(y[i:])
+	}
+	for ; i < len(y); i++ {
+		y[i] += a0*x0[i] + a1*x1[i] + a2*x2[i] + a3*x3[i]
+	}
+}
+
+// dot4 returns the dot products of b with a0…a3 over len(b).
+func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
+	if !hasAVX2FMA {
+		return dot4Generic(b, a0, a1, a2, a3)
+	}
+	a0, a1, a2, a3 = a0[:len(b)], a1[:len(b)], a2[:len(b)], a3[:len(b)]
+	var c0, c1, c2, c3 archsimd.Float32x8
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		v := archsimd.LoadFloat32x8Slice(b[i:])
+		c0 = archsimd.LoadFloat32x8Slice(a0[i:]).MulAdd(v, c0)
+		c1 = archsimd.LoadFloat32x8Slice(a1[i:]).MulAdd(v, c1)
+		c2 = archsimd.LoadFloat32x8Slice(a2[i:]).MulAdd(v, c2)
+		c3 = archsimd.LoadFloat32x8Slice(a3[i:]).MulAdd(v, c3)
+	}
+	s0, s1, s2, s3 = hsum(c0), hsum(c1), hsum(c2), hsum(c3)
+	for ; i < len(b); i++ {
+		v := b[i]
+		s0 += a0[i] * v
+		s1 += a1[i] * v
+		s2 += a2[i] * v
+		s3 += a3[i] * v
+	}
+	return
+}
+
+// hsum adds the eight lanes of v pairwise.
+func hsum(v archsimd.Float32x8) float32 {
+	var l [8]float32
+	v.Store(&l)
+	return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
+}

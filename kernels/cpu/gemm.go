@@ -1,0 +1,174 @@
+package cpu
+
+// GEMM for the skinny shapes of the tutorials' linear layers
+// (1000×288·288×10, 252×23589·23589×20, 60×1152·1152×23589 and their
+// transposes), split over the backend's goroutines without allocating.
+//
+// c = alpha·op(a)·op(b) + beta·c is computed in one of two forms:
+//
+//   - row updates, when b is not transposed: row i of c gets
+//     Σ_l alpha·op(a)[i,l]·b[l,:], four rows of b at a time (axpy4), with
+//     the l loop blocked so that the rows of b in use stay in cache;
+//   - dot products, when b is transposed (x·Wᵀ): c[i,j] is the dot of row
+//     i of op(a) with row j of b, four rows of a at a time (dot4), blocked
+//     over l; a transposed a is first copied into scratch made at record
+//     time.
+//
+// Work is split by rows of c when there are enough of them, else by
+// blocks of columns.
+
+// gemmPlan is one recorded MatMul.
+type gemmPlan struct {
+	m, n, k      int
+	a, b, c      []float32
+	transA       bool
+	transB       bool
+	alpha, beta  float32
+	at           []float32 // op(a) copied row-major when transA and transB
+	byCols       bool      // split work by column blocks of c
+	colBlock     int       // columns per unit when byCols
+	units        int       // number of work units
+	rowsPerUnit  int
+	blockL       int // l-block of the row-update form
+	blockLDot    int // l-block of the dot form
+	parts, grain int
+}
+
+func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, alpha, beta float32) *gemmPlan {
+	g := &gemmPlan{m: m, n: n, k: k, a: a, b: b, c: c, transA: transA, transB: transB, alpha: alpha, beta: beta}
+	if transA && transB {
+		g.at = make([]float32, m*k)
+	}
+	threads := p.b.threads
+	if m >= 4*threads || n < 128 {
+		g.rowsPerUnit = 4
+		g.units = (m + 3) / 4
+	} else {
+		g.byCols = true
+		cb := (n + 4*threads - 1) / (4 * threads)
+		cb = min(max((cb+63)/64*64, 64), 1024)
+		g.colBlock = cb
+		g.units = (n + cb - 1) / cb
+	}
+	// Keep about 128 KB of b's rows in use per l-block (row-update form).
+	width := n
+	if g.byCols {
+		width = g.colBlock
+	}
+	g.blockL = max(4, (32768/max(width, 1))/4*4)
+	g.blockLDot = 2048
+	g.grain = 1
+	return g
+}
+
+// run computes the units [lo, hi) of c.
+func (g *gemmPlan) run(_, lo, hi int) {
+	r0, r1, c0, c1 := 0, g.m, 0, g.n
+	if g.byCols {
+		c0, c1 = lo*g.colBlock, min(hi*g.colBlock, g.n)
+	} else {
+		r0, r1 = lo*g.rowsPerUnit, min(hi*g.rowsPerUnit, g.m)
+	}
+	for i := r0; i < r1; i++ {
+		row := g.c[i*g.n+c0 : i*g.n+c1]
+		if g.beta == 0 {
+			clear(row)
+		} else if g.beta != 1 {
+			for j := range row {
+				row[j] *= g.beta
+			}
+		}
+	}
+	if g.transB {
+		g.dots(r0, r1, c0, c1)
+	} else {
+		g.rowUpdates(r0, r1, c0, c1)
+	}
+}
+
+// aAt is op(a)[i, l].
+func (g *gemmPlan) aAt(i, l int) float32 {
+	if g.transA {
+		return g.a[l*g.m+i]
+	}
+	return g.a[i*g.k+l]
+}
+
+func (g *gemmPlan) rowUpdates(r0, r1, c0, c1 int) {
+	n, al := g.n, g.alpha
+	for l0 := 0; l0 < g.k; l0 += g.blockL {
+		l1 := min(l0+g.blockL, g.k)
+		for i := r0; i < r1; i++ {
+			ci := g.c[i*n+c0 : i*n+c1]
+			l := l0
+			for ; l+4 <= l1; l += 4 {
+				axpy4(ci, al*g.aAt(i, l), al*g.aAt(i, l+1), al*g.aAt(i, l+2), al*g.aAt(i, l+3),
+					g.b[l*n+c0:], g.b[(l+1)*n+c0:], g.b[(l+2)*n+c0:], g.b[(l+3)*n+c0:])
+			}
+			for ; l < l1; l++ {
+				axpy(ci, al*g.aAt(i, l), g.b[l*n+c0:])
+			}
+		}
+	}
+}
+
+// aRow is row i of op(a), columns [l0, l1), when op(a) is row-major.
+func (g *gemmPlan) aRow(i, l0, l1 int) []float32 {
+	if g.at != nil {
+		return g.at[i*g.k+l0 : i*g.k+l1]
+	}
+	return g.a[i*g.k+l0 : i*g.k+l1]
+}
+
+func (g *gemmPlan) dots(r0, r1, c0, c1 int) {
+	k, n, al := g.k, g.n, g.alpha
+	// Outer loop over the longer side so that the shorter one's rows stay in cache.
+	rowsOuter := r1-r0 >= c1-c0
+	for l0 := 0; l0 < k; l0 += g.blockLDot {
+		l1 := min(l0+g.blockLDot, k)
+		i := r0
+		for ; i+4 <= r1 && rowsOuter; i += 4 {
+			a0, a1, a2, a3 := g.aRow(i, l0, l1), g.aRow(i+1, l0, l1), g.aRow(i+2, l0, l1), g.aRow(i+3, l0, l1)
+			for j := c0; j < c1; j++ {
+				s0, s1, s2, s3 := dot4(g.b[j*k+l0:j*k+l1], a0, a1, a2, a3)
+				g.c[i*n+j] += al * s0
+				g.c[(i+1)*n+j] += al * s1
+				g.c[(i+2)*n+j] += al * s2
+				g.c[(i+3)*n+j] += al * s3
+			}
+		}
+		if !rowsOuter {
+			for j := c0; j < c1; j++ {
+				bj := g.b[j*k+l0 : j*k+l1]
+				ii := r0
+				for ; ii+4 <= r1; ii += 4 {
+					s0, s1, s2, s3 := dot4(bj, g.aRow(ii, l0, l1), g.aRow(ii+1, l0, l1), g.aRow(ii+2, l0, l1), g.aRow(ii+3, l0, l1))
+					g.c[ii*n+j] += al * s0
+					g.c[(ii+1)*n+j] += al * s1
+					g.c[(ii+2)*n+j] += al * s2
+					g.c[(ii+3)*n+j] += al * s3
+				}
+				for ; ii < r1; ii++ {
+					g.c[ii*n+j] += al * dot(bj, g.aRow(ii, l0, l1))
+				}
+			}
+			continue
+		}
+		for ; i < r1; i++ {
+			ai := g.aRow(i, l0, l1)
+			for j := c0; j < c1; j++ {
+				g.c[i*n+j] += al * dot(g.b[j*k+l0:j*k+l1], ai)
+			}
+		}
+	}
+}
+
+// transposeA copies aᵀ (a is k×m) into g.at (m×k), rows split over units.
+func (g *gemmPlan) transposeA(_, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		row := g.at[i*g.k : (i+1)*g.k]
+		for l := range row {
+			row[l] = g.a[l*g.m+i]
+		}
+	}
+}
