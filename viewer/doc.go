@@ -11,7 +11,9 @@
 //
 //	go test -tags viewer ./viewer/
 //
-// Debian packages for the build: libx11-dev libxcursor-dev libxrandr-dev
-// libxinerama-dev libxi-dev; for headless tests: xvfb xauth (the test
-// re-runs itself under xvfb-run when DISPLAY is unset).
+// Debian packages for the build (GLFW links -lX11 -lXrandr -lXxf86vm -lXi
+// -lXcursor -lXinerama -lGL): libx11-dev libxcursor-dev libxrandr-dev
+// libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev; for headless tests:
+// xvfb xauth (the test re-runs itself under xvfb-run when DISPLAY is
+// unset) and a Vulkan driver such as lavapipe (mesa-vulkan-drivers).
 package viewer
