@@ -27,11 +27,23 @@ void main() {
 	const uint total = pc.outer * pc.inner;
 	const uint begin = g * pc.chunk;
 	const uint end = min(total, begin + pc.chunk);
+	// (i, k) = (r / inner, r % inner), advanced incrementally: one
+	// integer division per invocation instead of one per element.
+	const uint wg = gl_WorkGroupSize.x;
+	const uint di = wg / pc.inner;
+	const uint dk = wg - di * pc.inner;
+	uint r = begin + lid;
+	uint i = r / pc.inner;
+	uint k = r - i * pc.inner;
 	float s = 0.0;
-	for (uint r = begin + lid; r < end; r += gl_WorkGroupSize.x) {
-		const uint i = r / pc.inner;
-		const uint k = r - i * pc.inner;
+	for (; r < end; r += wg) {
 		s += x[(i * pc.f + j) * pc.inner + k];
+		i += di;
+		k += dk;
+		if (k >= pc.inner) {
+			k -= pc.inner;
+			i++;
+		}
 	}
 	red[lid] = s;
 	barrier();

@@ -31,16 +31,55 @@ const uint ADD_SIGN = 7;    // o += s·sign(a)               (L1 grad: s = coef)
 const uint NLL_BWD = 8;     // o[i] = s if i%p0 == b[i/p0] else 0 (p0 = C, s = −1/N)
 const uint ADD_BIAS = 9;    // o = a + b[(i/p0) % p1]       (p0 = inner, p1 = F)
 
+// addBias is ADD_BIAS. It tracks i's position k inside its row of
+// length inner and the bias index j incrementally across the
+// grid-stride loop, so that there is one integer division per
+// invocation rather than two per element (CPU drivers have no vector
+// integer division).
+void addBias() {
+	const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+	const uint inner = pc.p0;
+	const uint f = pc.p1;
+	const uint dq = stride / inner;
+	const uint dk = stride - dq * inner;
+	const uint dj = dq % f;
+	uint i = gl_GlobalInvocationID.x;
+	const uint q = i / inner;
+	uint k = i - q * inner;
+	uint j = q % f;
+	for (; i < pc.n; i += stride) {
+		o[i] = a[i] + b[j];
+		k += dk;
+		uint carry = 0;
+		if (k >= inner) {
+			k -= inner;
+			carry = 1;
+		}
+		j += dj + carry;
+		if (j >= f) {
+			j -= f;
+		}
+	}
+}
+
 void main() {
+	if (OP == ADD_BIAS) {
+		addBias();
+		return;
+	}
 	const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
 	for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
 		switch (OP) {
 		case RELU:
 			o[i] = a[i] > 0.0 ? a[i] : 0.0;
 			break;
-		case RELU_BWD:
-			o[i] = b[i] > 0.0 ? a[i] : 0.0;
+		case RELU_BWD: {
+			// Both loads unconditional: a load under a condition
+			// becomes a masked gather on CPU drivers.
+			const float dy = a[i];
+			o[i] = b[i] > 0.0 ? dy : 0.0;
 			break;
+		}
 		case SIGMOID:
 			o[i] = 1.0 / (1.0 + exp(-a[i]));
 			break;
@@ -69,9 +108,6 @@ void main() {
 			o[i] = (t >= 0.0 && uint(t) == i - row * pc.p0) ? pc.s : 0.0;
 			break;
 		}
-		case ADD_BIAS:
-			o[i] = a[i] + b[(i / pc.p0) % pc.p1];
-			break;
 		}
 	}
 }

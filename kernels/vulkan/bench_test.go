@@ -7,7 +7,12 @@ import (
 	"time"
 
 	"github.com/vkneuro/vkneuro/kernels"
+	"github.com/vkneuro/vkneuro/kernels/kerneltest"
 )
+
+// BenchmarkOps is the shared op benchmark (GFLOP/s from wall time per
+// Run, including submit and fence wait), comparable with kernels/cpu.
+func BenchmarkOps(b *testing.B) { kerneltest.Bench(b, open(b)) }
 
 // benchOp is one op at one size: shapes of its operands, the recording
 // and its floating-point work (multiply-adds count 2).
@@ -67,10 +72,10 @@ func benchOps() []benchOp {
 	return ops
 }
 
-// BenchmarkOps times each op as a one-op Program: GFLOP/s from wall
-// time per Run (including the submit and fence wait) and gpu-ms/op from
-// the device's timestamps (the dispatches alone).
-func BenchmarkOps(b *testing.B) {
+// BenchmarkGPUTime times each op as a one-op Program with timestamps:
+// gpu-ms/op is the device time of the dispatches alone, GFLOP/s the
+// wall-clock rate as in BenchmarkOps.
+func BenchmarkGPUTime(b *testing.B) {
 	be := open(b)
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, bo := range benchOps() {
