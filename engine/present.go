@@ -52,7 +52,8 @@ type Presenter struct {
 
 	swapchain vk.Swapchain
 	swapImgs  []vk.Image
-	extent    [2]int
+	extent    [2]int         // of the swapchain images
+	fbSize    [2]int         // the framebuffer size the swapchain was made for
 	rendered  []vk.Semaphore // one per swapchain image: render done, waited by present
 	stale     bool           // recreate the swapchain before the next frame
 
@@ -540,6 +541,7 @@ func (p *Presenter) makeSwapchain(fbW, fbH int) (bool, error) {
 		p.rendered = append(p.rendered, s)
 	}
 	p.extent = [2]int{int(w), int(h)}
+	p.fbSize = [2]int{fbW, fbH}
 	p.stale = false
 	return true, nil
 }
@@ -587,7 +589,9 @@ func (p *Presenter) Present(draws []Draw, fbW, fbH int) (bool, error) {
 	if err := p.waitFrame(); err != nil {
 		return false, fmt.Errorf("engine: Presenter.Present: %w", err)
 	}
-	if p.swapchain == vk.NullSwapchain || p.stale || p.extent != [2]int{fbW, fbH} {
+	// The surface may fix the extent to something other than the
+	// framebuffer size; recreate only when the framebuffer changed.
+	if p.swapchain == vk.NullSwapchain || p.stale || p.fbSize != [2]int{fbW, fbH} {
 		ok, err := p.makeSwapchain(fbW, fbH)
 		if err != nil || !ok {
 			return false, err
@@ -609,7 +613,7 @@ func (p *Presenter) Present(draws []Draw, fbW, fbH int) (bool, error) {
 		return false, fmt.Errorf("engine: Presenter.Present: %w", vkErr("vkAcquireNextImageKHR", r))
 	}
 	if err := p.record(draws, p.swapImgs[idx]); err != nil {
-		return false, fmt.Errorf("engine: Presenter.Present: recording: %w", err)
+		return false, errors.Join(fmt.Errorf("engine: Presenter.Present: recording: %w", err), p.dropAcquired())
 	}
 	m := p.m
 	m.mu.Lock()
@@ -642,7 +646,7 @@ func (p *Presenter) Present(draws []Draw, fbW, fbH int) (bool, error) {
 	}
 	m.mu.Unlock()
 	if err := vkErr("vkQueueSubmit", r); err != nil {
-		return false, fmt.Errorf("engine: Presenter.Present: %w", err)
+		return false, errors.Join(fmt.Errorf("engine: Presenter.Present: %w", err), p.dropAcquired())
 	}
 	p.imageReady = true
 	switch pr {
@@ -654,6 +658,29 @@ func (p *Presenter) Present(draws []Draw, fbW, fbH int) (bool, error) {
 	}
 	p.frames++
 	return true, nil
+}
+
+// dropAcquired replaces the acquire semaphore after a frame failed
+// between acquiring an image and submitting: the old one stays signalled
+// with nobody to wait for it. The swapchain is recreated next time, which
+// also takes the acquired image back.
+func (p *Presenter) dropAcquired() error {
+	m := p.m
+	m.mu.Lock()
+	r := vk.QueueWaitIdle(m.queue)
+	m.mu.Unlock()
+	if err := vkErr("vkQueueWaitIdle", r); err != nil {
+		return err
+	}
+	p.destroySwapchain()
+	vk.DestroySemaphore(m.dev, p.acquired, nil)
+	p.acquired = vk.NullSemaphore
+	var s vk.Semaphore
+	if err := vkErr("vkCreateSemaphore", vk.CreateSemaphore(m.dev, &vk.SemaphoreCreateInfo{SType: vk.StructureTypeSemaphoreCreateInfo}, nil, &s)); err != nil {
+		return err
+	}
+	p.acquired = s
+	return nil
 }
 
 func (p *Presenter) checkDraw(d Draw) error {

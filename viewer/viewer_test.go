@@ -325,6 +325,12 @@ func TestViewerLimits(t *testing.T) {
 	}
 	defer filters.Free()
 
+	if _, err := v.p.Snapshot(); err == nil || !strings.Contains(err.Error(), "no frame") {
+		t.Errorf("Snapshot before any frame: error %v, want one saying no frame was drawn", err)
+	}
+	if _, err := v.p.Present([]engine.Draw{{Kernel: v.drawK, Push: make([]uint32, pushWords), Groups: [3]uint32{1, 1, 1}}}, 320, 240); err == nil || !strings.Contains(err.Error(), "0 buffers, kernel takes 6") {
+		t.Errorf("Present with missing buffers: error %v, want one counting them", err)
+	}
 	// Shown at once: nothing shown yet.
 	if stop, err := v.Frame(Frame{Step: 1, Loss: []float32{1}}); stop || err != nil {
 		t.Fatalf("first Frame: stop %v, err %v", stop, err)
