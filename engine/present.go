@@ -138,6 +138,10 @@ func (p *Presenter) Size() (width, height int) { return p.width, p.height }
 // Frames is the number of frames presented so far.
 func (p *Presenter) Frames() int { return p.frames }
 
+// LinearScaling reports whether the blit to the window filters bilinearly
+// (nearest-neighbour otherwise).
+func (p *Presenter) LinearScaling() bool { return p.linearBlit }
+
 // Extent is the size of the swapchain images (0×0 before the first frame).
 func (p *Presenter) Extent() (width, height int) { return p.extent[0], p.extent[1] }
 

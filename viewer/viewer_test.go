@@ -4,6 +4,7 @@ package viewer
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -196,11 +197,26 @@ func TestTrainingViewer(t *testing.T) {
 		t.Errorf("swapchain is %d×%d after resizing to 800×300", ew, eh)
 	}
 	regions := v.Regions(frame)
+	linear := v.p.LinearScaling()
+	xwin := uint64(v.win.GetX11Window())
+	fbW, fbH := v.win.GetFramebufferSize()
+	onScreen := filepath.Join(t.TempDir(), "window.rgb")
+	grabbed := x11probe(t, "grab", fmt.Sprint(xwin), fmt.Sprint(fbW), fmt.Sprint(fbH), onScreen)
 
-	// Closing the window asks training to stop.
-	v.win.SetShouldClose(true)
-	if stop, err := v.Frame(frame); err != nil || !stop {
-		t.Errorf("Frame after the window was closed: stop %v, err %v; want stop", stop, err)
+	// Escape asks training to stop.
+	if x11probe(t, "escape", fmt.Sprint(xwin)) {
+		stopped := false
+		for deadline := time.Now().Add(5 * time.Second); !stopped && time.Now().Before(deadline); {
+			stop, err := v.Frame(frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopped = stop
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !stopped {
+			t.Error("Frame did not report stop within 5 s of Escape")
+		}
 	}
 	if err := v.Close(); err != nil {
 		t.Fatal(err)
@@ -220,6 +236,81 @@ func TestTrainingViewer(t *testing.T) {
 		t.Fatalf("screenshot is %v, want 640×400", img.Bounds())
 	}
 	checkRegions(t, img, regions)
+	if grabbed {
+		checkWindow(t, onScreen, fbW, fbH, img, linear)
+	}
+}
+
+// x11probe runs testdata/x11probe.py; it reports false if Python or the
+// X libraries it loads are missing (failing instead when
+// VKNEURO_REQUIRE_VIEWER=1), and fails the test on any other error.
+func x11probe(t *testing.T, args ...string) bool {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("VKNEURO_REQUIRE_VIEWER") == "1" {
+			t.Fatal("VKNEURO_REQUIRE_VIEWER=1 but python3 is missing for testdata/x11probe.py")
+		}
+		t.Log("python3 missing: the window's pixels and Escape are not checked")
+		return false
+	}
+	out, err := exec.Command(py, append([]string{"testdata/x11probe.py"}, args...)...).CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "OSError") && os.Getenv("VKNEURO_REQUIRE_VIEWER") != "1" {
+			t.Logf("x11probe %s: X libraries missing (Debian: libx11-6 libxtst6), not checked: %s", args[0], out)
+			return false
+		}
+		t.Fatalf("x11probe %s: %v\n%s", args[0], err, out)
+	}
+	return true
+}
+
+// checkWindow compares the window's pixels, grabbed from the X server,
+// with the frame scaled to the window as the blit does (bilinear where
+// the format allows it, as on lavapipe, else nearest-neighbour):
+// in blocks of 20×20 window pixels the mean colours must agree to 4
+// levels of 255, which leaves room for rounding and the filter's exact
+// sample positions; a window that shows nothing, or another frame, or the
+// frame unscaled, differs by far more.
+func checkWindow(t *testing.T, path string, w, h int, frame image.Image, linear bool) {
+	t.Helper()
+	rgb, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rgb) != 3*w*h {
+		t.Fatalf("grabbed %d bytes, want %d for %d×%d", len(rgb), 3*w*h, w, h)
+	}
+	fw, fh := frame.Bounds().Dx(), frame.Bounds().Dy()
+	const block = 20
+	worst := 0.0
+	for by := 0; by+block <= h; by += block {
+		for bx := 0; bx+block <= w; bx += block {
+			var got, want [3]float64
+			for y := by; y < by+block; y++ {
+				for x := bx; x < bx+block; x++ {
+					for c := range 3 {
+						got[c] += float64(rgb[3*(y*w+x)+c])
+					}
+					u, v := (float64(x)+0.5)*float64(fw)/float64(w), (float64(y)+0.5)*float64(fh)/float64(h)
+					c := nearest(frame, u, v)
+					if linear {
+						c = bilinear(frame, u, v)
+					}
+					for i := range 3 {
+						want[i] += c[i]
+					}
+				}
+			}
+			for c := range 3 {
+				worst = max(worst, math.Abs(got[c]-want[c])/block/block)
+			}
+		}
+	}
+	if worst > 4 {
+		t.Errorf("the window's pixels differ from the frame scaled to %d×%d by up to %.1f levels in a %d-pixel block, want ≤ 4", w, h, worst, block)
+	}
+	t.Logf("window %d×%d matches the frame to %.2f levels per block", w, h, worst)
 }
 
 func readPNG(t *testing.T, path string) image.Image {
@@ -278,6 +369,35 @@ func checkRegions(t *testing.T, img image.Image, r Regions) {
 	if ink < 100 {
 		t.Errorf("header %v: %d text pixels, want ≥ 100", r.Header, ink)
 	}
+}
+
+// bilinear samples img at (u, v) in pixel units, texel centres at +0.5,
+// clamped at the border, as Vulkan's linear filter does.
+func bilinear(img image.Image, u, v float64) [3]float64 {
+	b := img.Bounds()
+	x, y := u-0.5, v-0.5
+	x0, y0 := math.Floor(x), math.Floor(y)
+	fx, fy := x-x0, y-y0
+	var out [3]float64
+	for _, s := range []struct {
+		dx, dy int
+		w      float64
+	}{{0, 0, (1 - fx) * (1 - fy)}, {1, 0, fx * (1 - fy)}, {0, 1, (1 - fx) * fy}, {1, 1, fx * fy}} {
+		px := min(max(int(x0)+s.dx, 0), b.Dx()-1)
+		py := min(max(int(y0)+s.dy, 0), b.Dy()-1)
+		r, g, bl, _ := img.At(px, py).RGBA()
+		out[0] += s.w * float64(r>>8)
+		out[1] += s.w * float64(g>>8)
+		out[2] += s.w * float64(bl>>8)
+	}
+	return out
+}
+
+// nearest samples img at (u, v) in pixel units.
+func nearest(img image.Image, u, v float64) [3]float64 {
+	b := img.Bounds()
+	r, g, bl, _ := img.At(min(int(u), b.Dx()-1), min(int(v), b.Dy()-1)).RGBA()
+	return [3]float64{float64(r >> 8), float64(g >> 8), float64(bl >> 8)}
 }
 
 func stddev(img image.Image, r image.Rectangle) float64 {
@@ -364,6 +484,11 @@ func TestViewerLimits(t *testing.T) {
 		if err := v.Render(c.f); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Render with bad shapes: error %v, want one containing %q", err, c.want)
 		}
+	}
+	// Closing the window asks training to stop.
+	v.win.SetShouldClose(true)
+	if stop, err := v.Frame(Frame{}); err != nil || !stop {
+		t.Errorf("Frame after the window was closed: stop %v, err %v; want stop", stop, err)
 	}
 	if err := v.Close(); err != nil {
 		t.Fatal(err)
