@@ -70,10 +70,9 @@ type Presenter struct {
 // ImageKernel is a compute pipeline of a Presenter: binding 0 is the frame
 // (a `layout(rgba8) uniform image2D`), bindings 1.. are storage buffers.
 type ImageKernel struct {
-	p         *Presenter
-	k         Kernel // module, layouts and pipeline; k.bindings counts the buffers
-	name      string
-	groupSize [2]uint32
+	p    *Presenter
+	k    Kernel // module, layouts and pipeline; k.bindings counts the buffers
+	name string
 }
 
 // Draw is one dispatch of a frame.
