@@ -56,25 +56,26 @@ func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
 	parts := p.parts(f.N, 1)
 	per := f.C*f.plane + f.wide
 	scratch := make([]float32, parts*per)
+	// offs[t] is where tap t = (c, kh, kw), in the weights' order, starts
+	// reading the concatenated padded planes.
+	offs := make([]int, 0, f.C*f.KH*f.KW)
+	for c := 0; c < f.C; c++ {
+		for kh := 0; kh < f.KH; kh++ {
+			for kw := 0; kw < f.KW; kw++ {
+				offs = append(offs, c*f.plane+f.tap(kh, kw))
+			}
+		}
+	}
 	taps := f.KH * f.KW
 	body := func(part, lo, hi int) {
 		s := scratch[part*per : (part+1)*per]
-		pads, wide := s[:f.C*f.plane], s[f.C*f.plane:]
+		pads, wide := s[:f.C*f.plane:f.C*f.plane], s[f.C*f.plane:]
 		for n := lo; n < hi; n++ {
 			for c := 0; c < f.C; c++ {
 				f.pad(pads[c*f.plane:], xd[(n*f.C+c)*f.H*f.W:])
 			}
 			for o := 0; o < f.O; o++ {
-				clear(wide)
-				for c := 0; c < f.C; c++ {
-					pc := pads[c*f.plane : (c+1)*f.plane]
-					wk := wd[(o*f.C+c)*taps : (o*f.C+c+1)*taps]
-					for kh := 0; kh < f.KH; kh++ {
-						for kw := 0; kw < f.KW; kw++ {
-							axpy(wide, wk[kh*f.KW+kw], pc[f.tap(kh, kw):])
-						}
-					}
-				}
+				convTaps(wide, pads, offs, wd[o*f.C*taps:(o+1)*f.C*taps])
 				var b float32
 				if bd != nil {
 					b = bd[o]
@@ -95,31 +96,39 @@ func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
 	})
 }
 
-// convBackwardInputFast records Conv2DBackwardInput for stride 1: each
-// tap adds w·(wide dy plane) into the padded dx plane at the tap's offset.
+// convBackwardInputFast records Conv2DBackwardInput for stride 1 as a
+// stride-1 correlation too: the padded dx plane at q is Σ over (o, tap)
+// of w·dy' at q − offset(tap), where dy' is filter o's wide dy plane
+// placed after base = offset(last tap) zeros in a plane Z_o. So each
+// channel's padded dx plane is one convTaps over the Z planes, with the
+// weights of that channel gathered once per run.
 func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
 	parts := p.parts(f.N, 1)
-	per := f.O*f.wide + f.plane
-	scratch := make([]float32, parts*per)
 	taps := f.KH * f.KW
+	base := f.tap(f.KH-1, f.KW-1)
+	zlen := base + f.plane
+	per := f.O*zlen + f.plane
+	scratch := make([]float32, parts*per)
+	// offs[(o, t)] is where tap t of filter o starts reading the Z planes.
+	offs := make([]int, 0, f.O*taps)
+	for o := 0; o < f.O; o++ {
+		for kh := 0; kh < f.KH; kh++ {
+			for kw := 0; kw < f.KW; kw++ {
+				offs = append(offs, o*zlen+base-f.tap(kh, kw))
+			}
+		}
+	}
+	// wc[c] holds w[o, c, t] in (o, t) order, gathered when the op runs.
+	wc := make([]float32, f.C*f.O*taps)
 	body := func(part, lo, hi int) {
 		s := scratch[part*per : (part+1)*per]
-		wides, dp := s[:f.O*f.wide], s[f.O*f.wide:]
+		zs, dp := s[:f.O*zlen:f.O*zlen], s[f.O*zlen:]
 		for n := lo; n < hi; n++ {
 			for o := 0; o < f.O; o++ {
-				f.widen(wides[o*f.wide:], dyd[(n*f.O+o)*f.Ho*f.Wo:])
+				f.widen(zs[o*zlen+base:], dyd[(n*f.O+o)*f.Ho*f.Wo:])
 			}
 			for c := 0; c < f.C; c++ {
-				clear(dp)
-				for o := 0; o < f.O; o++ {
-					wo := wides[o*f.wide : (o+1)*f.wide]
-					wk := wd[(o*f.C+c)*taps : (o*f.C+c+1)*taps]
-					for kh := 0; kh < f.KH; kh++ {
-						for kw := 0; kw < f.KW; kw++ {
-							axpy(dp[f.tap(kh, kw):f.tap(kh, kw)+f.wide], wk[kh*f.KW+kw], wo)
-						}
-					}
-				}
+				convTaps(dp, zs, offs, wc[c*f.O*taps:(c+1)*f.O*taps])
 				xp := dxd[(n*f.C+c)*f.H*f.W:]
 				for h := 0; h < f.H; h++ {
 					copy(xp[h*f.W:(h+1)*f.W], dp[(h+f.PadH)*f.wp+f.PadW:])
@@ -128,6 +137,11 @@ func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
 		}
 	}
 	p.add(func() error {
+		for c := 0; c < f.C; c++ {
+			for o := 0; o < f.O; o++ {
+				copy(wc[(c*f.O+o)*taps:(c*f.O+o+1)*taps], wd[(o*f.C+c)*taps:(o*f.C+c+1)*taps])
+			}
+		}
 		p.parallel(f.N, 1, body)
 		return nil
 	})
@@ -143,6 +157,12 @@ func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32
 	nw := len(dwd)
 	acc := make([]float64, parts*(nw+f.O))
 	taps := f.KH * f.KW
+	offs := make([]int, 0, taps) // offset of tap t = (kh, kw) in a padded plane
+	for kh := 0; kh < f.KH; kh++ {
+		for kw := 0; kw < f.KW; kw++ {
+			offs = append(offs, f.tap(kh, kw))
+		}
+	}
 	body := func(part, lo, hi int) {
 		s := scratch[part*per : (part+1)*per]
 		pads, wides := s[:f.C*f.plane], s[f.C*f.plane:]
@@ -164,10 +184,17 @@ func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32
 				for c := 0; c < f.C; c++ {
 					pc := pads[c*f.plane : (c+1)*f.plane]
 					ak := aw[(o*f.C+c)*taps : (o*f.C+c+1)*taps]
-					for kh := 0; kh < f.KH; kh++ {
-						for kw := 0; kw < f.KW; kw++ {
-							ak[kh*f.KW+kw] += float64(dot(wo, pc[f.tap(kh, kw):]))
-						}
+					// Four taps at a time share each load of the dy plane.
+					t := 0
+					for ; t+4 <= taps; t += 4 {
+						s0, s1, s2, s3 := dot4(wo, pc[offs[t]:], pc[offs[t+1]:], pc[offs[t+2]:], pc[offs[t+3]:])
+						ak[t] += float64(s0)
+						ak[t+1] += float64(s1)
+						ak[t+2] += float64(s2)
+						ak[t+3] += float64(s3)
+					}
+					for ; t < taps; t++ {
+						ak[t] += float64(dot(wo, pc[offs[t]:]))
 					}
 				}
 			}

@@ -56,3 +56,12 @@ func dot4Generic(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
 	}
 	return
 }
+
+// convTapsGeneric sets out[j] = Σ_t w[t]·src[offs[t]+j] for j < len(out):
+// one output plane of a stride-1 convolution over padded input (convfast.go).
+func convTapsGeneric(out, src []float32, offs []int, w []float32) {
+	clear(out)
+	for t, o := range offs {
+		axpy(out, w[t], src[o:])
+	}
+}

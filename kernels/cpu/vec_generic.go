@@ -36,3 +36,5 @@ func axpy4(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
 func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
 	return dot(b, a0), dot(b, a1), dot(b, a2), dot(b, a3)
 }
+
+func convTaps(out, src []float32, offs []int, w []float32) { convTapsGeneric(out, src, offs, w) }
