@@ -159,9 +159,9 @@ func (r *report) facts() [][2]string {
 	add("Model test accuracy", "%.3f on %d gratings (−89.5° … 89.5°)", r.testAccuracy, len(models.NormativeTestAngles()))
 	for _, l := range r.layers[1:] {
 		if l.RSA != nil {
-			add("RSA V1 vs "+l.Name, "%.4f (%d units)", *l.RSA, l.N)
+			add("RSA V1 vs "+l.Name, "%.4f (%s)", *l.RSA, units(l.N))
 		} else {
-			add("RSA V1 vs "+l.Name, "undefined: %s (%d units)", l.RSAer, l.N)
+			add("RSA V1 vs "+l.Name, "undefined: %s (%s)", l.RSAer, units(l.N))
 		}
 	}
 	if d := r.decode; d != nil {
@@ -241,4 +241,11 @@ func writeFileAtomic(path string, b []byte) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+func units(n int) string {
+	if n == 1 {
+		return "1 unit"
+	}
+	return fmt.Sprintf("%d units", n)
 }
