@@ -303,6 +303,9 @@ func TestInterruptWritesCheckpoint(t *testing.T) {
 // of 100, 25 epochs, lr 5e-4, momentum 0.99) and requires ≥ 0.95
 // accuracy on the 180 test gratings, as the tutorial's network reaches.
 func TestNormativeRecipe(t *testing.T) {
+	if raceEnabled {
+		t.Skip("250 CPU steps take minutes under the race detector; the plain go test runs this")
+	}
 	be := cpu.New()
 	defer be.Close()
 	acc, secs := normativeRecipe(t, be, 25)
