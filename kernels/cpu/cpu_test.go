@@ -3,6 +3,7 @@ package cpu_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -126,4 +127,87 @@ func BenchmarkGonumSgemm(b *testing.B) {
 			b.ReportMetric(2*float64(c.m)*float64(c.n)*float64(c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
+}
+
+// TestConformanceThreads runs the suite's regular shapes with one
+// goroutine (no worker pool) and with three (uneven splits).
+func TestConformanceThreads(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprint("threads=", n), func(t *testing.T) {
+			b := cpu.New(cpu.Threads(n))
+			defer b.Close()
+			kerneltest.RunWith(t, b, kerneltest.RunOptions{})
+		})
+	}
+}
+
+// TestRunErrors checks the errors only running can find: class indices
+// and argmax values are data, not shapes.
+func TestRunErrors(t *testing.T) {
+	b := cpu.New()
+	defer b.Close()
+	mk := func(v []float32, shape ...int) *kernels.Tensor {
+		x, err := b.NewTensor(shape...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v != nil {
+			if err := b.Upload(x, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return x
+	}
+	logp, loss := mk(nil, 2, 3), mk(nil, 1)
+	for _, c := range []struct {
+		name   string
+		target []float32
+		rec    func(p kernels.Program, target *kernels.Tensor)
+	}{
+		{"NLLLoss class 3 of 3", []float32{0, 3}, func(p kernels.Program, tg *kernels.Tensor) { p.NLLLoss(loss, logp, tg) }},
+		{"NLLLoss class -1", []float32{-1, 0}, func(p kernels.Program, tg *kernels.Tensor) { p.NLLLoss(loss, logp, tg) }},
+		{"NLLBackward class 1.5", []float32{1.5, 0}, func(p kernels.Program, tg *kernels.Tensor) { p.NLLBackward(logp, tg) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tg := mk(c.target, 2)
+			err := kernels.Run1(b, func(p kernels.Program) { c.rec(p, tg) })
+			if err == nil || !strings.Contains(err.Error(), "target[") {
+				t.Errorf("Run: %v, want an error naming the bad target", err)
+			}
+		})
+	}
+	t.Run("MaxPool2DBackward argmax out of range", func(t *testing.T) {
+		dx, dy, am := mk(nil, 1, 1, 4, 4), mk(nil, 1, 1, 2, 2), mk([]float32{0, 3, 16, 5}, 1, 1, 2, 2)
+		err := kernels.Run1(b, func(p kernels.Program) {
+			p.MaxPool2DBackward(dx, dy, am, kernels.Pool2DParams{KernelH: 2, KernelW: 2})
+		})
+		if err == nil || !strings.Contains(err.Error(), "argmax value 16") {
+			t.Errorf("Run: %v, want an error naming argmax value 16", err)
+		}
+	})
+	t.Run("closed backend", func(t *testing.T) {
+		b2 := cpu.New()
+		x := mk(nil, 3)
+		p := b2.NewProgram()
+		p.Fill(x, 1)
+		b2.Close()
+		if err := p.Run(); err == nil {
+			t.Error("Run after Close: no error")
+		}
+		if _, err := b2.NewTensor(3); err == nil {
+			t.Error("NewTensor after Close: no error")
+		}
+		if err := b2.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+	})
+	t.Run("foreign tensor", func(t *testing.T) {
+		foreign := &kernels.Tensor{Shape: []int{3}, Storage: "not a slice"}
+		p := b.NewProgram()
+		defer p.Close()
+		p.ReLU(foreign, foreign)
+		if err := p.Err(); err == nil || !strings.Contains(err.Error(), "not a CPU tensor") {
+			t.Errorf("Err: %v, want an error about a non-CPU tensor", err)
+		}
+	})
 }
