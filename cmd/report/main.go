@@ -137,7 +137,7 @@ func openBackend(c *config, stderr io.Writer) (kernels.Backend, func() error, er
 		if c.backend == "vulkan" {
 			return nil, nil, fmt.Errorf("--backend vulkan: %w", err)
 		}
-		fmt.Fprintf(stderr, "report: no Vulkan GPU (%v); using the CPU backend\n", err)
+		fmt.Fprintf(stderr, "report: using the CPU backend (no Vulkan GPU: %s)\n", strings.SplitN(err.Error(), "\n", 2)[0])
 		be := cpu.New()
 		return be, be.Close, nil
 	}
