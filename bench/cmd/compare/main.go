@@ -22,6 +22,9 @@
 // once. On a CPU Vulkan driver (lavapipe) the vulkan backend runs the quick
 // variant once: those numbers check that it works, not GPU speed.
 //
+// cmd/train is built with the environment the harness runs in, so
+// GOEXPERIMENT=simd go run ./bench/cmd/compare measures the AVX2 kernels.
+//
 // To see where vkneuro's CPU time goes, profile one step of each workload:
 //
 //	go test -run '^$' -bench Step -benchtime 10x -cpuprofile cpu.prof ./bench/
@@ -157,7 +160,6 @@ type harness struct {
 	timeout   time.Duration
 	vulkanEnv []string
 	verbose   bool
-	runs      int
 }
 
 func main() {
@@ -177,7 +179,7 @@ func run() error {
 	threads := flag.Int("threads", runtime.NumCPU(), "threads for both frameworks (GOMAXPROCS and torch.set_num_threads)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch and numpy")
 	trainBin := flag.String("train", "", "prebuilt cmd/train binary (default: go build ./cmd/train into the temp dir)")
-	results := flag.String("results", "bench/RESULTS.md", `markdown file to append the report to ("" to only print)`)
+	results := flag.String("results", "bench/RESULTS.md", `markdown file to append the report to, relative to the repository root ("" to only print)`)
 	timeout := flag.Duration("timeout", 30*time.Minute, "limit for one training run")
 	keep := flag.Bool("keep", false, "keep the temp dir with data, metrics and summaries")
 	verbose := flag.Bool("v", false, "print each run as it finishes")
@@ -243,7 +245,8 @@ func run() error {
 	h := &harness{root: root, tmp: tmp, python: *python, threads: *threads, timeout: *timeout, verbose: *verbose}
 	m := describeMachine(h)
 	if slices.Contains(backends, "vulkan") && m.vulkanCPU && os.Getenv("VKNEURO_DEVICE") == "" {
-		// The engine refuses to auto-pick a CPU driver; name it.
+		// The engine auto-picks a CPU driver only when told to; name it so
+		// the vulkan runs use it whatever cmd/train's default.
 		h.vulkanEnv = []string{"VKNEURO_DEVICE=" + m.vulkanName}
 	}
 	if len(backends) > 0 {
@@ -371,7 +374,11 @@ func header(m machine, h *harness, scaling bool) string {
 	if torch == "" {
 		torch = "unknown"
 	}
-	fmt.Fprintf(&b, "- %s, PyTorch %s (%s), vkneuro %s\n", m.goVersion, torch, h.python, m.commit)
+	goexp := ""
+	if e := os.Getenv("GOEXPERIMENT"); e != "" {
+		goexp = " GOEXPERIMENT=" + e
+	}
+	fmt.Fprintf(&b, "- %s%s, PyTorch %s (%s), vkneuro %s\n", m.goVersion, goexp, torch, h.python, m.commit)
 	if m.vulkanCPU {
 		b.WriteString("- The Vulkan device is a CPU driver: its numbers show that the vulkan backend trains, they do not measure GPU speed.\n")
 	}
@@ -417,7 +424,6 @@ func (h *harness) train(r runner, w workload, data string, tag string) result {
 	cmd.Stderr = &stderr
 	start := time.Now()
 	err := cmd.Run()
-	h.runs++
 	if err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if i := strings.LastIndex(msg, "\n"); i >= 0 && len(msg) > 400 {
