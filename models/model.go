@@ -223,8 +223,10 @@ func (bd *builder) maxPool(name string, k int) {
 		out: []int{bd.cur[0], bd.cur[1] / k, bd.cur[2] / k}})
 }
 
-func (bd *builder) act(kind layerKind) {
-	bd.add(&layer{kind: kind, out: append([]int(nil), bd.cur...)})
+// act adds an elementwise op or softmax; name is "" for functional ops
+// (torch.relu) and the module name for modules (nn.LogSoftmax).
+func (bd *builder) act(kind layerKind, name string) {
+	bd.add(&layer{kind: kind, name: name, out: append([]int(nil), bd.cur...)})
 }
 
 func (bd *builder) add(l *layer) {
@@ -570,7 +572,9 @@ func (m *Model) Forward(x []float32) ([]float32, error) {
 // Hidden returns what a PyTorch forward hook on module layer sees for
 // the samples in x, flattened per sample as output.view(S, -1): for the
 // normative network "conv" (before the ReLU), "pool", "fc" (before the
-// ReLU) and "out" (before the sigmoid). features is the values per sample.
+// ReLU) and "out" (before the sigmoid); for decode "in_layer" (before
+// the ReLU), "out_layer" and, for softmax, "logprob"; for encode "conv"
+// and "out_layer". features is the number of values per sample.
 func (m *Model) Hidden(x []float32, layer string) (act []float32, features int, err error) {
 	for i, l := range m.layers {
 		if l.name == layer && layer != "" {

@@ -67,6 +67,9 @@ func TestStateDictChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	if got := m.HiddenLayers(); !slices.Equal(got, []string{"in_layer", "out_layer", "logprob"}) {
+		t.Errorf("decode HiddenLayers = %v, want DeepNetSoftmax's modules", got)
+	}
 	sd, err := m.StateDict()
 	if err != nil {
 		t.Fatal(err)

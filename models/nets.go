@@ -32,12 +32,12 @@ func NewNormative(be kernels.Backend, h, w int, seed uint64) (*Model, error) {
 	}
 	bd := newBuilder(be, "normative", "", []int{1, h, w}, BCE, "")
 	bd.conv("conv", convChannels, convK, convK/2)
-	bd.act(reluLayer)
+	bd.act(reluLayer, "")
 	bd.maxPool("pool", poolK)
 	bd.linear("fc", fcUnits)
-	bd.act(reluLayer)
+	bd.act(reluLayer, "")
 	bd.linear("out", 1)
-	bd.act(sigmoidLayer)
+	bd.act(sigmoidLayer, "")
 	m, err := bd.done()
 	if err != nil {
 		return nil, err
@@ -76,13 +76,13 @@ func NewDecode(be kernels.Backend, variant string, neurons, hidden, classes int,
 		}
 		bd = newBuilder(be, "decode", variant, []int{neurons}, NLL, "in_layer.weight")
 		bd.linear("in_layer", hidden)
-		bd.act(reluLayer)
+		bd.act(reluLayer, "")
 		bd.linear("out_layer", classes)
-		bd.act(logSoftmaxLayer)
+		bd.act(logSoftmaxLayer, "logprob")
 	case ReLU:
 		bd = newBuilder(be, "decode", variant, []int{neurons}, MSE, "in_layer.weight")
 		bd.linear("in_layer", hidden)
-		bd.act(reluLayer)
+		bd.act(reluLayer, "")
 		bd.linear("out_layer", 1)
 	default:
 		return nil, fmt.Errorf("models: decode: unknown variant %q (want %q or %q)", variant, Softmax, ReLU)

@@ -103,6 +103,11 @@ Trains a Neuromatch tutorial network. Defaults are the tutorials' settings:
              l1 1e-6 on out_layer.weight; default data: synthetic split V1
              responses (data.SyntheticV1Split), stimuli 12x16 gratings
 
+Minibatches (--batch < samples) follow Tutorial 3's train(): each epoch shuffles
+the samples and splits them into consecutive batches. The shuffle comes from a
+generator seeded with --seed, so runs are reproducible and resumable, but the
+order is not torch.randperm's. Full batches are not shuffled.
+
 flags:
 `
 
@@ -224,6 +229,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return nil, usageError{"--l1/--l2: the normative network has no penalised weight"}
 	case c.stimuliPath != "" && c.model != "encode":
 		return nil, usageError{"--stimuli applies to encode only"}
+	case c.checkpointEvery > 0 && c.checkpointDir == "" && c.resumeDir == "":
+		return nil, usageError{"--checkpoint-every needs --checkpoint DIR"}
 	case c.initPath != "" && c.resumeDir != "":
 		return nil, usageError{"--init and --resume exclude each other (a checkpoint holds the parameters)"}
 	case c.backend != "auto" && c.backend != "vulkan" && c.backend != "cpu":

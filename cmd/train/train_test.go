@@ -43,6 +43,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"decode", "--backend", "cuda"}, `--backend "cuda"`},
 		{[]string{"decode", "--init", "a.npz", "--resume", "d"}, "exclude each other"},
 		{[]string{"decode", "extra"}, "unexpected arguments"},
+		{[]string{"decode", "--checkpoint-every", "5"}, "needs --checkpoint"},
 		{[]string{"decode", "--no-such-flag"}, "flag provided but not defined"},
 	} {
 		code, _, stderr := runArgs(t, c.args...)
