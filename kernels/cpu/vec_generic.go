@@ -38,3 +38,12 @@ func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
 }
 
 func convTaps(out, src []float32, offs []int, w []float32) { convTapsGeneric(out, src, offs, w) }
+
+// gemmKernels selects the register-tiled GEMM path of gemm.go; the plain
+// build keeps the gonum-assembly row updates, which are faster than
+// scalar tiles.
+const gemmKernels = false
+
+func kern4x16(c []float32, ldc int, ap, b []float32, ldb, kb int) {
+	panic("cpu: kern4x16 without SIMD")
+}

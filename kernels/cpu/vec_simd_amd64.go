@@ -160,3 +160,42 @@ func convTaps(out, src []float32, offs []int, w []float32) {
 		out[j] = s
 	}
 }
+
+// gemmKernels selects the register-tiled GEMM path of gemm.go.
+var gemmKernels = hasAVX2FMA
+
+// kern4x16 adds Σ_{l<kb} ap[4l+q]·b[l·ldb+j] into c[q·ldc+j] for q < 4,
+// j < 16: a 4×16 tile of c held in eight registers while a packed 4-row
+// panel of op(a) and 16 columns of b stream through.
+func kern4x16(c []float32, ldc int, ap, b []float32, ldb, kb int) {
+	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
+	ap = ap[:4*kb]
+	for l := 0; l < kb; l++ {
+		bl := b[l*ldb : l*ldb+16]
+		b0 := archsimd.LoadFloat32x8Slice(bl)
+		b1 := archsimd.LoadFloat32x8Slice(bl[8:])
+		a := ap[4*l : 4*l+4]
+		a0 := archsimd.BroadcastFloat32x8(a[0])
+		c00 = a0.MulAdd(b0, c00)
+		c01 = a0.MulAdd(b1, c01)
+		a1 := archsimd.BroadcastFloat32x8(a[1])
+		c10 = a1.MulAdd(b0, c10)
+		c11 = a1.MulAdd(b1, c11)
+		a2 := archsimd.BroadcastFloat32x8(a[2])
+		c20 = a2.MulAdd(b0, c20)
+		c21 = a2.MulAdd(b1, c21)
+		a3 := archsimd.BroadcastFloat32x8(a[3])
+		c30 = a3.MulAdd(b0, c30)
+		c31 = a3.MulAdd(b1, c31)
+	}
+	addTile(c[0:16], c00, c01)
+	addTile(c[ldc:ldc+16], c10, c11)
+	addTile(c[2*ldc:2*ldc+16], c20, c21)
+	addTile(c[3*ldc:3*ldc+16], c30, c31)
+}
+
+// addTile adds two vectors into c[0:16].
+func addTile(c []float32, v0, v1 archsimd.Float32x8) {
+	archsimd.LoadFloat32x8Slice(c).Add(v0).StoreSlice(c)
+	archsimd.LoadFloat32x8Slice(c[8:]).Add(v1).StoreSlice(c[8:])
+}
