@@ -41,7 +41,10 @@ func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, a
 		g.at = make([]float32, m*k)
 	}
 	threads := p.b.threads
-	if m >= 4*threads || n < 128 {
+	// Split by rows unless there are too few of them, or c is so much
+	// wider than tall that splitting rows would make every goroutine pack
+	// all of b.
+	if (m >= 4*threads || n < 128) && !(n >= 16*m && n >= 128) {
 		g.rowsPerUnit = 4
 		g.units = (m + 3) / 4
 	} else {
@@ -59,7 +62,7 @@ func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, a
 	g.blockL = max(4, (32768/max(width, 1))/4*4)
 	g.blockLDot = 2048
 	g.grain = 1
-	if gemmKernels && !transB {
+	if gemmKernels {
 		g.bpack = make([]float32, p.parts(g.units, 1)*gemmPanelL*gemmPanelJ)
 	}
 	return g
@@ -84,6 +87,10 @@ func (g *gemmPlan) run(part, lo, hi int) {
 		}
 	}
 	if g.transB {
+		if gemmKernels && r1-r0 >= 32 && c1-c0 >= 64 {
+			g.tiledRowUpdates(part, r0, r1, c0, c1)
+			return
+		}
 		g.dots(r0, r1, c0, c1)
 	} else {
 		g.rowUpdates(part, r0, r1, c0, c1)
@@ -101,7 +108,7 @@ func (g *gemmPlan) aAt(i, l int) float32 {
 func (g *gemmPlan) rowUpdates(part, r0, r1, c0, c1 int) {
 	// Packing b pays off only when enough rows of c reuse it; with a few
 	// rows (dW of a 20- or 10-output layer) streaming b's rows is faster.
-	if gemmKernels && r1-r0 >= 16 {
+	if gemmKernels && r1-r0 >= 32 {
 		g.tiledRowUpdates(part, r0, r1, c0, c1)
 		return
 	}
@@ -201,11 +208,7 @@ func (g *gemmPlan) tiledRowUpdates(part, r0, r1, c0, c1 int) {
 		for j0 := c0; j0 < c1; j0 += gemmPanelJ {
 			j1 := min(j0+gemmPanelJ, c1)
 			tiles := (j1 - j0) / 16
-			for t := 0; t < tiles; t++ {
-				for l := l0; l < l1; l++ {
-					copy(bp[(t*kb+l-l0)*16:(t*kb+l-l0+1)*16], g.b[l*n+j0+16*t:])
-				}
-			}
+			g.packB(bp, l0, l1, j0, tiles)
 			i := r0
 			for ; i+4 <= r1; i += 4 {
 				ap := panel[:4*kb]
@@ -217,21 +220,14 @@ func (g *gemmPlan) tiledRowUpdates(part, r0, r1, c0, c1 int) {
 				for t := 0; t < tiles; t++ {
 					kern4x16(g.c[i*n+j0+16*t:], n, ap, bp[t*kb*16:], 16, kb)
 				}
-				j := j0 + 16*tiles
-				if j < j1 {
+				if j := j0 + 16*tiles; j < j1 {
 					for q := 0; q < 4; q++ {
-						ci := g.c[(i+q)*n+j : (i+q)*n+j1]
-						for l := l0; l < l1; l++ {
-							axpy(ci, ap[4*(l-l0)+q], g.b[l*n+j:])
-						}
+						g.updateRow(i+q, l0, l1, j, j1)
 					}
 				}
 			}
 			for ; i < r1; i++ {
-				ci := g.c[i*n+j0 : i*n+j1]
-				for l := l0; l < l1; l++ {
-					axpy(ci, al*g.aAt(i, l), g.b[l*n+j0:])
-				}
+				g.updateRow(i, l0, l1, j0, j1)
 			}
 		}
 	}
@@ -243,3 +239,42 @@ const (
 	gemmPanelL = 256
 	gemmPanelJ = 256
 )
+
+// packB copies tiles 16-column tiles of op(b), rows [l0, l1) and columns
+// from j0, into bp as tile-major [tile][l][16].
+func (g *gemmPlan) packB(bp []float32, l0, l1, j0, tiles int) {
+	kb := l1 - l0
+	for t := 0; t < tiles; t++ {
+		tile := bp[t*kb*16 : (t+1)*kb*16]
+		if !g.transB {
+			for l := l0; l < l1; l++ {
+				copy(tile[(l-l0)*16:(l-l0+1)*16], g.b[l*g.n+j0+16*t:])
+			}
+			continue
+		}
+		// op(b)[l, j] = b[j, l]: each row of b fills one column of the tile.
+		for jj := 0; jj < 16; jj++ {
+			row := g.b[(j0+16*t+jj)*g.k+l0 : (j0+16*t+jj)*g.k+l1]
+			for l, v := range row {
+				tile[l*16+jj] = v
+			}
+		}
+	}
+}
+
+// updateRow adds alpha·Σ_{l0≤l<l1} op(a)[i,l]·op(b)[l, j] into c[i, j]
+// for j in [j0, j1): the edges the 4×16 tiles leave.
+func (g *gemmPlan) updateRow(i, l0, l1, j0, j1 int) {
+	n, al := g.n, g.alpha
+	if g.transB {
+		ai := g.aRow(i, l0, l1) // op(a) is row-major here: a, or its copy in at
+		for j := j0; j < j1; j++ {
+			g.c[i*n+j] += al * dot(g.b[j*g.k+l0:j*g.k+l1], ai)
+		}
+		return
+	}
+	ci := g.c[i*n+j0 : i*n+j1]
+	for l := l0; l < l1; l++ {
+		axpy(ci, al*g.aAt(i, l), g.b[l*n+j0:])
+	}
+}
