@@ -1,8 +1,18 @@
 // Package cpu is the CPU implementation of kernels.Backend: tensors are
-// []float32 slices, a Program is a list of closures checked when they are
-// recorded, GEMMs go through gonum's blas32 and the convolution, pooling
-// and element-wise kernels are direct loops split over goroutines.
+// []float32 slices and a Program is a list of closures, each checked and
+// given its scratch memory when its op is recorded, so Program.Run does
+// not allocate.
 //
-// It is both the reference the Vulkan backend is tested against and a
-// fallback fast enough to train the tutorials' models.
+// Ops are split over a pool of goroutines (Threads, default
+// runtime.GOMAXPROCS) that lives until Close. Convolutions with stride 1
+// run as whole-plane shifted axpys over zero-padded planes (convfast.go),
+// other strides as direct loops; MatMul is this package's GEMM (gemm.go),
+// tuned for the tutorials' skinny linear layers.
+//
+// The inner loops come in two builds. The default one calls gonum's
+// Saxpy/Sdot, whose unit-stride cases are SSE assembly on amd64. Built
+// with GOEXPERIMENT=simd on amd64 (Go's experimental simd/archsimd
+// package), the package uses 8-wide AVX2+FMA loops and register-tiled
+// GEMM and convolution kernels when the CPU has them, about twice as
+// fast; Device reports which loops are in use.
 package cpu
