@@ -319,10 +319,24 @@ type machine struct {
 	goVersion  string
 	torch      string
 	commit     string
+	loadStart  string // /proc/loadavg when the harness started
+}
+
+// loadAvg is the 1-, 5- and 15-minute load averages from /proc/loadavg.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func describeMachine(h *harness) machine {
-	m := machine{cpu: "unknown CPU", goVersion: runtime.Version()}
+	m := machine{cpu: "unknown CPU", goVersion: runtime.Version(), loadStart: loadAvg()}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		if model, n, err := bench.CPUInfo(f); err == nil {
 			m.cpu, m.processors = model, n
@@ -379,6 +393,7 @@ func header(m machine, h *harness, scaling bool) string {
 		goexp = " GOEXPERIMENT=" + e
 	}
 	fmt.Fprintf(&b, "- %s%s, PyTorch %s (%s), vkneuro %s\n", m.goVersion, goexp, torch, h.python, m.commit)
+	fmt.Fprintf(&b, "- load average (1, 5, 15 min) at start %s, at end %s: other work on the machine competes for the same cores, and OpenMP (PyTorch) suffers more from oversubscribed cores than Go's scheduler\n", m.loadStart, loadAvg())
 	if m.vulkanCPU {
 		b.WriteString("- The Vulkan device is a CPU driver: its numbers show that the vulkan backend trains, they do not measure GPU speed.\n")
 	}
