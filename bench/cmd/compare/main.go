@@ -393,7 +393,7 @@ func header(m machine, h *harness, scaling bool) string {
 		goexp = " GOEXPERIMENT=" + e
 	}
 	fmt.Fprintf(&b, "- %s%s, PyTorch %s (%s), vkneuro %s\n", m.goVersion, goexp, torch, h.python, m.commit)
-	fmt.Fprintf(&b, "- load average (1, 5, 15 min) at start %s, at end %s: other work on the machine competes for the same cores, and OpenMP (PyTorch) suffers more from oversubscribed cores than Go's scheduler\n", m.loadStart, loadAvg())
+	fmt.Fprintf(&b, "- load average (1, 5, 15 min) at start %s, at end %s (above the core count, other work competed for the cores during the runs)\n", m.loadStart, loadAvg())
 	if m.vulkanCPU {
 		b.WriteString("- The Vulkan device is a CPU driver: its numbers show that the vulkan backend trains, they do not measure GPU speed.\n")
 	}
