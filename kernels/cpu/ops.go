@@ -181,6 +181,13 @@ func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParam
 			for oh := 0; oh < g.Ho; oh++ {
 				for ow := 0; ow < g.Wo; ow++ {
 					h0, w0 := oh*g.StrideH, ow*g.StrideW
+					if g.KW == 8 {
+						if i, ok := maxWindow8(xp, h0*g.W+w0, g.W, g.KH); ok {
+							yp[oh*g.Wo+ow] = xp[h0*g.W+w0+i]
+							ap[oh*g.Wo+ow] = float32(h0*g.W + w0 + i)
+							continue
+						}
+					}
 					best := xp[h0*g.W+w0]
 					bi := h0*g.W + w0
 					for kh := 0; kh < g.KH; kh++ {

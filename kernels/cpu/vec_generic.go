@@ -47,3 +47,7 @@ const gemmKernels = false
 func kern4x16(c []float32, ldc int, ap, b []float32, ldb, kb int) {
 	panic("cpu: kern4x16 without SIMD")
 }
+
+// maxWindow8 is the vector max of a pool window 8 wide; without SIMD it
+// always defers to the plain loop.
+func maxWindow8(xp []float32, start, w, kh int) (idx int, ok bool) { return 0, false }

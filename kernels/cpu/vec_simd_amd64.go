@@ -2,7 +2,10 @@
 
 package cpu
 
-import "simd/archsimd"
+import (
+	bits8 "math/bits"
+	"simd/archsimd"
+)
 
 // hasAVX2FMA selects the 8-wide loops; without it the plain loops run.
 var hasAVX2FMA = archsimd.X86.AVX2() && archsimd.X86.FMA()
@@ -198,4 +201,37 @@ func kern4x16(c []float32, ldc int, ap, b []float32, ldb, kb int) {
 func addTile(c []float32, v0, v1 archsimd.Float32x8) {
 	archsimd.LoadFloat32x8Slice(c).Add(v0).StoreSlice(c)
 	archsimd.LoadFloat32x8Slice(c[8:]).Add(v1).StoreSlice(c[8:])
+}
+
+// maxWindow8 returns the offset r·w+c of the first maximum of the window
+// of kh rows of 8 starting at xp[start] (rows w apart), or ok = false when
+// the window holds a NaN (the plain loop handles NaNs as PyTorch) or AVX2
+// is missing.
+func maxWindow8(xp []float32, start, w, kh int) (idx int, ok bool) {
+	if !hasAVX2FMA {
+		return 0, false
+	}
+	m := archsimd.LoadFloat32x8Slice(xp[start : start+8])
+	nan := m.IsNaN()
+	for r := 1; r < kh; r++ {
+		v := archsimd.LoadFloat32x8Slice(xp[start+r*w : start+r*w+8])
+		m = m.Max(v)
+		nan = nan.Or(v.IsNaN())
+	}
+	if nan.ToBits() != 0 {
+		return 0, false
+	}
+	var l [8]float32
+	m.Store(&l)
+	best := l[0]
+	for _, v := range l[1:] {
+		best = max(best, v)
+	}
+	bv := archsimd.BroadcastFloat32x8(best)
+	for r := 0; r < kh; r++ {
+		if bits := archsimd.LoadFloat32x8Slice(xp[start+r*w : start+r*w+8]).Equal(bv).ToBits(); bits != 0 {
+			return r*w + bits8.TrailingZeros8(bits), true
+		}
+	}
+	return 0, false
 }

@@ -252,8 +252,10 @@ var poolCases = []poolCase{
 	{n: 1, c: 2, h: 10, w: 13, p: kernels.Pool2DParams{KernelH: 3, KernelW: 2, StrideH: 1, StrideW: 3}},
 	{n: 2, c: 3, h: 9, w: 11, p: kernels.Pool2DParams{KernelH: 2, KernelW: 3, StrideH: 1, StrideW: 1}, ties: true},
 	{n: 1, c: 1, h: 17, w: 33, p: kernels.Pool2DParams{KernelH: 4, KernelW: 4}, ties: true},
-	{n: 10, c: 6, h: 48, w: 64, p: kernels.Pool2DParams{KernelH: 8, KernelW: 8}},                // Tutorial 3's pool, small batch
-	{n: 1000, c: 6, h: 48, w: 64, p: kernels.Pool2DParams{KernelH: 8, KernelW: 8}, large: true}, // and its full batch
+	{n: 2, c: 2, h: 16, w: 24, p: kernels.Pool2DParams{KernelH: 8, KernelW: 8}, ties: true},                         // 8-wide windows (vector paths) with ties
+	{n: 1, c: 3, h: 13, w: 21, p: kernels.Pool2DParams{KernelH: 3, KernelW: 8, StrideH: 2, StrideW: 4}, ties: true}, // overlapping 8-wide windows
+	{n: 10, c: 6, h: 48, w: 64, p: kernels.Pool2DParams{KernelH: 8, KernelW: 8}},                                    // Tutorial 3's pool, small batch
+	{n: 1000, c: 6, h: 48, w: 64, p: kernels.Pool2DParams{KernelH: 8, KernelW: 8}, large: true},                     // and its full batch
 }
 
 func testPool(t *testing.T, b kernels.Backend, o RunOptions) {
