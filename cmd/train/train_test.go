@@ -326,3 +326,68 @@ func TestBackends(t *testing.T) {
 		t.Errorf("auto with a CPU Vulkan driver = %v; stderr %q", onCPU, stderr)
 	}
 }
+
+// TestDataFiles trains from user files in each network's format.
+func TestDataFiles(t *testing.T) {
+	dir := t.TempDir()
+	summ := filepath.Join(dir, "s.json")
+	readTest := func() map[string]float64 {
+		t.Helper()
+		var s struct {
+			Data string             `json:"data"`
+			Test map[string]float64 `json:"test"`
+		}
+		b, err := os.ReadFile(summ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(s.Data, ".npz") {
+			t.Errorf("summary data %q, want the file", s.Data)
+		}
+		return s.Test
+	}
+
+	// normative: 16×16 images (no 48×64 test gratings then), labels [S,1].
+	img := arr(6, 16, 16)
+	for i := range img.Data {
+		img.Data[i] = float32(i%7) / 7
+	}
+	lab := &data.Array{Shape: []int{6, 1}, Data: []float32{0, 1, 0, 1, 1, 0}}
+	norm := writeNPZ(t, filepath.Join(dir, "norm.npz"), map[string]*data.Array{"stimuli": img, "labels": lab})
+	if code, _, stderr := runArgs(t, "normative", "--backend", "cpu", "--data", norm, "--iters", "2", "--summary", summ); code != exitOK {
+		t.Fatalf("normative --data: exit %d: %s", code, stderr)
+	}
+	if test := readTest(); test != nil {
+		t.Errorf("normative on 16×16 images reported test metrics %v", test)
+	}
+
+	// decode: Stringer format, 40 stimuli in [0°, 360°), relu variant.
+	v := data.SyntheticV1(data.SynthOptions{Neurons: 30, Stimuli: 40, Seed: 2})
+	dec := filepath.Join(dir, "dec.npz")
+	if err := data.SaveV1(dec, v); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runArgs(t, "decode", "--model", "relu", "--backend", "cpu", "--data", dec, "--iters", "3", "--test-frac", "0.25", "--summary", summ); code != exitOK {
+		t.Fatalf("decode --data: exit %d: %s", code, stderr)
+	}
+	if test := readTest(); test["samples"] != 10 || !(test["mse"] > 0) {
+		t.Errorf("decode relu test metrics %v, want mse on 10 held-out stimuli", test)
+	}
+
+	// encode: split format with stimulus images of another size.
+	sv := data.SyntheticV1Split(data.SynthOptions{Neurons: 9, Stimuli: 6, Seed: 2})
+	enc := filepath.Join(dir, "enc.npz")
+	if err := data.SaveV1Split(enc, sv); err != nil {
+		t.Fatal(err)
+	}
+	stim := writeNPZ(t, filepath.Join(dir, "stim.npz"), map[string]*data.Array{"stimuli": arr(6, 1, 8, 10)})
+	if code, _, stderr := runArgs(t, "encode", "--backend", "cpu", "--data", enc, "--stimuli", stim, "--iters", "3", "--lr", "0.1", "--summary", summ); code != exitOK {
+		t.Fatalf("encode --data --stimuli: exit %d: %s", code, stderr)
+	}
+	if test := readTest(); test["samples"] != 6 || !(test["mse"] > 0) {
+		t.Errorf("encode test metrics %v, want mse on resp_test of the 6 stimuli", test)
+	}
+}
