@@ -37,8 +37,9 @@ const (
 	exitInterrupted = 130 // 128 + SIGINT, as a shell reports it
 )
 
-// afterStep, when set (by tests), is called after every optimizer step.
-var afterStep func(step int)
+// afterStep, when set (by tests), is called after every optimizer step
+// with the context that SIGINT/SIGTERM cancel.
+var afterStep func(ctx context.Context, step int)
 
 // run is main without os.Exit: SIGINT and SIGTERM cancel the training
 // loop, which finishes the current step and writes a checkpoint.
@@ -358,7 +359,7 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 	tr.Config.Progress = func(step int, loss float32) {
 		bar(step, loss)
 		if afterStep != nil {
-			afterStep(step)
+			afterStep(ctx, step)
 		}
 	}
 	res, runErr := tr.Run(ctx)
