@@ -114,7 +114,8 @@ func (b *Backend) NewProgram() kernels.Program {
 	return p
 }
 
-// Close stops the worker goroutines. Programs of a closed backend fail to run.
+// Close stops the worker goroutines. Programs of a closed backend fail to
+// run; Close must not be called while one is running.
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()

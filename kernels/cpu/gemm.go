@@ -4,8 +4,11 @@ package cpu
 // (1000×288·288×10, 252×23589·23589×20, 60×1152·1152×23589 and their
 // transposes), split over the backend's goroutines without allocating.
 //
-// c = alpha·op(a)·op(b) + beta·c is computed in one of two forms:
+// c = alpha·op(a)·op(b) + beta·c is computed in one of three forms:
 //
+//   - register tiles (AVX2+FMA build, at least 32 rows of c per
+//     goroutine): 4×16 tiles of c accumulate in registers while packed
+//     panels of op(a) and op(b) stream through (tiledRowUpdates);
 //   - row updates, when b is not transposed: row i of c gets
 //     Σ_l alpha·op(a)[i,l]·b[l,:], four rows of b at a time (axpy4), with
 //     the l loop blocked so that the rows of b in use stay in cache;
@@ -15,24 +18,23 @@ package cpu
 //     time.
 //
 // Work is split by rows of c when there are enough of them, else by
-// blocks of columns.
+// blocks of columns. Scratch is made when the op is recorded.
 
 // gemmPlan is one recorded MatMul.
 type gemmPlan struct {
-	m, n, k      int
-	a, b, c      []float32
-	transA       bool
-	transB       bool
-	alpha, beta  float32
-	at           []float32 // op(a) copied row-major when transA and transB
-	bpack        []float32 // per goroutine, a packed block of b (tiled path)
-	byCols       bool      // split work by column blocks of c
-	colBlock     int       // columns per unit when byCols
-	units        int       // number of work units
-	rowsPerUnit  int
-	blockL       int // l-block of the row-update form
-	blockLDot    int // l-block of the dot form
-	parts, grain int
+	m, n, k     int
+	a, b, c     []float32
+	transA      bool
+	transB      bool
+	alpha, beta float32
+	at          []float32 // op(a) copied row-major when transA and transB
+	bpack       []float32 // per goroutine, a packed block of b (tiled path)
+	byCols      bool      // split work by column blocks of c
+	colBlock    int       // columns per unit when byCols
+	units       int       // number of work units
+	rowsPerUnit int       // rows per unit when !byCols
+	blockL      int       // l-block of the row-update form
+	blockLDot   int       // l-block of the dot form
 }
 
 func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, alpha, beta float32) *gemmPlan {
@@ -61,7 +63,6 @@ func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, a
 	}
 	g.blockL = max(4, (32768/max(width, 1))/4*4)
 	g.blockLDot = 2048
-	g.grain = 1
 	if gemmKernels {
 		g.bpack = make([]float32, p.parts(g.units, 1)*gemmPanelL*gemmPanelJ)
 	}
