@@ -41,6 +41,7 @@ func RunWith(t *testing.T, b kernels.Backend, o RunOptions) {
 	t.Run("SGD", func(t *testing.T) { testSGD(t, b) })
 	t.Run("Aliasing", func(t *testing.T) { testAliasing(t, b) })
 	t.Run("ProgramReuse", func(t *testing.T) { testProgramReuse(t, b) })
+	t.Run("ProgramReuseConv", func(t *testing.T) { testProgramReuseConv(t, b) })
 	t.Run("StickyError", func(t *testing.T) { testStickyError(t, b) })
 	t.Run("BadShapes", func(t *testing.T) { testBadShapes(t, b) })
 	t.Run("PyTorch", func(t *testing.T) { testGolden(t, b) })
@@ -591,6 +592,66 @@ func testProgramReuse(t *testing.T, b kernels.Backend) {
 		// Through a 13-term matmul and a log-softmax of 7.
 		checkScalar(t, fmt.Sprintf("run %d: loss", run+1), got, want, 1e-5, 1e-5)
 		checkScalar(t, fmt.Sprintf("run %d: running total", run+1), h.get(total)[0], runningTotal, 3e-5, 1e-5)
+	}
+}
+
+// testProgramReuseConv runs a recorded convolution, pool and their
+// backwards three times with new inputs: scratch memory a backend keeps
+// between runs (padded planes, partial sums) must not leak results from
+// one run into the next.
+func testProgramReuseConv(t *testing.T, b kernels.Backend) {
+	h := newHarness(t, b, 11001)
+	cp := kernels.Conv2DParams{PadH: 2, PadW: 1}
+	pp := kernels.Pool2DParams{KernelH: 2, KernelW: 2}
+	xs, ws := []int{3, 2, 9, 10}, []int{4, 2, 5, 3}
+	g, err := kernels.ConvGeometry("spec", &kernels.Tensor{Shape: xs}, &kernels.Tensor{Shape: ws}, nil, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ys := []int{g.N, g.O, g.Ho, g.Wo}
+	pg, err := kernels.PoolGeometry("spec", &kernels.Tensor{Shape: ys}, pp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := []int{pg.N, pg.C, pg.Ho, pg.Wo}
+	x, w, dy := h.newTensor(xs...), h.newTensor(ws...), h.newTensor(ys...)
+	y, pooled, am, dpool := h.newTensor(ys...), h.newTensor(ps...), h.newTensor(ps...), h.newTensor(ps...)
+	dyPool, dx, dw, db := h.newTensor(ys...), h.newTensor(xs...), h.newTensor(ws...), h.newTensor(g.O)
+	prog := b.NewProgram()
+	defer prog.Close()
+	prog.Conv2D(y, x, w, nil, cp)
+	prog.MaxPool2D(pooled, am, y, pp)
+	prog.MaxPool2DBackward(dyPool, dpool, am, pp)
+	prog.Conv2DBackwardInput(dx, dy, w, cp)
+	prog.Conv2DBackwardWeight(dw, db, dy, x, cp)
+	if err := prog.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 3; run++ {
+		xv, wv := h.uniform(kernels.Numel(xs), -1, 1), h.uniform(kernels.Numel(ws), -1, 1)
+		dyv, dpv := h.uniform(kernels.Numel(ys), -1, 1), h.uniform(kernels.Numel(ps), -1, 1)
+		h.upload(x, xv)
+		h.upload(w, wv)
+		h.upload(dy, dyv)
+		h.upload(dpool, dpv)
+		if err := prog.Run(); err != nil {
+			t.Fatalf("run %d: %v", run+1, err)
+		}
+		name := func(s string) string { return fmt.Sprintf("run %d: %s", run+1, s) }
+		gotY := h.get(y)
+		atol, rtol := dotTol(g.C*g.KH*g.KW, rms(xv)*rms(wv))
+		check(t, name("y"), gotY, specConv2D(f64(xv), f64(wv), nil, g), atol, rtol)
+		wantP, wantAM := specMaxPool2D(f64(gotY), pg)
+		check(t, name("pooled"), h.get(pooled), wantP, 0, 0)
+		check(t, name("argmax"), h.get(am), wantAM, 0, 0)
+		check(t, name("pool dx"), h.get(dyPool), specMaxPool2DBackward(f64(dpv), wantAM, pg), 0, 0)
+		atol, rtol = dotTol(g.O*g.KH*g.KW, rms(dyv)*rms(wv))
+		check(t, name("dx"), h.get(dx), specConv2DBackwardInput(f64(dyv), f64(wv), g), atol, rtol)
+		wantDW, wantDB := specConv2DBackwardWeight(f64(dyv), f64(xv), g)
+		atol, rtol = dotTol(g.N*g.Ho*g.Wo, rms(dyv)*rms(xv))
+		check(t, name("dw"), h.get(dw), wantDW, atol, rtol)
+		atol, rtol = dotTol(g.N*g.Ho*g.Wo, rms(dyv))
+		check(t, name("db"), h.get(db), wantDB, atol, rtol)
 	}
 }
 
