@@ -220,10 +220,10 @@ func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.P
 	dxd, dyd, ad := s[0], s[1], s[2]
 	planes := g.N * g.C
 	hw, ohw := g.H*g.W, g.Ho*g.Wo
-	// bad holds one invalid argmax found by any goroutine; the race on it
-	// is benign (any of the bad indices is a correct report).
-	var bad error
-	body := func(_, lo, hi int) {
+	// bad[part] holds an invalid argmax found by goroutine part.
+	grain := max(1, elemGrain/hw)
+	bad := make([]error, p.parts(planes, grain))
+	body := func(part, lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			xp := dxd[pl*hw : (pl+1)*hw]
 			clear(xp)
@@ -231,7 +231,7 @@ func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.P
 			for i, a := range ad[pl*ohw : (pl+1)*ohw] {
 				j := int(a)
 				if j < 0 || j >= hw || float32(j) != a {
-					bad = fmt.Errorf("cpu: MaxPool2DBackward: argmax value %v at plane %d, output %d is not an index into a %dx%d plane", a, pl, i, g.H, g.W)
+					bad[part] = fmt.Errorf("cpu: MaxPool2DBackward: argmax value %v at plane %d, output %d is not an index into a %dx%d plane", a, pl, i, g.H, g.W)
 					continue
 				}
 				xp[j] += yp[i]
@@ -239,9 +239,14 @@ func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.P
 		}
 	}
 	p.add(func() error {
-		bad = nil
-		p.parallel(planes, max(1, elemGrain/hw), body)
-		return bad
+		clear(bad)
+		p.parallel(planes, grain, body)
+		for _, err := range bad {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
