@@ -8,7 +8,7 @@ import (
 )
 
 // Eval holds test metrics: Accuracy (fraction correct) for BCE and NLL
-// models, MSE for MSE models (the other field is NaN-free zero).
+// models, MSE for MSE models (the other field is 0).
 type Eval struct {
 	Accuracy float64
 	MSE      float64
