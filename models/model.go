@@ -93,6 +93,8 @@ type Model struct {
 	// resident is the step graph whose input and target hold the whole
 	// training set (see stepResident); any other upload clears it.
 	resident *graph
+	// lastStep is the step graph that ran last (see Activation).
+	lastStep *graph
 	closed   bool
 }
 
@@ -128,7 +130,7 @@ func (m *Model) SetHyper(h Hyper) error {
 		return nil
 	}
 	m.hyper = h
-	m.resident = nil
+	m.resident, m.lastStep = nil, nil
 	err := closeGraphs(m.steps)
 	m.steps = map[int]*graph{}
 	return err
@@ -522,9 +524,11 @@ func (m *Model) Step(x, t []float32) (float32, error) {
 }
 
 func (m *Model) runStep(g *graph) (float32, error) {
+	m.lastStep = nil
 	if err := g.prog.Run(); err != nil {
 		return 0, fmt.Errorf("models: %s training step: %w", m.Name, err)
 	}
+	m.lastStep = g
 	var loss [1]float32
 	if err := m.be.Download(g.loss, loss[:]); err != nil {
 		return 0, err
@@ -585,6 +589,26 @@ func (m *Model) Hidden(x []float32, layer string) (act []float32, features int, 
 	names := m.HiddenLayers()
 	sort.Strings(names)
 	return nil, 0, fmt.Errorf("models: %s has no layer %q (have %v)", m.Name, layer, names)
+}
+
+// Activation returns the output of module layer (named as for Hidden)
+// that the last training step wrote, as the step Program's own tensor on
+// the backend, of shape [n, per-sample shape...] for that step's batch
+// size n: no copy is made, so a viewer can draw it where it lies. ok is
+// false before the first step, after a failed one, and for a layer the
+// model does not have. The tensor stays valid until the model is closed
+// or SetHyper discards its step Programs; a later step with the same
+// batch size overwrites it.
+func (m *Model) Activation(layer string) (t *kernels.Tensor, ok bool) {
+	if m.closed || m.lastStep == nil || layer == "" {
+		return nil, false
+	}
+	for i, l := range m.layers {
+		if l.name == layer {
+			return m.lastStep.acts[i], true
+		}
+	}
+	return nil, false
 }
 
 func (m *Model) capture(x []float32, i int) ([]float32, error) {
