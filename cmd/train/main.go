@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/vkneuro/vkneuro/kernels/cpu"
 	"github.com/vkneuro/vkneuro/kernels/vulkan"
 	"github.com/vkneuro/vkneuro/models"
+	"github.com/vkneuro/vkneuro/viewer"
 )
 
 func main() {
@@ -67,6 +69,8 @@ type config struct {
 	variant                  string
 	hidden, classes          int
 	neurons, nTrain          int
+	live                     bool
+	screenshot               string
 }
 
 // defaults are the tutorials' settings per network.
@@ -145,6 +149,8 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.classes, "classes", 20, "decode softmax: orientation classes")
 	fs.IntVar(&c.neurons, "neurons", 0, "decode/encode without --data: synthetic population size (0 = 23589)")
 	fs.IntVar(&c.nTrain, "n-train", 1000, "normative without --data: number of training gratings")
+	fs.BoolVar(&c.live, "live", false, "show training in a window: conv filters, feature maps, loss curve, steps/s (Vulkan only; needs a binary built with -tags viewer); closing it or Escape stops training like SIGINT, with a checkpoint")
+	fs.StringVar(&c.screenshot, "screenshot", "", "with --live: write the last frame to `FILE.png` on exit")
 	return fs
 }
 
@@ -240,6 +246,14 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return nil, usageError{"--hidden must be ≥ 1 and --classes ≥ 2"}
 	case c.nTrain < 1:
 		return nil, usageError{"--n-train must be ≥ 1"}
+	case c.screenshot != "" && !c.live:
+		return nil, usageError{"--screenshot needs --live"}
+	case c.screenshot != "" && filepath.Ext(c.screenshot) != ".png":
+		return nil, usageError{fmt.Sprintf("--screenshot %q: want a .png file", c.screenshot)}
+	case c.live && !viewer.Available:
+		return nil, usageError{"--live: " + viewer.ErrNotBuilt.Error()}
+	case c.live && c.backend == "cpu":
+		return nil, usageError{"--live shows the training tensors on the Vulkan device: use --backend vulkan or auto, not cpu"}
 	}
 	if c.checkpointDir == "" {
 		c.checkpointDir = c.resumeDir // keep checkpointing where we resumed from
@@ -315,14 +329,23 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 	if err != nil {
 		return exitError, err
 	}
-	be, note, err := openBackend(c)
-	if err != nil {
-		return exitError, err
+	var be kernels.Backend
+	if c.live {
+		var dev *engine.Manager
+		if be, dev, err = openLive(c, stderr); err != nil {
+			return exitError, err
+		}
+		defer dev.Close() // after the backend
+	} else {
+		var note string
+		if be, note, err = openBackend(c); err != nil {
+			return exitError, err
+		}
+		if note != "" {
+			fmt.Fprintln(stderr, note)
+		}
 	}
 	defer be.Close()
-	if note != "" {
-		fmt.Fprintln(stderr, note)
-	}
 	m, err := job.build(be)
 	if err != nil {
 		return exitError, err
@@ -355,19 +378,43 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 			return exitError, err
 		}
 	}
+	// The viewer stops training by cancelling ctx, as SIGINT does.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var lv *live
+	if c.live {
+		if lv, err = newLive(c, be.(*vulkan.Backend).Manager(), m, cancel); err != nil {
+			return exitError, err
+		}
+		defer lv.v.Close() // on early returns; before the model and device
+	}
 	bar := newProgress(c, stderr, tr.Config.Steps, tr.Step())
 	tr.Config.Progress = func(step int, loss float32) {
 		bar(step, loss)
+		lv.step(step, loss)
 		if afterStep != nil {
 			afterStep(ctx, step)
 		}
 	}
 	res, runErr := tr.Run(ctx)
 	bar(-1, 0)
+	liveErr := lv.finish()
+	if liveErr != nil {
+		// Reported now, so no early return below loses it; exit 1 at the end.
+		fmt.Fprintf(stderr, "train: %v\n", liveErr)
+	}
 	if c.metricsPath != "" {
 		if err := models.WriteFileAtomic(c.metricsPath, metrics.Bytes()); err != nil {
 			return exitError, fmt.Errorf("--metrics: %w", err)
 		}
+	}
+	if lv != nil && lv.err != nil {
+		return exitError, fmt.Errorf("%w (training stopped after step %d%s)", lv.err, res.Steps, checkpointNote(c))
+	}
+	if errors.Is(runErr, models.ErrInterrupted) && lv != nil && lv.stopped {
+		// The window was closed: a requested early end, not a failure.
+		fmt.Fprintf(stderr, "train: stopped from the viewer after step %d%s\n", res.Steps, checkpointNote(c))
+		runErr = nil
 	}
 	if errors.Is(runErr, models.ErrInterrupted) {
 		if c.checkpointDir != "" {
@@ -410,7 +457,18 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 	}
 	fmt.Fprintf(stdout, "%s: %d steps in %.3g s on %s (%s), final loss %.6g%s\n",
 		m.Name, res.Steps, res.Seconds, be.Name(), be.Device(), res.FinalLoss, describeTest(test))
+	if liveErr != nil {
+		return exitError, nil
+	}
 	return exitOK, nil
+}
+
+// checkpointNote says where the checkpoint of a stopped run is.
+func checkpointNote(c *config) string {
+	if c.checkpointDir == "" {
+		return "; no checkpoint (no --checkpoint)"
+	}
+	return fmt.Sprintf("; checkpoint in %s (continue with --resume %s)", c.checkpointDir, c.checkpointDir)
 }
 
 // jsonFloat marshals NaN and ±Inf (a diverged loss) as null, which
