@@ -19,8 +19,8 @@ layout(constant_id = 5) const uint BK = 16;
 // branch-free.
 layout(constant_id = 6) const bool TRANS_A = false;
 layout(constant_id = 7) const bool TRANS_B = false;
-const uint TM = 4;
-const uint TN = 4;
+layout(constant_id = 8) const uint TM = 4;
+layout(constant_id = 9) const uint TN = 4;
 // Padding the leading dimension of the transposed a tile spreads the
 // column-wise stores of a row-major a over the shared-memory banks.
 const uint PAD = 4;
