@@ -229,6 +229,7 @@ var layouts = map[string]layout{
 	"softmax":                {2, 4},
 	"softmax_bwd":            {3, 4},
 	"maxpool":                {3, 9},
+	"maxpool_scatter":        {3, 3},
 	"maxpool_bwd":            {3, 9},
 	"conv2d":                 {4, 10},
 	"conv2d_bwd_input":       {3, 12},

@@ -782,8 +782,10 @@ func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParam
 	p.dispatch(op, "maxpool", []uint32{wgElem, 1, 1}, bs, poolPush(total, g), elemGroups(total), 1, 1)
 }
 
-// MaxPool2DBackward records maxpool_bwd.comp, a gather over the windows
-// covering each input element.
+// MaxPool2DBackward records, for non-overlapping windows (the usual
+// stride = kernel), a zero fill of dx and maxpool_scatter.comp, one
+// write per window; for overlapping windows maxpool_bwd.comp, a gather
+// over the windows covering each input element.
 func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.Pool2DParams) {
 	const op = "MaxPool2DBackward"
 	if p.err != nil {
@@ -795,6 +797,16 @@ func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.P
 	}
 	bs, ok := p.bufs(op, []string{"dy", "argmax", "dx"}, dy, argmax, dx)
 	if !ok {
+		return
+	}
+	if g.StrideH >= g.KH && g.StrideW >= g.KW {
+		if !p.ok(wrap(op, p.seq.Fill(bs[2], 0))) {
+			return
+		}
+		p.cmds++
+		total := dy.Len()
+		p.dispatch(op, "maxpool_scatter", []uint32{wgElem, 1, 1}, bs,
+			[]uint32{u32(total), u32(g.H * g.W), u32(g.Ho * g.Wo)}, elemGroups(total), 1, 1)
 		return
 	}
 	total := dx.Len()

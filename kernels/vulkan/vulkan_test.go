@@ -395,6 +395,8 @@ func crossCases() []xcase {
 		p kernels.Pool2DParams
 	}{
 		{[]int{2, 3, 8, 8}, kernels.Pool2DParams{KernelH: 2, KernelW: 2}},
+		// Stride > kernel: gaps and a remainder that only the zero fill covers.
+		{[]int{2, 2, 9, 11}, kernels.Pool2DParams{KernelH: 2, KernelW: 3, StrideH: 3, StrideW: 4}},
 		{[]int{2, 2, 9, 11}, kernels.Pool2DParams{KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2}},
 		{[]int{1, 2, 7, 6}, kernels.Pool2DParams{KernelH: 3, KernelW: 2, StrideH: 1, StrideW: 1}},
 	} {
