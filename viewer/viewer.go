@@ -203,6 +203,21 @@ func (v *Viewer) Frame(f Frame) (stop bool, err error) {
 	return v.stopRequested(), nil
 }
 
+// X11Window is the window's X11 id, for tools that capture the window or
+// type into it (tests send Escape this way); 0 when the window is not an
+// X11 window or is closed.
+func (v *Viewer) X11Window() (id uint64) {
+	if v.closed || v.win == nil {
+		return 0
+	}
+	defer func() {
+		if recover() != nil { // GLFW reports a platform error, e.g. on Wayland
+			id = 0
+		}
+	}()
+	return uint64(v.win.GetX11Window())
+}
+
 func (v *Viewer) stopRequested() bool { return v.escape || v.win.ShouldClose() }
 
 func (v *Viewer) filterTiles(f Frame) (o, c, kh, kw int) {

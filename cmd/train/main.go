@@ -250,10 +250,10 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return nil, usageError{"--screenshot needs --live"}
 	case c.screenshot != "" && filepath.Ext(c.screenshot) != ".png":
 		return nil, usageError{fmt.Sprintf("--screenshot %q: want a .png file", c.screenshot)}
-	case c.live && !viewer.Available:
-		return nil, usageError{"--live: " + viewer.ErrNotBuilt.Error()}
 	case c.live && c.backend == "cpu":
 		return nil, usageError{"--live shows the training tensors on the Vulkan device: use --backend vulkan or auto, not cpu"}
+	case c.live && !viewer.Available:
+		return nil, usageError{"--live: " + viewer.ErrNotBuilt.Error()}
 	}
 	if c.checkpointDir == "" {
 		c.checkpointDir = c.resumeDir // keep checkpointing where we resumed from

@@ -47,6 +47,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"decode", "extra"}, "unexpected arguments"},
 		{[]string{"decode", "--checkpoint-every", "5"}, "needs --checkpoint"},
 		{[]string{"decode", "--no-such-flag"}, "flag provided but not defined"},
+		{[]string{"decode", "--screenshot", "a.png"}, "--screenshot needs --live"},
+		{[]string{"decode", "--live", "--screenshot", "a.jpg"}, `--screenshot "a.jpg": want a .png`},
+		{[]string{"normative", "--live", "--backend", "cpu"}, "use --backend vulkan or auto"},
 	} {
 		code, _, stderr := runArgs(t, c.args...)
 		if code != exitUsage || !strings.Contains(stderr, c.want) {

@@ -1,0 +1,22 @@
+//go:build !viewer
+
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vkneuro/vkneuro/viewer"
+)
+
+// TestLiveNotBuilt: without -tags viewer, --live is a usage error that
+// says how to rebuild, before any data or device is touched.
+func TestLiveNotBuilt(t *testing.T) {
+	code, _, stderr := runArgs(t, "normative", "--live", "--iters", "1")
+	if code != exitUsage || !strings.Contains(stderr, viewer.ErrNotBuilt.Error()) {
+		t.Errorf("--live without the viewer: exit %d, stderr %q; want exit %d with %q", code, stderr, exitUsage, viewer.ErrNotBuilt)
+	}
+	if !strings.Contains(stderr, "-tags viewer") || !strings.Contains(stderr, "libx11-dev") {
+		t.Errorf("stderr %q does not say to rebuild with -tags viewer and which packages", stderr)
+	}
+}

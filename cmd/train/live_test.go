@@ -1,0 +1,285 @@
+//go:build viewer
+
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vkneuro/vkneuro/data"
+	"github.com/vkneuro/vkneuro/engine"
+	"github.com/vkneuro/vkneuro/viewer"
+)
+
+// reexecEnv marks the copy of the test binary started under xvfb-run.
+const reexecEnv = "VKNEURO_TRAIN_UNDER_XVFB"
+
+// TestMain re-runs the tests under a virtual X server when there is no
+// display and xvfb-run is installed (Debian: xvfb xauth), as the viewer's
+// tests do.
+func TestMain(m *testing.M) {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv(reexecEnv) == "" {
+		if xvfb, err := exec.LookPath("xvfb-run"); err == nil {
+			args := append([]string{"-a", "-s", "-screen 0 1280x1024x24", os.Args[0]}, os.Args[1:]...)
+			cmd := exec.Command(xvfb, args...)
+			cmd.Env = append(os.Environ(), reexecEnv+"=1")
+			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			switch {
+			case err == nil:
+				os.Exit(0)
+			case errors.As(err, &exit):
+				os.Exit(exit.ExitCode())
+			default:
+				os.Stderr.WriteString("train test: running under xvfb-run: " + err.Error() + "\n")
+				os.Exit(1)
+			}
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// requireLive skips the test without a display or Vulkan, unless
+// VKNEURO_REQUIRE_VIEWER=1 (or VKNEURO_REQUIRE_VULKAN=1) demands them,
+// and turns validation on for the Managers --live opens.
+func requireLive(t *testing.T) {
+	t.Helper()
+	skip := func(env, format string, args ...any) {
+		if os.Getenv(env) == "1" {
+			t.Fatalf(env+"=1 but "+format, args...)
+		}
+		t.Skipf(format, args...)
+	}
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		skip("VKNEURO_REQUIRE_VIEWER", "no DISPLAY and no xvfb-run (Debian: xvfb xauth)")
+	}
+	if _, err := viewer.Prepare(engine.Options{}); err != nil {
+		skip("VKNEURO_REQUIRE_VIEWER", "no window system for the viewer: %v", err)
+	}
+	m, err := engine.Open(engine.Options{AllowCPU: true})
+	if err != nil {
+		if errors.Is(err, engine.ErrNoVulkan) || errors.Is(err, engine.ErrNoDevice) {
+			skip("VKNEURO_REQUIRE_VULKAN", "no Vulkan: %v", err)
+		}
+		t.Fatal(err)
+	}
+	m.Close()
+	t.Setenv("VKNEURO_VALIDATION", "1")
+}
+
+// liveRun runs train with the test hooks recording the Manager and the
+// frames; frame, if set, is called after each Frame.
+type liveRun struct {
+	m       *engine.Manager
+	regions viewer.Regions // of the last Frame
+	frames  int            // Frame calls
+}
+
+func runLive(t *testing.T, frame func(*viewer.Viewer, viewer.Frame), args ...string) (lr *liveRun, code int, stderr string) {
+	t.Helper()
+	lr = &liveRun{}
+	onLiveManager = func(m *engine.Manager) { lr.m = m }
+	onLiveFrame = func(v *viewer.Viewer, f viewer.Frame) {
+		lr.regions = v.Regions(f)
+		lr.frames++
+		if frame != nil {
+			frame(v, f)
+		}
+	}
+	defer func() { onLiveManager, onLiveFrame = nil, nil }()
+	code, _, stderr = runArgs(t, args...)
+	if lr.m == nil {
+		t.Fatalf("train %q did not open a Manager for --live: exit %d, stderr %q", args, code, stderr)
+	}
+	if !lr.m.Validation() {
+		t.Error("the validation layer was not active")
+	}
+	// After the run: the Manager is closed, and the layer reports leaked
+	// objects at vkDestroyDevice.
+	if errs := lr.m.ValidationErrors(); len(errs) > 0 {
+		t.Errorf("%d validation errors:\n%s", len(errs), strings.Join(errs, "\n"))
+	}
+	return lr, code, stderr
+}
+
+// TestLive trains Tutorial 3's network for a few steps with --live and
+// --screenshot and checks the screenshot as the viewer's test does: the
+// filter and feature-map tiles vary, the loss curve crosses its panel,
+// the header has text.
+func TestLive(t *testing.T) {
+	requireLive(t)
+	dir := t.TempDir()
+	shot := filepath.Join(dir, "live.png")
+	lr, code, stderr := runLive(t, nil, "normative", "--live", "--screenshot", shot, "--n-train", "50",
+		"--batch", "10", "--iters", "5", "--quiet")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if lr.frames != 5 {
+		t.Errorf("%d Frame calls for 5 steps, want 5", lr.frames)
+	}
+	img := readPNG(t, shot)
+	if img.Bounds() != image.Rect(0, 0, 960, 600) {
+		t.Fatalf("screenshot is %v, want the default 960×600", img.Bounds())
+	}
+	r := lr.regions
+	// Grey levels 0..255: filter tiles and feature maps span a good part
+	// of the range (σ well above 10); a blank region has σ = 0.
+	for _, c := range []struct {
+		name string
+		rect image.Rectangle
+	}{{"filters", r.Filters}, {"feature maps", r.Maps}} {
+		if c.rect.Empty() {
+			t.Errorf("%s: no region (the Frame had none)", c.name)
+		} else if sd := greyStddev(img, c.rect); sd < 10 {
+			t.Errorf("%s region %v: grey σ = %.2f, want ≥ 10 (tiles drawn)", c.name, c.rect, sd)
+		}
+	}
+	// The loss curve, drawn in (255, 184, 38), covers at least one pixel
+	// per column of its panel.
+	curve := countPixels(img, r.Loss, func(cr, cg, cb uint32) bool { return cr >= 250 && cg >= 170 && cg <= 200 && cb <= 60 })
+	if want := r.Loss.Dx() - 2; curve < want {
+		t.Errorf("loss region %v: %d curve pixels, want ≥ %d", r.Loss, curve, want)
+	}
+	if ink := countPixels(img, r.Header, func(cr, _, _ uint32) bool { return cr > 200 }); ink < 100 {
+		t.Errorf("header %v: %d text pixels, want ≥ 100", r.Header, ink)
+	}
+}
+
+// TestLiveEscape types Escape into the window during step 2 and checks
+// that training stops after step 3 (the next Frame sees the key) as it
+// does on SIGINT: a checkpoint of step 3 that loads, and the --save
+// weights, with exit status 0.
+func TestLiveEscape(t *testing.T) {
+	requireLive(t)
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("VKNEURO_REQUIRE_VIEWER") == "1" {
+			t.Fatal("VKNEURO_REQUIRE_VIEWER=1 but python3 is missing for viewer/testdata/x11probe.py")
+		}
+		t.Skip("python3 missing: cannot type Escape into the window")
+	}
+	dir := t.TempDir()
+	ck, saved := filepath.Join(dir, "ck"), filepath.Join(dir, "w.npz")
+	escape := func(v *viewer.Viewer, f viewer.Frame) {
+		if f.Step != 2 {
+			return
+		}
+		win := v.X11Window()
+		if win == 0 {
+			t.Fatal("the viewer's window is not an X11 window")
+		}
+		out, err := exec.Command(py, "../../viewer/testdata/x11probe.py", "escape", fmt.Sprint(win)).CombinedOutput()
+		if err != nil {
+			if strings.Contains(string(out), "OSError") && os.Getenv("VKNEURO_REQUIRE_VIEWER") != "1" {
+				t.Skipf("x11probe: X libraries missing (Debian: libx11-6 libxtst6): %s", out)
+			}
+			t.Fatalf("x11probe escape: %v\n%s", err, out)
+		}
+		// Wait until the window has the key; it stays pressed for the
+		// Frame after step 3, which stops training.
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			stop, err := v.Frame(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stop {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the viewer did not see Escape within 5 s")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	_, code, stderr := runLive(t, escape, "normative", "--live", "--n-train", "50", "--batch", "10", "--iters", "20",
+		"--checkpoint", ck, "--save", saved, "--quiet")
+	if code != exitOK || !strings.Contains(stderr, "stopped from the viewer after step 3; checkpoint in "+ck) {
+		t.Fatalf("exit %d, stderr %q; want %d and a message that the viewer stopped training after step 3", code, stderr, exitOK)
+	}
+	var meta struct {
+		Step int    `json:"step"`
+		File string `json:"file"`
+	}
+	b, err := os.ReadFile(filepath.Join(ck, "checkpoint.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if meta.Step != 3 {
+		t.Errorf("checkpoint at step %d, want 3", meta.Step)
+	}
+	ckArrays, err := data.ReadNPZ(filepath.Join(ck, meta.File))
+	if err != nil {
+		t.Fatalf("checkpoint file: %v", err)
+	}
+	// --save after a viewer stop writes the model as it stands: the
+	// checkpoint's parameters.
+	sd, err := data.ReadNPZ(saved)
+	if err != nil {
+		t.Fatalf("--save file: %v", err)
+	}
+	if len(sd) == 0 {
+		t.Fatal("--save file is empty")
+	}
+	for k, v := range sd {
+		if c := ckArrays["param."+k]; c == nil || !slices.Equal(c.Data, v.Data) {
+			t.Errorf("%s: the --save weights differ from the checkpoint's", k)
+		}
+	}
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+func greyStddev(img image.Image, r image.Rectangle) float64 {
+	var s, s2, n float64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			g := float64(cr+cg+cb) / 3 / 257
+			s, s2, n = s+g, s2+g*g, n+1
+		}
+	}
+	mean := s / n
+	return math.Sqrt(max(0, s2/n-mean*mean))
+}
+
+// countPixels counts the pixels of r whose 8-bit colour satisfies ok.
+func countPixels(img image.Image, r image.Rectangle, ok func(cr, cg, cb uint32) bool) int {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			if ok(cr>>8, cg>>8, cb>>8) {
+				n++
+			}
+		}
+	}
+	return n
+}
