@@ -9,11 +9,15 @@
 // Open return ErrNotBuilt, so callers need no build tags of their own.
 // Build and test with
 //
-//	go test -tags viewer ./viewer/
+//	go test -tags viewer ./viewer/ ./cmd/train/
+//	go build -tags viewer ./cmd/train    # train --live
 //
 // Debian packages for the build (GLFW links -lX11 -lXrandr -lXxf86vm -lXi
 // -lXcursor -lXinerama -lGL): libx11-dev libxcursor-dev libxrandr-dev
 // libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev; for headless tests:
-// xvfb xauth (the test re-runs itself under xvfb-run when DISPLAY is
-// unset) and a Vulkan driver such as lavapipe (mesa-vulkan-drivers).
+// xvfb xauth (the tests re-run themselves under xvfb-run when DISPLAY is
+// unset; a headless train runs as xvfb-run -a train normative --live
+// --screenshot live.png), python3 with libx11-6 libxtst6 for the tests
+// that type Escape (testdata/x11probe.py), and a Vulkan driver such as
+// lavapipe (mesa-vulkan-drivers).
 package viewer

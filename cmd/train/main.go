@@ -113,6 +113,11 @@ the samples and splits them into consecutive batches. The shuffle comes from a
 generator seeded with --seed, so runs are reproducible and resumable, but the
 order is not torch.randperm's. Full batches are not shuffled.
 
+--live (a binary built with -tags viewer) shows the conv filters, the batch's
+conv output, the loss curve and steps/s in a window while training on Vulkan
+(a CPU driver included); closing it or Escape stops after the current step
+with a checkpoint (--checkpoint), then writes --save and --summary; exit 0.
+
 flags:
 `
 
