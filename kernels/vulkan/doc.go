@@ -28,17 +28,31 @@
 // second dispatch sums the partials, so results do not depend on the
 // order in which work-groups run.
 //
-// Kernels:
-//   - matmul: SGEMM with BM×BN×BK block tiles in shared memory (64×64×16
-//     or 32-wide for thin matrices) and 4×4 register blocks per thread;
-//     split-K with matmul_reduce when the output has too few tiles.
-//   - conv2d: tiled direct convolution, input tile plus halo and the
-//     weights of 8 output channels in shared memory per input channel.
-//   - conv2d_bwd_input: gather over the taps that reach each input pixel.
-//   - conv2d_bwd_weight: per-weight reductions over chunks of N·Ho·Wo,
-//     finished by bias_grad (which also computes bias gradients).
-//   - maxpool, maxpool_bwd (a gather, so overlapping windows need no
-//     atomics), softmax and softmax_bwd (one work-group per row),
-//     eltwise (activations, loss gradients, penalty gradients, bias
-//     add), reduce_op (sums, losses, penalties) and sgd.
+// Kernels (one pipeline per shader and specialization, cached by the
+// engine; lavapipe compiles each at its first dispatch):
+//   - matmul: SGEMM with BM×BN×BK block tiles staged in shared memory and
+//     a TM×TN register block per invocation, all specialization
+//     constants, as are the transposes. GPUs get 128×128×8 tiles with
+//     8×8 per invocation for large outputs, 64×64×16 with 4×4 otherwise
+//     and 32-wide tiles for thin dimensions; CPU drivers get 8×8 per
+//     invocation and blocks of 16–128 fitted to the matrix. When the
+//     output has too few tiles to fill the device and k is deep, k is
+//     split and matmul_reduce sums the partial products.
+//   - conv2d: tiled direct convolution; each invocation computes a few
+//     adjacent pixels of a row for up to 8 output channels from an input
+//     tile plus halo and the weights in shared memory, with the kernel
+//     geometry specialised. The stride-1 input gradient is the same
+//     kernel on dy with the flipped, transposed weights; other strides
+//     use conv2d_bwd_input, a gather over the taps reaching each pixel.
+//   - conv2d_bwd_weight_taps: the weight gradient for kernels of up to
+//     64 taps, one work-group per filter and chunk of output positions
+//     accumulating all taps in registers; conv2d_bwd_weight for larger
+//     kernels. bias_grad sums the chunks (and computes bias gradients).
+//   - maxpool; its backward is a zero fill plus maxpool_scatter (one
+//     write per window) when windows do not overlap, else maxpool_bwd,
+//     a gather, so no atomics are needed either way.
+//   - softmax and softmax_bwd: one work-group per row.
+//   - eltwise (activations, loss gradients, penalty gradients, bias add;
+//     the op is a specialization constant), reduce_op (sums, losses,
+//     penalties) and sgd.
 package vulkan

@@ -1,12 +1,15 @@
 package vulkan
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/vkneuro/vkneuro/engine"
 	"github.com/vkneuro/vkneuro/engine/enginetest"
 	"github.com/vkneuro/vkneuro/kernels"
 	"github.com/vkneuro/vkneuro/kernels/cpu"
@@ -435,4 +438,39 @@ func crossCases() []xcase {
 			rec: func(p kernels.Program, t []*kernels.Tensor) { p.MatMul(t[0], t[1], t[2], false, true, 1, 1) }, atol: 4 * float64(k) * 0x1p-23, rtol: 1e-5})
 	}
 	return cs
+}
+
+// TestOpenOwnsManager checks that a backend made by Open works and that
+// its Close closes the device, after which the backend refuses work.
+func TestOpenOwnsManager(t *testing.T) {
+	kb, err := Open(engine.Options{AllowCPU: true, Validation: os.Getenv("VKNEURO_VALIDATION") == "1"})
+	if err != nil {
+		if os.Getenv("VKNEURO_REQUIRE_VULKAN") != "1" && (errors.Is(err, engine.ErrNoVulkan) || errors.Is(err, engine.ErrNoDevice)) {
+			t.Skipf("no Vulkan: %v", err)
+		}
+		t.Fatal(err)
+	}
+	be := kb.(*Backend)
+	x := tensor(t, be, []float32{1, -2, 3}, 3)
+	if err := kernels.Run1(be, func(p kernels.Program) { p.ReLU(x, x) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := download(t, be, x); got[0] != 1 || got[1] != 0 || got[2] != 3 {
+		t.Fatalf("ReLU gave %v, want [1 0 3]", got)
+	}
+	if errs := be.Manager().ValidationErrors(); len(errs) > 0 {
+		t.Errorf("validation errors: %v", errs)
+	}
+	if err := be.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !be.Manager().Closed() {
+		t.Error("Close of a backend from Open left its Manager open")
+	}
+	if _, err := be.NewTensor(2); err == nil {
+		t.Error("NewTensor after Close succeeded")
+	}
+	if err := be.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
 }
