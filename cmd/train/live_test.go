@@ -117,15 +117,23 @@ func runLive(t *testing.T, frame func(*viewer.Viewer, viewer.Frame), args ...str
 // TestLive trains Tutorial 3's network for a few steps with --live and
 // --screenshot and checks the screenshot as the viewer's test does: the
 // filter and feature-map tiles vary, the loss curve crosses its panel,
-// the header has text.
+// the header has text. Showing training must not change it: the losses
+// equal those of the same run on the Vulkan backend without --live.
 func TestLive(t *testing.T) {
 	requireLive(t)
 	dir := t.TempDir()
 	shot := filepath.Join(dir, "live.png")
-	lr, code, stderr := runLive(t, nil, "normative", "--live", "--screenshot", shot, "--n-train", "50",
-		"--batch", "10", "--iters", "5", "--quiet")
+	liveCSV, plainCSV := filepath.Join(dir, "live.csv"), filepath.Join(dir, "plain.csv")
+	args := []string{"normative", "--n-train", "50", "--batch", "10", "--iters", "5", "--quiet"}
+	lr, code, stderr := runLive(t, nil, append(args, "--live", "--screenshot", shot, "--metrics", liveCSV)...)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runArgs(t, append(args, "--backend", "vulkan", "--metrics", plainCSV)...); code != exitOK {
+		t.Fatalf("without --live: exit %d: %s", code, stderr)
+	}
+	if a, b := readCSV(t, liveCSV), readCSV(t, plainCSV); !slices.EqualFunc(a, b, slices.Equal) {
+		t.Errorf("losses with --live %v differ from those without %v", a, b)
 	}
 	if lr.frames != 5 {
 		t.Errorf("%d Frame calls for 5 steps, want 5", lr.frames)

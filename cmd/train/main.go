@@ -335,8 +335,8 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 		return exitError, err
 	}
 	var be kernels.Backend
+	var dev *engine.Manager // --live: the device the window shares with training
 	if c.live {
-		var dev *engine.Manager
 		if be, dev, err = openLive(c, stderr); err != nil {
 			return exitError, err
 		}
@@ -388,7 +388,7 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 	defer cancel()
 	var lv *live
 	if c.live {
-		if lv, err = newLive(c, be.(*vulkan.Backend).Manager(), m, cancel); err != nil {
+		if lv, err = newLive(c, dev, m, cancel); err != nil {
 			return exitError, err
 		}
 		defer lv.v.Close() // on early returns; before the model and device
