@@ -27,7 +27,8 @@ clean-shaders:
 
 vet:
 	go vet ./...
-	go vet -tags viewer ./engine/ ./viewer/
+	go vet -tags viewer ./engine/ ./viewer/ ./cmd/train/
+	GOEXPERIMENT=simd go vet ./kernels/cpu/
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -36,7 +37,9 @@ fmt:
 # is present (lavapipe in CI) with validation on; a missing driver fails.
 test: fmt vet
 	VKNEURO_REQUIRE_VULKAN=1 VKNEURO_VALIDATION=1 go test -count=1 -timeout 30m ./...
-	VKNEURO_REQUIRE_VULKAN=1 VKNEURO_REQUIRE_VIEWER=1 VKNEURO_VALIDATION=1 go test -count=1 -tags viewer ./viewer/
+	VKNEURO_REQUIRE_VULKAN=1 VKNEURO_REQUIRE_VIEWER=1 VKNEURO_VALIDATION=1 go test -count=1 -tags viewer ./viewer/ ./cmd/train/
+	# The hand-vectorised CPU kernels (Go's experimental simd package).
+	GOEXPERIMENT=simd go test -count=1 ./kernels/cpu/
 	go test -count=1 -race -short -timeout 30m $(PURE_PKGS)
 
 bench:
