@@ -335,6 +335,17 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// busy reports whether the 1-minute load average in load (as loadAvg
+// prints it) exceeds the number of processors.
+func busy(load string, processors int) bool {
+	f := strings.Fields(load)
+	if len(f) == 0 || processors <= 0 {
+		return false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return err == nil && v > float64(processors)
+}
+
 func describeMachine(h *harness) machine {
 	m := machine{cpu: "unknown CPU", goVersion: runtime.Version(), loadStart: loadAvg()}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
@@ -393,7 +404,12 @@ func header(m machine, h *harness, scaling bool) string {
 		goexp = " GOEXPERIMENT=" + e
 	}
 	fmt.Fprintf(&b, "- %s%s, PyTorch %s (%s), vkneuro %s\n", m.goVersion, goexp, torch, h.python, m.commit)
-	fmt.Fprintf(&b, "- load average (1, 5, 15 min) at start %s, at end %s (above the core count, other work competed for the cores during the runs)\n", m.loadStart, loadAvg())
+	end := loadAvg()
+	fmt.Fprintf(&b, "- load average (1, 5, 15 min) at start %s, at end %s", m.loadStart, end)
+	if busy(m.loadStart, m.processors) || busy(end, m.processors) {
+		b.WriteString(": above the core count, other work competed for the cores; times are inflated and noisy")
+	}
+	b.WriteString("\n")
 	if m.vulkanCPU {
 		b.WriteString("- The Vulkan device is a CPU driver: its numbers show that the vulkan backend trains, they do not measure GPU speed.\n")
 	}
@@ -710,6 +726,7 @@ func (h *harness) scaling(names, backends []string, repeats int, m machine, vulk
 	var b strings.Builder
 	b.WriteString(bench.Table(header, rows))
 	fmt.Fprintf(&b, "\n- median of %d run(s) per point; ms/step = training-loop seconds / steps; vs PyTorch above 1 means vkneuro is slower.\n", repeats)
+	b.WriteString("- few steps per point: each program's first step (PyTorch's first autograd pass and allocations, vkneuro's Program recording) is in the mean, so the smallest sizes overstate the per-step time of both.\n")
 	if m.vulkanCPU && !vulkanFull && slices.Contains(backends, "vulkan") {
 		b.WriteString("- vulkan on a CPU driver: only the small sizes, one run; correctness, not GPU speed.\n")
 	}
