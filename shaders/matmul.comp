@@ -6,9 +6,12 @@
 // ty + i·(BM/TM) and columns tx + j·(BN/TN), so neighbouring threads
 // read neighbouring shared words and store neighbouring columns.
 //
-// Split-K: work-group z covers k in [z·kChunk, min(K, (z+1)·kChunk)).
-// With split set, it writes its raw partial sum to c[z·M·N + i·N + j]
-// (a scratch buffer) and matmul_reduce.comp applies alpha and beta.
+// Split-K: work-group z covers k in [kBase + z·kChunk, min(K, kBase +
+// (z+1)·kChunk)). With split set, it writes its raw partial sum to
+// c[z·M·N + i·N + j] (a scratch buffer) and matmul_reduce.comp applies
+// alpha and beta. The host bounds kChunk: CPU drivers (llvmpipe) stop
+// every loop of an invocation once all its loops together have run
+// 65535 iterations, which would silently drop the rest of a deep k.
 #version 450
 
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
@@ -37,6 +40,7 @@ layout(push_constant) uniform Push {
 	float beta;
 	uint kChunk;
 	uint split;
+	uint kBase;
 } pc;
 
 shared float As[BK * (BM + PAD)];
@@ -49,7 +53,7 @@ void main() {
 	const uint ty = tid / (BN / TN);
 	const uint row0 = gl_WorkGroupID.y * BM;
 	const uint col0 = gl_WorkGroupID.x * BN;
-	const uint kBegin = gl_WorkGroupID.z * pc.kChunk;
+	const uint kBegin = pc.kBase + gl_WorkGroupID.z * pc.kChunk;
 	const uint kEnd = min(pc.K, kBegin + pc.kChunk);
 	const uint lda = BM + PAD;
 

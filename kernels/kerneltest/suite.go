@@ -86,30 +86,56 @@ func testFillCopy(t *testing.T, b kernels.Backend) {
 type matmulCase struct {
 	m, k, n int
 	large   bool
+	// trans lists the (transA, transB) pairs to run; nil means all four.
+	// Large cases name only the products their layer computes: the spec
+	// costs seconds there.
+	trans [][2]bool
 }
+
+// Transpositions of the linear layers' products: y = x·Wᵀ, dX = dY·W,
+// dW = dYᵀ·X.
+var (
+	linForward = [][2]bool{{false, true}}
+	linInput   = [][2]bool{{false, false}}
+	linWeight  = [][2]bool{{true, false}}
+)
 
 func testMatMul(t *testing.T, b kernels.Backend, o RunOptions) {
 	var cases []matmulCase
 	for _, s := range tileEdges {
-		cases = append(cases, matmulCase{s, s, s, false}, matmulCase{s, 17, 33, false}, matmulCase{7, s, 3, false}, matmulCase{3, 5, s, false})
+		cases = append(cases, matmulCase{s, s, s, false, nil}, matmulCase{s, 17, 33, false, nil}, matmulCase{7, s, 3, false, nil}, matmulCase{3, 5, s, false, nil})
 	}
 	cases = append(cases,
-		matmulCase{1, 1, 1, false},
-		matmulCase{2, 3, 5, false},
-		matmulCase{1000, 288, 10, false}, // Tutorial 3 fc: x·Wᵀ, dX = dY·W, dW = dYᵀ·X below
-		matmulCase{1000, 10, 288, false},
-		matmulCase{10, 1000, 288, false},
-		matmulCase{252, 23589, 20, true},  // decoding: 23,589 neurons → 20 latents
-		matmulCase{60, 1152, 23589, true}, // encoding: 1,152 features → 23,589 neurons
+		matmulCase{1, 1, 1, false, nil},
+		matmulCase{2, 3, 5, false, nil},
+		matmulCase{1000, 288, 10, false, nil}, // Tutorial 3 fc: x·Wᵀ, dX = dY·W, dW = dYᵀ·X below
+		matmulCase{1000, 10, 288, false, nil},
+		matmulCase{10, 1000, 288, false, nil},
+		// Deep k: CPU drivers (llvmpipe) end all loops of an invocation
+		// after 65535 iterations in all, so a backend that runs too much
+		// of k in one invocation drops the rest (kernels/vulkan did, from
+		// k ≈ 7,000 with small tiles).
+		matmulCase{16, 65536, 16, false, nil},
+		matmulCase{3, 1 << 20, 2, false, nil},
+		// Decoding: 23,589 neurons → 20 latents, and its weight gradient.
+		matmulCase{252, 23589, 20, true, linForward},
+		matmulCase{20, 252, 23589, true, linWeight},
+		// Encoding: 1,152 features → 23,589 neurons, the input gradient
+		// (k = 23,589, which llvmpipe's loop limit cut short) and the
+		// weight gradient.
+		matmulCase{60, 1152, 23589, true, linForward},
+		matmulCase{60, 23589, 1152, true, linInput},
+		matmulCase{23589, 60, 1152, true, linWeight},
 	)
 	for ci, c := range cases {
 		if c.large && !o.Large {
 			continue
 		}
-		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
-			if c.large && !(tr == [2]bool{false, true}) {
-				continue // the linear layers' x·Wᵀ only: the spec costs seconds here
-			}
+		trans := c.trans
+		if trans == nil {
+			trans = [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}}
+		}
+		for _, tr := range trans {
 			tA, tB := tr[0], tr[1]
 			name := fmt.Sprintf("m=%d,k=%d,n=%d,tA=%v,tB=%v", c.m, c.k, c.n, tA, tB)
 			t.Run(name, func(t *testing.T) {

@@ -220,7 +220,7 @@ func (b *Backend) kernel(name string, spec []uint32) (*engine.Kernel, error) {
 type layout struct{ bindings, push int }
 
 var layouts = map[string]layout{
-	"matmul":                 {3, 7},
+	"matmul":                 {3, 8},
 	"matmul_reduce":          {2, 4},
 	"eltwise":                {3, 4},
 	"sgd":                    {3, 4},

@@ -37,7 +37,11 @@
 //     and 32-wide tiles for thin dimensions; CPU drivers get 8×8 per
 //     invocation and blocks of 16–128 fitted to the matrix. When the
 //     output has too few tiles to fill the device and k is deep, k is
-//     split and matmul_reduce sums the partial products.
+//     split and matmul_reduce sums the partial products. k is split
+//     anyway into chunks short enough for llvmpipe, which ends all loops
+//     of an invocation after 65535 iterations in all (a deeper chunk
+//     silently lost the rest of k); splits beyond a 64 MiB scratch run
+//     in passes that add into c.
 //   - conv2d: tiled direct convolution; each invocation computes a few
 //     adjacent pixels of a row for up to 8 output channels from an input
 //     tile plus halo and the weights in shared memory, with the kernel

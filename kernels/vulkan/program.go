@@ -242,10 +242,40 @@ func cpuMatMul(m, n int) matmulConfig {
 	return matmulConfig{bm: pow2(m, 16, 128), bn: pow2(n, 16, 128), bk: 8, tm: 8, tn: 8}
 }
 
-// chooseMatMul picks the block tile and split-K factor for an m×n×k
-// product. When the output has too few tiles to occupy the device and
-// k is deep, k is split into chunks whose partial products are summed
-// by a second pass.
+// loopBudget bounds the loop iterations one matmul.comp invocation runs
+// over its k chunk. llvmpipe (lavapipe) counts the iterations of all the
+// loops of an invocation together and ends every loop once the count
+// reaches 65535 (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS): a longer k loop
+// silently drops the rest of k and returns a wrong product (60×1152 =
+// 60×23589 · 23589×1152, the encode model's input gradient, came out
+// 27% off). Half the limit leaves room for the loops outside the k loop
+// and for error in tileLoops. GPUs have no such limit; bounded chunks
+// cost them nothing but a few more split-K partials.
+const loopBudget = 65535 / 2
+
+// tileLoops bounds the loop iterations of matmul.comp per BK-deep k
+// tile: the two staging loops, whose trip counts depend on the
+// invocation and so are not unrolled, the kk loop, and the k loop
+// itself. Measured on lavapipe with a 16×16×8 tile of 4 invocations:
+// 76 = 32 + 32 + 8 + 4.
+func (c matmulConfig) tileLoops() int {
+	t := c.threads()
+	return ceilDiv(c.bm*c.bk, t) + ceilDiv(c.bn*c.bk, t) + c.bk + 4
+}
+
+// maxKChunk is the deepest k range one invocation may cover.
+func (c matmulConfig) maxKChunk() int { return loopBudget / c.tileLoops() * c.bk }
+
+// maxSplitScratch bounds the split-K scratch buffer (splits·m·n floats)
+// to 64 MiB; more splits than fit run in passes. A variable so that
+// tests can reach the passes at small sizes.
+var maxSplitScratch = 16 << 20
+
+// chooseMatMul picks the block tile, the split-K factor and the k range
+// of one split for an m×n×k product. When the output has too few tiles
+// to occupy the device and k is deep, k is split into chunks whose
+// partial products are summed by a second pass; k is split anyway into
+// chunks of at most maxKChunk.
 func chooseMatMul(m, n, k int, cpu bool) (cfg matmulConfig, splits, kChunk int) {
 	cfg = gpuMatMul(m, n)
 	if cpu {
@@ -261,11 +291,10 @@ func chooseMatMul(m, n, k int, cpu bool) (cfg matmulConfig, splits, kChunk int) 
 	splits = 1
 	if tiles < target {
 		splits = min(ceilDiv(target, tiles), k/256)
-		// Bound the scratch buffer (splits·m·n floats) to 64 MiB.
-		splits = min(splits, (16<<20)/(m*n))
+		splits = min(splits, maxSplitScratch/(m*n))
 		splits = max(splits, 1)
 	}
-	kChunk = ceilDiv(ceilDiv(k, splits), cfg.bk) * cfg.bk
+	kChunk = min(ceilDiv(ceilDiv(k, splits), cfg.bk)*cfg.bk, cfg.maxKChunk())
 	splits = ceilDiv(k, kChunk)
 	return cfg, splits, kChunk
 }
@@ -287,19 +316,32 @@ func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, be
 	cfg, splits, kChunk := chooseMatMul(m, n, k, p.be.m.Info().CPU)
 	spec := cfg.spec(transA, transB)
 	gx, gy := ceilDiv(n, cfg.bn), ceilDiv(m, cfg.bm)
-	if splits == 1 {
-		push := []uint32{u32(m), u32(n), u32(k), f32(alpha), f32(beta), u32(kChunk), 0}
-		p.dispatch("MatMul", "matmul", spec, []*engine.Buffer{bs[1], bs[2], bs[0]}, push, gx, gy, 1)
-		return
+	// Splits run in passes of up to perPass, sharing one scratch
+	// buffer; every pass after the first adds into c (beta 1).
+	perPass := min(splits, max(1, maxSplitScratch/(m*n)))
+	var part *engine.Buffer
+	if perPass > 1 {
+		if part = p.newScratch("MatMul", perPass*m*n); part == nil {
+			return
+		}
 	}
-	part := p.newScratch("MatMul", splits*m*n)
-	if part == nil {
-		return
+	for z0 := 0; z0 < splits; z0 += perPass {
+		zs := min(perPass, splits-z0)
+		kBase := z0 * kChunk
+		pb := beta
+		if z0 > 0 {
+			pb = 1
+		}
+		if zs == 1 {
+			push := []uint32{u32(m), u32(n), u32(k), f32(alpha), f32(pb), u32(kChunk), 0, u32(kBase)}
+			p.dispatch("MatMul", "matmul", spec, []*engine.Buffer{bs[1], bs[2], bs[0]}, push, gx, gy, 1)
+			continue
+		}
+		push := []uint32{u32(m), u32(n), u32(k), f32(1), f32(0), u32(kChunk), 1, u32(kBase)}
+		p.dispatch("MatMul", "matmul", spec, []*engine.Buffer{bs[1], bs[2], part}, push, gx, gy, zs)
+		p.dispatch("MatMul", "matmul_reduce", []uint32{wgElem, 1, 1}, []*engine.Buffer{part, bs[0]},
+			[]uint32{u32(m * n), u32(zs), f32(alpha), f32(pb)}, elemGroups(m*n), 1, 1)
 	}
-	push := []uint32{u32(m), u32(n), u32(k), f32(1), f32(0), u32(kChunk), 1}
-	p.dispatch("MatMul", "matmul", spec, []*engine.Buffer{bs[1], bs[2], part}, push, gx, gy, splits)
-	p.dispatch("MatMul", "matmul_reduce", []uint32{wgElem, 1, 1}, []*engine.Buffer{part, bs[0]},
-		[]uint32{u32(m * n), u32(splits), f32(alpha), f32(beta)}, elemGroups(m*n), 1, 1)
 }
 
 // eltwise op codes, as in eltwise.comp.

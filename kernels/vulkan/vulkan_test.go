@@ -153,6 +153,71 @@ func TestMatMulNaive(t *testing.T) {
 	}
 }
 
+// TestChooseMatMul checks that every split covers k exactly once and
+// stays within lavapipe's loop limit (see loopBudget), for CPU and GPU
+// tiles.
+func TestChooseMatMul(t *testing.T) {
+	dims := []int{1, 15, 16, 60, 128, 1000, 1152, 23589}
+	for _, cpu := range []bool{false, true} {
+		for _, m := range dims {
+			for _, n := range dims {
+				for _, k := range []int{1, 7, 8, 255, 4099, 23589, 65536, 1 << 20, 1 << 24} {
+					cfg, splits, kChunk := chooseMatMul(m, n, k, cpu)
+					if kChunk%cfg.bk != 0 || kChunk > cfg.maxKChunk() || splits < 1 ||
+						splits*kChunk < k || (splits-1)*kChunk >= k {
+						t.Errorf("cpu=%v m=%d n=%d k=%d: tile %+v, %d splits of %d (max %d)",
+							cpu, m, n, k, cfg, splits, kChunk, cfg.maxKChunk())
+					}
+					if loops := kChunk / cfg.bk * cfg.tileLoops(); loops > loopBudget {
+						t.Errorf("cpu=%v m=%d n=%d k=%d: %d loop iterations per invocation, budget %d", cpu, m, n, k, loops, loopBudget)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMatMulPasses checks split-K in passes, reached here by shrinking
+// the scratch bound: several splits per pass, and one split per pass
+// (every pass after the first adds into c).
+func TestMatMulPasses(t *testing.T) {
+	be := open(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	defer func(v int) { maxSplitScratch = v }(maxSplitScratch)
+	const m, n, k = 5, 7, 40000
+	if _, splits, _ := chooseMatMul(m, n, k, be.m.Info().CPU); splits < 4 {
+		t.Fatalf("k=%d gives %d splits; the test needs at least 4", k, splits)
+	}
+	for _, perPass := range []int{1, 3} {
+		for _, beta := range []float32{0, 0.5} {
+			t.Run(fmt.Sprintf("perPass=%d,beta=%v", perPass, beta), func(t *testing.T) {
+				maxSplitScratch = perPass * m * n
+				av, bv, cv := uniform(rng, m*k, -1, 1), uniform(rng, k*n, -1, 1), uniform(rng, m*n, -1, 1)
+				if beta == 0 {
+					for i := range cv {
+						cv[i] = float32(math.NaN())
+					}
+				}
+				a, b, c := tensor(t, be, av, m, k), tensor(t, be, bv, n, k), tensor(t, be, cv, m, n)
+				defer be.Free(a)
+				defer be.Free(b)
+				defer be.Free(c)
+				const alpha = 1.5
+				if err := kernels.Run1(be, func(p kernels.Program) { p.MatMul(c, a, b, false, true, alpha, beta) }); err != nil {
+					t.Fatal(err)
+				}
+				want := naiveMatMul(cv, av, bv, m, n, k, false, true, alpha, float64(beta))
+				// As TestMatMulNaive: 4·k·eps·alpha bounds float32
+				// accumulation of k products of magnitude ≤ 1.
+				atol := 4 * float64(k) * 0x1p-23 * alpha
+				if err := closeTo(download(t, be, c), want, atol, 1e-5); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
 // TestOneSubmitPerRun checks that a multi-op Program costs exactly one
 // queue submit per Run.
 func TestOneSubmitPerRun(t *testing.T) {
