@@ -8,13 +8,14 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/sbinet/npyio/npy"
 	"github.com/sbinet/npyio/npz"
+
+	"github.com/vkneuro/vkneuro/internal/atomicfile"
 )
 
 // Array is a dense row-major (C-order) float32 array read from or written to
@@ -343,7 +344,7 @@ func WriteNPZ(path string, arrays map[string]*Array) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	return writeAtomic(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		zw := zip.NewWriter(w)
 		for _, k := range keys {
 			ew, err := zw.CreateHeader(&zip.FileHeader{Name: k + ".npy", Method: zip.Store})
@@ -356,6 +357,10 @@ func WriteNPZ(path string, arrays map[string]*Array) error {
 		}
 		return zw.Close()
 	})
+	if err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	return nil
 }
 
 // writeNPY writes a version 1.0 .npy stream holding a as "<f4".
@@ -401,48 +406,6 @@ func writeNPY(w io.Writer, a *Array) error {
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// writeAtomic writes a file through fill into a temporary file in the
-// directory of path, syncs it and renames it over path, so that readers see
-// either the old file or the complete new one.
-func writeAtomic(path string, fill func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("data: %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := fill(tmp); err != nil {
-		return fmt.Errorf("data: %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("data: %s: sync: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("data: %s: close: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("data: %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("data: %s: rename: %w", path, err)
-	}
-	// Sync the directory so that the rename itself is durable; not all
-	// file systems support it, so a failure here is not an error.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }
