@@ -37,9 +37,20 @@ func benchOps() []benchOp {
 	mm(512, 512, 512, false, "512x512x512")
 	// Tutorial 2's decoder: 60 test stimuli × 23,589 neurons → 20 hidden.
 	mm(60, 20, 23589, true, "60x20x23589")
-	// Its input-layer weight gradient: dW[20, 23589] = dyᵀ·x over 300 stimuli.
-	ops = append(ops, benchOp{"MatMulTransA", "20x23589x300", [][]int{{20, 23589}, {300, 20}, {300, 23589}}, 2 * 20 * 23589 * 300,
-		func(p kernels.Program, t []*kernels.Tensor) { p.MatMul(t[0], t[1], t[2], true, false, 1, 0) }})
+	// The full-batch decoder of bench/cmd/compare: 216 stimuli.
+	mm(216, 20, 23589, true, "216x20x23589")
+	// Its input-layer weight gradient: dW[20, 23589] = dyᵀ·x over 300
+	// and 216 stimuli.
+	mmTA := func(m, n, k int) {
+		ops = append(ops, benchOp{"MatMulTransA", fmt.Sprintf("%dx%dx%d", m, n, k), [][]int{{m, n}, {k, m}, {k, n}}, 2 * float64(m) * float64(n) * float64(k),
+			func(p kernels.Program, t []*kernels.Tensor) { p.MatMul(t[0], t[1], t[2], true, false, 1, 0) }})
+	}
+	mmTA(20, 23589, 300)
+	mmTA(20, 23589, 216)
+	// The encoding model's input gradient dX[60, 1152] = dY·W over
+	// 23,589 neurons: k deep enough to be split under llvmpipe's loop
+	// limit (see loopBudget).
+	mm(60, 1152, 23589, false, "60x1152x23589")
 
 	// Tutorial 3's convolution: 6 filters of 7×7 on 48×64 gratings, padding 3.
 	cp := kernels.Conv2DParams{PadH: 3, PadW: 3}
