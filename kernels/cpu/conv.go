@@ -222,20 +222,8 @@ func (p *Program) Conv2DBackwardWeight(dw, db, dy, x *kernels.Tensor, cp kernels
 	}
 	p.add(func() error {
 		p.parallel(g.N, 1, body)
-		for i := range dwd {
-			var v float64
-			for k := 0; k < parts; k++ {
-				v += acc[k*(nw+g.O)+i]
-			}
-			dwd[i] = float32(v)
-		}
-		for o := range dbd {
-			var v float64
-			for k := 0; k < parts; k++ {
-				v += acc[k*(nw+g.O)+nw+o]
-			}
-			dbd[o] = float32(v)
-		}
+		sumParts(dwd, acc, parts, nw+g.O, 0)
+		sumParts(dbd, acc, parts, nw+g.O, nw)
 		return nil
 	})
 }

@@ -202,20 +202,8 @@ func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32
 	}
 	p.add(func() error {
 		p.parallel(f.N, 1, body)
-		for i := range dwd {
-			var v float64
-			for k := 0; k < parts; k++ {
-				v += acc[k*(nw+f.O)+i]
-			}
-			dwd[i] = float32(v)
-		}
-		for o := range dbd {
-			var v float64
-			for k := 0; k < parts; k++ {
-				v += acc[k*(nw+f.O)+nw+o]
-			}
-			dbd[o] = float32(v)
-		}
+		sumParts(dwd, acc, parts, nw+f.O, 0)
+		sumParts(dbd, acc, parts, nw+f.O, nw)
 		return nil
 	})
 }

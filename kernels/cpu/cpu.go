@@ -283,3 +283,16 @@ func (p *Program) parallel(n, grain int, body func(part, lo, hi int)) {
 	body(0, 0, n/k)
 	p.wg.Wait()
 }
+
+// sumParts sets dst[i] to the sum over k < parts of acc[k*stride+off+i]:
+// it adds up the per-goroutine float64 partials, one part of stride values
+// after another, in part order so that the result does not depend on timing.
+func sumParts(dst []float32, acc []float64, parts, stride, off int) {
+	for i := range dst {
+		var v float64
+		for k := 0; k < parts; k++ {
+			v += acc[k*stride+off+i]
+		}
+		dst[i] = float32(v)
+	}
+}

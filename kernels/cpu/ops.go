@@ -122,13 +122,7 @@ func (p *Program) BiasGrad(db, dy *kernels.Tensor) {
 	}
 	p.add(func() error {
 		p.parallel(outer, max(1, elemGrain/(f*inner)), body)
-		for j := range dbd {
-			var v float64
-			for k := 0; k < parts; k++ {
-				v += partial[k*f+j]
-			}
-			dbd[j] = float32(v)
-		}
+		sumParts(dbd, partial, parts, f, 0)
 		return nil
 	})
 }
