@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vkneuro/vkneuro/data"
+	"github.com/vkneuro/vkneuro/internal/atomicfile"
 )
 
 // A checkpoint directory holds ckpt-<step>.npz (parameters under
@@ -70,7 +71,7 @@ func (tr *Trainer) Checkpoint(dir string) error {
 	if err != nil {
 		return fmt.Errorf("models: checkpoint: %w", err)
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, checkpointMetaFile), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, checkpointMetaFile), append(js, '\n'), 0o644); err != nil {
 		return fmt.Errorf("models: checkpoint: %w", err)
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.npz"))
@@ -141,39 +142,5 @@ func (tr *Trainer) Resume(dir string) error {
 		return fmt.Errorf("models: resume: %s: %w", meta.File, err)
 	}
 	tr.step = meta.Step
-	return nil
-}
-
-// WriteFileAtomic writes b to path through a temporary file in the same
-// directory, synced and renamed over path, so that readers see the old
-// or the new content, never a partial file.
-func WriteFileAtomic(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync() // best effort: persist the rename
-		d.Close()
-	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vkneuro/vkneuro/engine"
+	"github.com/vkneuro/vkneuro/internal/atomicfile"
 	"github.com/vkneuro/vkneuro/kernels"
 	"github.com/vkneuro/vkneuro/kernels/cpu"
 	"github.com/vkneuro/vkneuro/kernels/vulkan"
@@ -409,7 +410,7 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 		fmt.Fprintf(stderr, "train: %v\n", liveErr)
 	}
 	if c.metricsPath != "" {
-		if err := models.WriteFileAtomic(c.metricsPath, metrics.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(c.metricsPath, metrics.Bytes(), 0o644); err != nil {
 			return exitError, fmt.Errorf("--metrics: %w", err)
 		}
 	}
@@ -456,7 +457,7 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 		if err != nil {
 			return exitError, err
 		}
-		if err := models.WriteFileAtomic(c.summaryPath, append(b, '\n')); err != nil {
+		if err := atomicfile.WriteFile(c.summaryPath, append(b, '\n'), 0o644); err != nil {
 			return exitError, fmt.Errorf("--summary: %w", err)
 		}
 	}
