@@ -18,6 +18,7 @@ import (
 	"github.com/go-gl/glfw/v3.3/glfw"
 
 	"github.com/vkneuro/vkneuro/engine"
+	"github.com/vkneuro/vkneuro/internal/atomicfile"
 	"github.com/vkneuro/vkneuro/shaders"
 )
 
@@ -401,7 +402,11 @@ func (v *Viewer) screenshot() error {
 	if err := png.Encode(&buf, img); err != nil {
 		return fmt.Errorf("viewer: screenshot %s: %w", v.opts.Screenshot, err)
 	}
-	return writeFileAtomic(v.opts.Screenshot, buf.Bytes())
+	// 0644: the screenshot is a picture for people to look at and share.
+	if err := atomicfile.WriteFile(v.opts.Screenshot, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("viewer: screenshot: %w", err)
+	}
+	return nil
 }
 
 // release frees everything Open made.
@@ -422,32 +427,4 @@ func (v *Viewer) release() error {
 	glfw.Terminate()
 	runtime.UnlockOSThread()
 	return err
-}
-
-// writeFileAtomic writes b to a temporary file next to path, syncs it and
-// renames it over path.
-func writeFileAtomic(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("viewer: screenshot: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("viewer: screenshot %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("viewer: screenshot %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("viewer: screenshot %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("viewer: screenshot %s: %w", path, err)
-	}
-	return nil
 }
