@@ -17,6 +17,7 @@ import (
 
 	"github.com/vkneuro/vkneuro/analysis"
 	"github.com/vkneuro/vkneuro/data"
+	"github.com/vkneuro/vkneuro/internal/atomicfile"
 	"github.com/vkneuro/vkneuro/kernels"
 	"github.com/vkneuro/vkneuro/models"
 )
@@ -231,7 +232,7 @@ func (r *report) loadOrTrain(ctx context.Context, be kernels.Backend, logf func(
 		if err := net.SaveStateDict(outPath(c, r.savedModel)); err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(outPath(c, "train_metrics.csv"), metrics.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(outPath(c, "train_metrics.csv"), metrics.Bytes(), pagePerm); err != nil {
 			return nil, err
 		}
 		if r.losses == nil {

@@ -5,10 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/vkneuro/vkneuro/internal/atomicfile"
 	"github.com/vkneuro/vkneuro/models"
 )
 
@@ -132,7 +131,7 @@ func (r *report) writeSummary(figs []figure) error {
 	if err != nil {
 		return fmt.Errorf("summary.json: %w", err)
 	}
-	return writeFileAtomic(outPath(r.cfg, "summary.json"), append(b, '\n'))
+	return atomicfile.WriteFile(outPath(r.cfg, "summary.json"), append(b, '\n'), pagePerm)
 }
 
 // facts are the numbers shown at the top of index.html and report.md.
@@ -192,7 +191,7 @@ func (r *report) writePages(figs []figure) error {
 			i+1, i+1, html.EscapeString(f.Title), html.EscapeString(f.File), html.EscapeString(f.Title), html.EscapeString(f.Caption))
 	}
 	h.WriteString("</body>\n</html>\n")
-	if err := writeFileAtomic(outPath(r.cfg, "index.html"), h.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(outPath(r.cfg, "index.html"), h.Bytes(), pagePerm); err != nil {
 		return err
 	}
 
@@ -209,39 +208,14 @@ func (r *report) writePages(figs []figure) error {
 	for i, f := range figs {
 		fmt.Fprintf(&m, "\n## Figure %d. %s\n\n![%s](%s)\n\n%s\n", i+1, f.Title, f.Title, f.File, f.Caption)
 	}
-	return writeFileAtomic(outPath(r.cfg, "report.md"), []byte(m.String()))
+	return atomicfile.WriteFile(outPath(r.cfg, "report.md"), []byte(m.String()), pagePerm)
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 
-// writeFileAtomic writes b to path through a synced temporary file in the
-// same directory renamed over path, readable by all (0644) like the PNGs:
-// the report is meant to be served and shared.
-func writeFileAtomic(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
+// pagePerm is the mode of the files the report writes: readable by all,
+// like the PNGs, since the report is meant to be served and shared.
+const pagePerm = 0o644
 
 func units(n int) string {
 	if n == 1 {
