@@ -87,7 +87,7 @@ func (m *Manager) Kernel(name string, spirv []byte, bindings, pushWords int, spe
 		}
 	}
 	k := &Kernel{m: m, name: name, spec: append([]uint32(nil), spec...), bindings: bindings, pushWords: pushWords}
-	if err := k.build(spirv); err != nil {
+	if err := k.build(spirv, false); err != nil {
 		k.destroy(m.dev)
 		return nil, fmt.Errorf("engine: kernel %s: %w", key, err)
 	}
@@ -96,8 +96,9 @@ func (m *Manager) Kernel(name string, spirv []byte, bindings, pushWords int, spe
 }
 
 // build creates the module, layouts and pipeline; on error, destroy frees
-// what was made.
-func (k *Kernel) build(spirv []byte) error {
+// what was made. With storageImage, binding 0 is a storage image (a
+// Presenter's frame) and the k.bindings storage buffers follow it.
+func (k *Kernel) build(spirv []byte, storageImage bool) error {
 	dev := k.m.dev
 	code := make([]uint32, len(spirv)/4)
 	for i := range code {
@@ -114,11 +115,19 @@ func (k *Kernel) build(spirv []byte) error {
 	}
 	k.module = module
 
-	binds := make([]vk.DescriptorSetLayoutBinding, k.bindings)
+	n := k.bindings
+	if storageImage {
+		n++
+	}
+	binds := make([]vk.DescriptorSetLayoutBinding, n)
 	for i := range binds {
+		t := vk.DescriptorTypeStorageBuffer
+		if storageImage && i == 0 {
+			t = vk.DescriptorTypeStorageImage
+		}
 		binds[i] = vk.DescriptorSetLayoutBinding{
 			Binding:         uint32(i),
-			DescriptorType:  vk.DescriptorTypeStorageBuffer,
+			DescriptorType:  t,
 			DescriptorCount: 1,
 			StageFlags:      vk.ShaderStageFlags(vk.ShaderStageComputeBit),
 		}

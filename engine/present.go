@@ -354,98 +354,12 @@ func (p *Presenter) Kernel(name string, spirv []byte, buffers, pushWords int, sp
 		return nil, fmt.Errorf("engine: Presenter.Kernel %s: %d push-constant words, want 0..%d", key, pushWords, min(32, p.m.info.MaxPushConstants/4))
 	}
 	k := &ImageKernel{p: p, name: key, k: Kernel{m: p.m, name: name, spec: append([]uint32(nil), spec...), bindings: buffers, pushWords: pushWords}}
-	if err := buildImageKernel(&k.k, spirv); err != nil {
+	if err := k.k.build(spirv, true); err != nil {
 		k.k.destroy(p.m.dev)
 		return nil, fmt.Errorf("engine: Presenter.Kernel %s: %w", key, err)
 	}
 	p.kernels[key] = k
 	return k, nil
-}
-
-// buildImageKernel is Kernel.build with a storage image at binding 0.
-func buildImageKernel(k *Kernel, spirv []byte) error {
-	dev := k.m.dev
-	code := make([]uint32, len(spirv)/4)
-	for i := range code {
-		code[i] = binary.LittleEndian.Uint32(spirv[4*i:])
-	}
-	var module vk.ShaderModule
-	if err := vkErr("vkCreateShaderModule", vk.CreateShaderModule(dev, &vk.ShaderModuleCreateInfo{
-		SType:    vk.StructureTypeShaderModuleCreateInfo,
-		CodeSize: uint(len(spirv)),
-		PCode:    code,
-	}, nil, &module)); err != nil {
-		return err
-	}
-	k.module = module
-	binds := make([]vk.DescriptorSetLayoutBinding, 1+k.bindings)
-	for i := range binds {
-		t := vk.DescriptorTypeStorageBuffer
-		if i == 0 {
-			t = vk.DescriptorTypeStorageImage
-		}
-		binds[i] = vk.DescriptorSetLayoutBinding{
-			Binding:         uint32(i),
-			DescriptorType:  t,
-			DescriptorCount: 1,
-			StageFlags:      vk.ShaderStageFlags(vk.ShaderStageComputeBit),
-		}
-	}
-	var setLayout vk.DescriptorSetLayout
-	if err := vkErr("vkCreateDescriptorSetLayout", vk.CreateDescriptorSetLayout(dev, &vk.DescriptorSetLayoutCreateInfo{
-		SType:        vk.StructureTypeDescriptorSetLayoutCreateInfo,
-		BindingCount: uint32(len(binds)),
-		PBindings:    binds,
-	}, nil, &setLayout)); err != nil {
-		return err
-	}
-	k.setLayout = setLayout
-	pinfo := &vk.PipelineLayoutCreateInfo{
-		SType:          vk.StructureTypePipelineLayoutCreateInfo,
-		SetLayoutCount: 1,
-		PSetLayouts:    []vk.DescriptorSetLayout{setLayout},
-	}
-	if k.pushWords > 0 {
-		pinfo.PushConstantRangeCount = 1
-		pinfo.PPushConstantRanges = []vk.PushConstantRange{{
-			StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit),
-			Size:       uint32(4 * k.pushWords),
-		}}
-	}
-	var layout vk.PipelineLayout
-	if err := vkErr("vkCreatePipelineLayout", vk.CreatePipelineLayout(dev, pinfo, nil, &layout)); err != nil {
-		return err
-	}
-	k.layout = layout
-	stage := vk.PipelineShaderStageCreateInfo{
-		SType:  vk.StructureTypePipelineShaderStageCreateInfo,
-		Stage:  vk.ShaderStageComputeBit,
-		Module: module,
-		PName:  cstr("main"),
-	}
-	// As in Kernel.build: the constants live in C memory.
-	if n := len(k.spec); n > 0 {
-		data := C.malloc(C.size_t(4 * n))
-		defer C.free(data)
-		copy(unsafe.Slice((*uint32)(data), n), k.spec)
-		entries := make([]vk.SpecializationMapEntry, n)
-		for i := range entries {
-			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
-		}
-		stage.PSpecializationInfo = []vk.SpecializationInfo{{
-			MapEntryCount: uint32(n), PMapEntries: entries, DataSize: uint(4 * n), PData: data,
-		}}
-	}
-	pipes := make([]vk.Pipeline, 1)
-	if err := vkErr("vkCreateComputePipelines", vk.CreateComputePipelines(dev, vk.PipelineCache(vk.NullHandle), 1, []vk.ComputePipelineCreateInfo{{
-		SType:  vk.StructureTypeComputePipelineCreateInfo,
-		Stage:  stage,
-		Layout: layout,
-	}}, nil, pipes)); err != nil {
-		return err
-	}
-	k.pipeline = pipes[0]
-	return nil
 }
 
 // waitFrame waits for the frame in flight, if any, to finish on the device.
