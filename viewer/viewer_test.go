@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"math"
 	"os"
 	"os/exec"
@@ -18,34 +17,13 @@ import (
 	"github.com/vkneuro/vkneuro/engine"
 	"github.com/vkneuro/vkneuro/kernels/vulkan"
 	"github.com/vkneuro/vkneuro/models"
+	"github.com/vkneuro/vkneuro/viewer/viewertest"
 )
 
-// reexecEnv marks the copy of the test binary started under xvfb-run.
-const reexecEnv = "VKNEURO_VIEWER_UNDER_XVFB"
-
 // TestMain re-runs the tests under a virtual X server when there is no
-// display and xvfb-run is installed (Debian: xvfb xauth).
+// display.
 func TestMain(m *testing.M) {
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv(reexecEnv) == "" {
-		if xvfb, err := exec.LookPath("xvfb-run"); err == nil {
-			args := append([]string{"-a", "-s", "-screen 0 1280x1024x24", os.Args[0]}, os.Args[1:]...)
-			cmd := exec.Command(xvfb, args...)
-			cmd.Env = append(os.Environ(), reexecEnv+"=1")
-			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-			err := cmd.Run()
-			var exit *exec.ExitError
-			switch {
-			case err == nil:
-				os.Exit(0)
-			case errors.As(err, &exit):
-				os.Exit(exit.ExitCode())
-			default:
-				os.Stderr.WriteString("viewer test: running under xvfb-run: " + err.Error() + "\n")
-				os.Exit(1)
-			}
-		}
-	}
-	os.Exit(m.Run())
+	viewertest.Main(m, "VKNEURO_VIEWER_UNDER_XVFB", "viewer test")
 }
 
 // skipOrFail skips the test for a missing display or Vulkan, unless the
@@ -225,7 +203,7 @@ func TestTrainingViewer(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 
-	img := readPNG(t, shot)
+	img := viewertest.ReadPNG(t, shot)
 	if keep := os.Getenv("VKNEURO_VIEWER_SCREENSHOT"); keep != "" {
 		// For looking at the frame, e.g. as a CI artefact.
 		if b, err := os.ReadFile(shot); err != nil || os.WriteFile(keep, b, 0o644) != nil {
@@ -235,7 +213,7 @@ func TestTrainingViewer(t *testing.T) {
 	if img.Bounds() != image.Rect(0, 0, 640, 400) {
 		t.Fatalf("screenshot is %v, want 640×400", img.Bounds())
 	}
-	checkRegions(t, img, regions)
+	viewertest.CheckRegions(t, img, viewertest.Regions(regions))
 	if grabbed {
 		checkWindow(t, onScreen, fbW, fbH, img, linear)
 	}
@@ -313,64 +291,6 @@ func checkWindow(t *testing.T, path string, w, h int, frame image.Image, linear 
 	t.Logf("window %d×%d matches the frame to %.2f levels per block", w, h, worst)
 }
 
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
-
-// checkRegions tests the pixel statistics of a frame. Thresholds: grey
-// levels are 0..255; tiles of trained filters and of feature maps span a
-// good part of that range (σ well above 10), a blank region has σ = 0.
-func checkRegions(t *testing.T, img image.Image, r Regions) {
-	t.Helper()
-	for _, c := range []struct {
-		name string
-		rect image.Rectangle
-	}{{"filters", r.Filters}, {"feature maps", r.Maps}} {
-		if c.rect.Empty() {
-			t.Errorf("%s: empty region", c.name)
-			continue
-		}
-		if sd := stddev(img, c.rect); sd < 10 {
-			t.Errorf("%s region %v: grey σ = %.2f, want ≥ 10 (tiles drawn)", c.name, c.rect, sd)
-		}
-	}
-	// The loss curve is drawn in (255, 184, 38) ± rounding.
-	curve := 0
-	for y := r.Loss.Min.Y; y < r.Loss.Max.Y; y++ {
-		for x := r.Loss.Min.X; x < r.Loss.Max.X; x++ {
-			cr, cg, cb, _ := img.At(x, y).RGBA()
-			if cr>>8 >= 250 && cg>>8 >= 170 && cg>>8 <= 200 && cb>>8 <= 60 {
-				curve++
-			}
-		}
-	}
-	// A line across the panel covers at least one pixel per column.
-	if want := r.Loss.Dx() - 2; curve < want {
-		t.Errorf("loss region %v: %d curve pixels, want ≥ %d", r.Loss, curve, want)
-	}
-	ink := 0
-	for y := r.Header.Min.Y; y < r.Header.Max.Y; y++ {
-		for x := r.Header.Min.X; x < r.Header.Max.X; x++ {
-			if cr, _, _, _ := img.At(x, y).RGBA(); cr>>8 > 200 {
-				ink++
-			}
-		}
-	}
-	if ink < 100 {
-		t.Errorf("header %v: %d text pixels, want ≥ 100", r.Header, ink)
-	}
-}
-
 // bilinear samples img at (u, v) in pixel units, texel centres at +0.5,
 // clamped at the border, as Vulkan's linear filter does.
 func bilinear(img image.Image, u, v float64) [3]float64 {
@@ -398,21 +318,6 @@ func nearest(img image.Image, u, v float64) [3]float64 {
 	b := img.Bounds()
 	r, g, bl, _ := img.At(min(int(u), b.Dx()-1), min(int(v), b.Dy()-1)).RGBA()
 	return [3]float64{float64(r >> 8), float64(g >> 8), float64(bl >> 8)}
-}
-
-func stddev(img image.Image, r image.Rectangle) float64 {
-	var s, s2, n float64
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			cr, cg, cb, _ := img.At(x, y).RGBA()
-			g := float64(cr+cg+cb) / 3 / 257
-			s += g
-			s2 += g * g
-			n++
-		}
-	}
-	mean := s / n
-	return math.Sqrt(max(0, s2/n-mean*mean))
 }
 
 // TestViewerLimits checks the frame-rate limit, frames without filters

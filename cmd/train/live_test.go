@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,35 +18,13 @@ import (
 	"github.com/vkneuro/vkneuro/data"
 	"github.com/vkneuro/vkneuro/engine"
 	"github.com/vkneuro/vkneuro/viewer"
+	"github.com/vkneuro/vkneuro/viewer/viewertest"
 )
 
-// reexecEnv marks the copy of the test binary started under xvfb-run.
-const reexecEnv = "VKNEURO_TRAIN_UNDER_XVFB"
-
 // TestMain re-runs the tests under a virtual X server when there is no
-// display and xvfb-run is installed (Debian: xvfb xauth), as the viewer's
-// tests do.
+// display, as the viewer's tests do.
 func TestMain(m *testing.M) {
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv(reexecEnv) == "" {
-		if xvfb, err := exec.LookPath("xvfb-run"); err == nil {
-			args := append([]string{"-a", "-s", "-screen 0 1280x1024x24", os.Args[0]}, os.Args[1:]...)
-			cmd := exec.Command(xvfb, args...)
-			cmd.Env = append(os.Environ(), reexecEnv+"=1")
-			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-			err := cmd.Run()
-			var exit *exec.ExitError
-			switch {
-			case err == nil:
-				os.Exit(0)
-			case errors.As(err, &exit):
-				os.Exit(exit.ExitCode())
-			default:
-				os.Stderr.WriteString("train test: running under xvfb-run: " + err.Error() + "\n")
-				os.Exit(1)
-			}
-		}
-	}
-	os.Exit(m.Run())
+	viewertest.Main(m, "VKNEURO_TRAIN_UNDER_XVFB", "train test")
 }
 
 // requireLive skips the test without a display or Vulkan, unless
@@ -138,32 +114,11 @@ func TestLive(t *testing.T) {
 	if lr.frames != 5 {
 		t.Errorf("%d Frame calls for 5 steps, want 5", lr.frames)
 	}
-	img := readPNG(t, shot)
+	img := viewertest.ReadPNG(t, shot)
 	if img.Bounds() != image.Rect(0, 0, 960, 600) {
 		t.Fatalf("screenshot is %v, want the default 960×600", img.Bounds())
 	}
-	r := lr.regions
-	// Grey levels 0..255: filter tiles and feature maps span a good part
-	// of the range (σ well above 10); a blank region has σ = 0.
-	for _, c := range []struct {
-		name string
-		rect image.Rectangle
-	}{{"filters", r.Filters}, {"feature maps", r.Maps}} {
-		if c.rect.Empty() {
-			t.Errorf("%s: no region (the Frame had none)", c.name)
-		} else if sd := greyStddev(img, c.rect); sd < 10 {
-			t.Errorf("%s region %v: grey σ = %.2f, want ≥ 10 (tiles drawn)", c.name, c.rect, sd)
-		}
-	}
-	// The loss curve, drawn in (255, 184, 38), covers at least one pixel
-	// per column of its panel.
-	curve := countPixels(img, r.Loss, func(cr, cg, cb uint32) bool { return cr >= 250 && cg >= 170 && cg <= 200 && cb <= 60 })
-	if want := r.Loss.Dx() - 2; curve < want {
-		t.Errorf("loss region %v: %d curve pixels, want ≥ %d", r.Loss, curve, want)
-	}
-	if ink := countPixels(img, r.Header, func(cr, _, _ uint32) bool { return cr > 200 }); ink < 100 {
-		t.Errorf("header %v: %d text pixels, want ≥ 100", r.Header, ink)
-	}
+	viewertest.CheckRegions(t, img, viewertest.Regions(lr.regions))
 }
 
 // TestLiveEscape types Escape into the window during step 2 and checks
@@ -249,45 +204,4 @@ func TestLiveEscape(t *testing.T) {
 			t.Errorf("%s: the --save weights differ from the checkpoint's", k)
 		}
 	}
-}
-
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
-
-func greyStddev(img image.Image, r image.Rectangle) float64 {
-	var s, s2, n float64
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			cr, cg, cb, _ := img.At(x, y).RGBA()
-			g := float64(cr+cg+cb) / 3 / 257
-			s, s2, n = s+g, s2+g*g, n+1
-		}
-	}
-	mean := s / n
-	return math.Sqrt(max(0, s2/n-mean*mean))
-}
-
-// countPixels counts the pixels of r whose 8-bit colour satisfies ok.
-func countPixels(img image.Image, r image.Rectangle, ok func(cr, cg, cb uint32) bool) int {
-	n := 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			cr, cg, cb, _ := img.At(x, y).RGBA()
-			if ok(cr>>8, cg>>8, cb>>8) {
-				n++
-			}
-		}
-	}
-	return n
 }
