@@ -74,6 +74,13 @@ type config struct {
 	screenshot               string
 }
 
+// keepOrDefault sets *v to d unless the flag was given on the command line.
+func keepOrDefault[T any](given bool, v *T, d T) {
+	if !given {
+		*v = d
+	}
+}
+
 // defaults are the tutorials' settings per network.
 type defaults struct {
 	epochs, batch        int
@@ -200,33 +207,15 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	d := modelDefaults(c.model, c.variant)
-	if !set["epochs"] {
-		c.epochs = d.epochs
-	}
-	if !set["batch"] {
-		c.batch = d.batch
-	}
-	if !set["lr"] {
-		c.lr = d.lr
-	}
-	if !set["momentum"] {
-		c.momentum = d.momentum
-	}
-	if !set["l1"] {
-		c.l1 = d.l1
-	}
-	if !set["l2"] {
-		c.l2 = d.l2
-	}
-	if !set["test-frac"] {
-		c.testFrac = d.testFrac
-	}
-	if !set["seed"] {
-		c.seed = d.seed
-	}
-	if !set["hidden"] {
-		c.hidden = d.hidden
-	}
+	keepOrDefault(set["epochs"], &c.epochs, d.epochs)
+	keepOrDefault(set["batch"], &c.batch, d.batch)
+	keepOrDefault(set["lr"], &c.lr, d.lr)
+	keepOrDefault(set["momentum"], &c.momentum, d.momentum)
+	keepOrDefault(set["l1"], &c.l1, d.l1)
+	keepOrDefault(set["l2"], &c.l2, d.l2)
+	keepOrDefault(set["test-frac"], &c.testFrac, d.testFrac)
+	keepOrDefault(set["seed"], &c.seed, d.seed)
+	keepOrDefault(set["hidden"], &c.hidden, d.hidden)
 	switch {
 	case c.iters < 0 || c.epochs < 0 || c.batch < 0 || c.checkpointEvery < 0 || c.neurons < 0:
 		return nil, usageError{"--iters, --epochs, --batch, --checkpoint-every and --neurons must be ≥ 0"}
