@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -172,17 +171,7 @@ func TestLiveEscape(t *testing.T) {
 	if code != exitOK || !strings.Contains(stderr, "stopped from the viewer after step 3; checkpoint in "+ck) {
 		t.Fatalf("exit %d, stderr %q; want %d and a message that the viewer stopped training after step 3", code, stderr, exitOK)
 	}
-	var meta struct {
-		Step int    `json:"step"`
-		File string `json:"file"`
-	}
-	b, err := os.ReadFile(filepath.Join(ck, "checkpoint.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &meta); err != nil {
-		t.Fatal(err)
-	}
+	meta := readCheckpointMeta(t, ck)
 	if meta.Step != 3 {
 		t.Errorf("checkpoint at step %d, want 3", meta.Step)
 	}

@@ -224,6 +224,27 @@ func TestResume(t *testing.T) {
 	}
 }
 
+// checkpointMeta is what the tests read of DIR/checkpoint.json.
+type checkpointMeta struct {
+	Step int    `json:"step"`
+	File string `json:"file"`
+}
+
+// readCheckpointMeta reads the checkpoint.json of the checkpoint
+// directory dir.
+func readCheckpointMeta(t *testing.T, dir string) checkpointMeta {
+	t.Helper()
+	var meta checkpointMeta
+	b, err := os.ReadFile(filepath.Join(dir, "checkpoint.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	return meta
+}
+
 func sameWeights(t *testing.T, a, b string) {
 	t.Helper()
 	wa, err := data.ReadNPZ(a)
@@ -265,17 +286,7 @@ func TestSIGINT(t *testing.T) {
 	if code != exitInterrupted || !strings.Contains(stderr, "interrupted after step") {
 		t.Fatalf("exit %d, stderr %q; want %d and an interruption message", code, stderr, exitInterrupted)
 	}
-	var meta struct {
-		Step int    `json:"step"`
-		File string `json:"file"`
-	}
-	b, err := os.ReadFile(filepath.Join(ck, "checkpoint.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &meta); err != nil {
-		t.Fatal(err)
-	}
+	meta := readCheckpointMeta(t, ck)
 	if meta.Step != 4 {
 		t.Errorf("checkpoint at step %d, want 4", meta.Step)
 	}
