@@ -26,32 +26,19 @@ func TestMain(m *testing.M) {
 	viewertest.Main(m, "VKNEURO_VIEWER_UNDER_XVFB", "viewer test")
 }
 
-// skipOrFail skips the test for a missing display or Vulkan, unless the
-// environment demands them (CI sets VKNEURO_REQUIRE_VULKAN=1 and
-// VKNEURO_REQUIRE_VIEWER=1).
-func skipOrFail(t *testing.T, env, format string, args ...any) {
-	t.Helper()
-	if os.Getenv(env) == "1" {
-		t.Fatalf(env+"=1 but "+format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
 // openManager opens a dedicated Manager with the window extensions and
 // validation on.
 func openManager(t *testing.T) *engine.Manager {
 	t.Helper()
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		skipOrFail(t, "VKNEURO_REQUIRE_VIEWER", "no DISPLAY and no xvfb-run (Debian: xvfb xauth)")
-	}
+	viewertest.RequireDisplay(t)
 	opts, err := Prepare(engine.Options{AllowCPU: true, Validation: true})
 	if err != nil {
-		skipOrFail(t, "VKNEURO_REQUIRE_VIEWER", "no window system for the viewer: %v", err)
+		viewertest.SkipOrFail(t, "VKNEURO_REQUIRE_VIEWER", "no window system for the viewer: %v", err)
 	}
 	m, err := engine.Open(opts)
 	if err != nil {
 		if errors.Is(err, engine.ErrNoVulkan) || errors.Is(err, engine.ErrNoDevice) {
-			skipOrFail(t, "VKNEURO_REQUIRE_VULKAN", "no Vulkan: %v", err)
+			viewertest.SkipOrFail(t, "VKNEURO_REQUIRE_VULKAN", "no Vulkan: %v", err)
 		}
 		t.Fatal(err)
 	}

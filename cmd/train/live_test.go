@@ -31,22 +31,14 @@ func TestMain(m *testing.M) {
 // and turns validation on for the Managers --live opens.
 func requireLive(t *testing.T) {
 	t.Helper()
-	skip := func(env, format string, args ...any) {
-		if os.Getenv(env) == "1" {
-			t.Fatalf(env+"=1 but "+format, args...)
-		}
-		t.Skipf(format, args...)
-	}
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		skip("VKNEURO_REQUIRE_VIEWER", "no DISPLAY and no xvfb-run (Debian: xvfb xauth)")
-	}
+	viewertest.RequireDisplay(t)
 	if _, err := viewer.Prepare(engine.Options{}); err != nil {
-		skip("VKNEURO_REQUIRE_VIEWER", "no window system for the viewer: %v", err)
+		viewertest.SkipOrFail(t, "VKNEURO_REQUIRE_VIEWER", "no window system for the viewer: %v", err)
 	}
 	m, err := engine.Open(engine.Options{AllowCPU: true})
 	if err != nil {
 		if errors.Is(err, engine.ErrNoVulkan) || errors.Is(err, engine.ErrNoDevice) {
-			skip("VKNEURO_REQUIRE_VULKAN", "no Vulkan: %v", err)
+			viewertest.SkipOrFail(t, "VKNEURO_REQUIRE_VULKAN", "no Vulkan: %v", err)
 		}
 		t.Fatal(err)
 	}

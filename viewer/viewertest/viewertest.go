@@ -38,6 +38,27 @@ func Main(m *testing.M, marker, name string) {
 	os.Exit(m.Run())
 }
 
+// SkipOrFail skips the test for a missing display or Vulkan, unless the
+// environment variable env is 1 (CI sets VKNEURO_REQUIRE_VIEWER=1 and
+// VKNEURO_REQUIRE_VULKAN=1), which makes it fail instead.
+func SkipOrFail(t testing.TB, env, format string, args ...any) {
+	t.Helper()
+	if os.Getenv(env) == "1" {
+		t.Fatalf(env+"=1 but "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// RequireDisplay skips the test, or fails it under
+// VKNEURO_REQUIRE_VIEWER=1, when there is no display to open a window on
+// (Main found none and no xvfb-run).
+func RequireDisplay(t testing.TB) {
+	t.Helper()
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		SkipOrFail(t, "VKNEURO_REQUIRE_VIEWER", "no DISPLAY and no xvfb-run (Debian: xvfb xauth)")
+	}
+}
+
 // ReadPNG decodes the PNG file at path, failing t if it cannot.
 func ReadPNG(t testing.TB, path string) image.Image {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -21,6 +22,41 @@ type recorder struct {
 func (r *recorder) Helper() {}
 func (r *recorder) Errorf(format string, args ...any) {
 	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// Skipf and Fatalf record, then end the goroutine as testing's do.
+func (r *recorder) Skipf(format string, args ...any) {
+	r.errs = append(r.errs, "skip: "+fmt.Sprintf(format, args...))
+	runtime.Goexit()
+}
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.errs = append(r.errs, "fatal: "+fmt.Sprintf(format, args...))
+	runtime.Goexit()
+}
+
+// run calls f with r on a goroutine of its own, which Skipf and Fatalf end.
+func (r *recorder) run(f func(testing.TB)) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(r)
+	}()
+	<-done
+}
+
+func TestSkipOrFail(t *testing.T) {
+	const env = "VKNEURO_VIEWERTEST_SELFTEST"
+	for _, c := range []struct{ val, want string }{
+		{"", "skip: no widget 7"},
+		{"1", "fatal: " + env + "=1 but no widget 7"},
+	} {
+		t.Setenv(env, c.val)
+		rec := &recorder{}
+		rec.run(func(tb testing.TB) { SkipOrFail(tb, env, "no widget %d", 7) })
+		if len(rec.errs) != 1 || rec.errs[0] != c.want {
+			t.Errorf("%s=%q: got %q, want [%q]", env, c.val, rec.errs, c.want)
+		}
+	}
 }
 
 // frame draws a 200×100 image that passes CheckRegions: a checkerboard of
