@@ -176,19 +176,17 @@ func describe(inst vk.Instance, i int, pd vk.PhysicalDevice) DeviceInfo {
 
 // enumerate lists the physical devices of inst.
 func enumerate(inst vk.Instance) ([]DeviceInfo, error) {
-	var n uint32
-	if err := vkErr("vkEnumeratePhysicalDevices", vk.EnumeratePhysicalDevices(inst, &n, nil)); err != nil {
+	pds, err := vkList("vkEnumeratePhysicalDevices", func(n *uint32, out []vk.PhysicalDevice) vk.Result {
+		return vk.EnumeratePhysicalDevices(inst, n, out)
+	})
+	if err != nil {
 		return nil, err
 	}
-	if n == 0 {
+	if len(pds) == 0 {
 		return nil, fmt.Errorf("%w: the loader found no Vulkan driver (no physical devices)", ErrNoVulkan)
 	}
-	pds := make([]vk.PhysicalDevice, n)
-	if err := vkErr("vkEnumeratePhysicalDevices", vk.EnumeratePhysicalDevices(inst, &n, pds)); err != nil {
-		return nil, err
-	}
-	infos := make([]DeviceInfo, 0, n)
-	for i, pd := range pds[:n] {
+	infos := make([]DeviceInfo, 0, len(pds))
+	for i, pd := range pds {
 		infos = append(infos, describe(inst, i, pd))
 	}
 	return infos, nil

@@ -32,6 +32,24 @@ func vkErr(fn string, r vk.Result) error {
 	return fmt.Errorf("vk: %s: %w", fn, vk.Error(r))
 }
 
+// vkList runs a Vulkan enumeration the two-call way: call with a nil
+// slice for the count n, then with a slice of n elements, which it returns
+// (cut to the count the second call reports). fn names the Vulkan
+// function in errors.
+func vkList[T any](fn string, call func(n *uint32, out []T) vk.Result) ([]T, error) {
+	var n uint32
+	if err := vkErr(fn, call(&n, nil)); err != nil {
+		return nil, err
+	}
+	out := make([]T, n)
+	if n > 0 {
+		if err := vkErr(fn, call(&n, out)); err != nil {
+			return nil, err
+		}
+	}
+	return out[:n], nil
+}
+
 // isOOM reports whether r is one of the out-of-memory results.
 func isOOM(r vk.Result) bool {
 	return r == vk.ErrorOutOfDeviceMemory || r == vk.ErrorOutOfHostMemory

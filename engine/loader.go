@@ -37,18 +37,12 @@ const (
 
 // instanceLayers lists the instance layers the loader knows.
 func instanceLayers() (map[string]bool, error) {
-	var n uint32
-	if err := vkErr("vkEnumerateInstanceLayerProperties", vk.EnumerateInstanceLayerProperties(&n, nil)); err != nil {
+	props, err := vkList("vkEnumerateInstanceLayerProperties", vk.EnumerateInstanceLayerProperties)
+	if err != nil {
 		return nil, err
 	}
-	props := make([]vk.LayerProperties, n)
-	if n > 0 {
-		if err := vkErr("vkEnumerateInstanceLayerProperties", vk.EnumerateInstanceLayerProperties(&n, props)); err != nil {
-			return nil, err
-		}
-	}
 	have := make(map[string]bool)
-	for i := range props[:n] {
+	for i := range props {
 		props[i].Deref()
 		have[vk.ToString(props[i].LayerName[:])] = true
 	}
@@ -62,18 +56,14 @@ func instanceExtensions(layer string) (map[string]bool, error) {
 	if layer != "" {
 		name = cstr(layer)
 	}
-	var n uint32
-	if err := vkErr("vkEnumerateInstanceExtensionProperties", vk.EnumerateInstanceExtensionProperties(name, &n, nil)); err != nil {
+	props, err := vkList("vkEnumerateInstanceExtensionProperties", func(n *uint32, out []vk.ExtensionProperties) vk.Result {
+		return vk.EnumerateInstanceExtensionProperties(name, n, out)
+	})
+	if err != nil {
 		return nil, err
 	}
-	props := make([]vk.ExtensionProperties, n)
-	if n > 0 {
-		if err := vkErr("vkEnumerateInstanceExtensionProperties", vk.EnumerateInstanceExtensionProperties(name, &n, props)); err != nil {
-			return nil, err
-		}
-	}
 	have := make(map[string]bool)
-	for i := range props[:n] {
+	for i := range props {
 		props[i].Deref()
 		have[vk.ToString(props[i].ExtensionName[:])] = true
 	}
@@ -156,18 +146,14 @@ func newInstance(validation bool, extra []string) (vk.Instance, error) {
 
 // deviceExtensions lists the device extensions of pd.
 func deviceExtensions(pd vk.PhysicalDevice) (map[string]bool, error) {
-	var n uint32
-	if err := vkErr("vkEnumerateDeviceExtensionProperties", vk.EnumerateDeviceExtensionProperties(pd, "", &n, nil)); err != nil {
+	props, err := vkList("vkEnumerateDeviceExtensionProperties", func(n *uint32, out []vk.ExtensionProperties) vk.Result {
+		return vk.EnumerateDeviceExtensionProperties(pd, "", n, out)
+	})
+	if err != nil {
 		return nil, err
 	}
-	props := make([]vk.ExtensionProperties, n)
-	if n > 0 {
-		if err := vkErr("vkEnumerateDeviceExtensionProperties", vk.EnumerateDeviceExtensionProperties(pd, "", &n, props)); err != nil {
-			return nil, err
-		}
-	}
 	have := make(map[string]bool)
-	for i := range props[:n] {
+	for i := range props {
 		props[i].Deref()
 		have[vk.ToString(props[i].ExtensionName[:])] = true
 	}

@@ -148,17 +148,12 @@ func (p *Presenter) Extent() (width, height int) { return p.extent[0], p.extent[
 // that the storage image can be written by shaders and blitted from.
 func (p *Presenter) chooseFormat() error {
 	pd := p.m.info.handle
-	var n uint32
-	if err := vkErr("vkGetPhysicalDeviceSurfaceFormatsKHR", vk.GetPhysicalDeviceSurfaceFormats(pd, p.surface, &n, nil)); err != nil {
+	formats, err := vkList("vkGetPhysicalDeviceSurfaceFormatsKHR", func(n *uint32, out []vk.SurfaceFormat) vk.Result {
+		return vk.GetPhysicalDeviceSurfaceFormats(pd, p.surface, n, out)
+	})
+	if err != nil {
 		return err
 	}
-	formats := make([]vk.SurfaceFormat, n)
-	if n > 0 {
-		if err := vkErr("vkGetPhysicalDeviceSurfaceFormatsKHR", vk.GetPhysicalDeviceSurfaceFormats(pd, p.surface, &n, formats)); err != nil {
-			return err
-		}
-	}
-	formats = formats[:n]
 	if len(formats) == 0 {
 		return fmt.Errorf("engine: NewPresenter: the surface offers no formats")
 	}
@@ -201,20 +196,17 @@ func (p *Presenter) chooseFormat() error {
 	}
 	p.linearBlit = fp.OptimalTilingFeatures&vk.FormatFeatureFlags(vk.FormatFeatureSampledImageFilterLinearBit) != 0
 
-	if err := vkErr("vkGetPhysicalDeviceSurfacePresentModesKHR", vk.GetPhysicalDeviceSurfacePresentModes(pd, p.surface, &n, nil)); err != nil {
+	modes, err := vkList("vkGetPhysicalDeviceSurfacePresentModesKHR", func(n *uint32, out []vk.PresentMode) vk.Result {
+		return vk.GetPhysicalDeviceSurfacePresentModes(pd, p.surface, n, out)
+	})
+	if err != nil {
 		return err
-	}
-	modes := make([]vk.PresentMode, n)
-	if n > 0 {
-		if err := vkErr("vkGetPhysicalDeviceSurfacePresentModesKHR", vk.GetPhysicalDeviceSurfacePresentModes(pd, p.surface, &n, modes)); err != nil {
-			return err
-		}
 	}
 	// Presenting must not hold training up: mailbox and immediate never
 	// wait for a vertical blank; FIFO is the fallback every device has.
 	p.presentMode = vk.PresentModeFifo
 	rank := map[vk.PresentMode]int{vk.PresentModeMailbox: 2, vk.PresentModeImmediate: 1}
-	for _, md := range modes[:n] {
+	for _, md := range modes {
 		if rank[md] > rank[p.presentMode] {
 			p.presentMode = md
 		}
@@ -441,15 +433,13 @@ func (p *Presenter) makeSwapchain(fbW, fbH int) (bool, error) {
 		return false, err
 	}
 	p.swapchain = sc
-	var n uint32
-	if err := vkErr("vkGetSwapchainImagesKHR", vk.GetSwapchainImages(m.dev, sc, &n, nil)); err != nil {
+	imgs, err := vkList("vkGetSwapchainImagesKHR", func(n *uint32, out []vk.Image) vk.Result {
+		return vk.GetSwapchainImages(m.dev, sc, n, out)
+	})
+	if err != nil {
 		return false, err
 	}
-	imgs := make([]vk.Image, n)
-	if err := vkErr("vkGetSwapchainImagesKHR", vk.GetSwapchainImages(m.dev, sc, &n, imgs)); err != nil {
-		return false, err
-	}
-	p.swapImgs = imgs[:n]
+	p.swapImgs = imgs
 	for range p.swapImgs {
 		var s vk.Semaphore
 		if err := vkErr("vkCreateSemaphore", vk.CreateSemaphore(m.dev, &vk.SemaphoreCreateInfo{SType: vk.StructureTypeSemaphoreCreateInfo}, nil, &s)); err != nil {
