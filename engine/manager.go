@@ -203,23 +203,31 @@ func (m *Manager) setupMemory(opts Options) {
 }
 
 func (m *Manager) setupTransfer() error {
-	cmds := make([]vk.CommandBuffer, 1)
-	ainfo := &vk.CommandBufferAllocateInfo{
-		SType:              vk.StructureTypeCommandBufferAllocateInfo,
-		CommandPool:        m.pool,
-		Level:              vk.CommandBufferLevelPrimary,
-		CommandBufferCount: 1,
-	}
-	if err := vkErr("vkAllocateCommandBuffers", vk.AllocateCommandBuffers(m.dev, ainfo, cmds)); err != nil {
+	cmd, err := m.newCommandBuffer()
+	if err != nil {
 		return err
 	}
-	m.xferCmd = cmds[0]
+	m.xferCmd = cmd
 	fence, err := m.newFence()
 	if err != nil {
 		return err
 	}
 	m.xferFence = fence
 	return nil
+}
+
+// newCommandBuffer allocates one primary command buffer from the pool.
+func (m *Manager) newCommandBuffer() (vk.CommandBuffer, error) {
+	cmds := make([]vk.CommandBuffer, 1)
+	if err := vkErr("vkAllocateCommandBuffers", vk.AllocateCommandBuffers(m.dev, &vk.CommandBufferAllocateInfo{
+		SType:              vk.StructureTypeCommandBufferAllocateInfo,
+		CommandPool:        m.pool,
+		Level:              vk.CommandBufferLevelPrimary,
+		CommandBufferCount: 1,
+	}, cmds)); err != nil {
+		return nil, err
+	}
+	return cmds[0], nil
 }
 
 func (m *Manager) newFence() (vk.Fence, error) {

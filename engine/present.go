@@ -296,16 +296,11 @@ func (p *Presenter) makeSync() error {
 		return err
 	}
 	p.fence = f
-	cmds := make([]vk.CommandBuffer, 1)
-	if err := vkErr("vkAllocateCommandBuffers", vk.AllocateCommandBuffers(m.dev, &vk.CommandBufferAllocateInfo{
-		SType:              vk.StructureTypeCommandBufferAllocateInfo,
-		CommandPool:        m.pool,
-		Level:              vk.CommandBufferLevelPrimary,
-		CommandBufferCount: 1,
-	}, cmds)); err != nil {
+	cmd, err := m.newCommandBuffer()
+	if err != nil {
 		return err
 	}
-	p.cmd = cmds[0]
+	p.cmd = cmd
 	sizes := []vk.DescriptorPoolSize{
 		{Type: vk.DescriptorTypeStorageImage, DescriptorCount: maxDraws},
 		{Type: vk.DescriptorTypeStorageBuffer, DescriptorCount: maxDraws * 31},

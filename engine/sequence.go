@@ -153,16 +153,11 @@ func (m *Manager) NewSequence() (*Sequence, error) {
 			s.destroy() // frees what was made before the error
 		}
 	}()
-	cmds := make([]vk.CommandBuffer, 1)
-	if err := vkErr("vkAllocateCommandBuffers", vk.AllocateCommandBuffers(m.dev, &vk.CommandBufferAllocateInfo{
-		SType:              vk.StructureTypeCommandBufferAllocateInfo,
-		CommandPool:        m.pool,
-		Level:              vk.CommandBufferLevelPrimary,
-		CommandBufferCount: 1,
-	}, cmds)); err != nil {
+	cmd, err := m.newCommandBuffer()
+	if err != nil {
 		return nil, err
 	}
-	s.cmd = cmds[0]
+	s.cmd = cmd
 	fence, err := m.newFence()
 	if err != nil {
 		return nil, err
