@@ -27,7 +27,8 @@ func TestMain(m *testing.M) {
 }
 
 // openManager opens a dedicated Manager with the window extensions and
-// validation on.
+// validation on. It closes the Manager when the test ends and fails the
+// test if the validation layer reported an error, including at teardown.
 func openManager(t *testing.T) *engine.Manager {
 	t.Helper()
 	viewertest.RequireDisplay(t)
@@ -42,6 +43,18 @@ func openManager(t *testing.T) *engine.Manager {
 		}
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+		// After Close: the layer reports leaked objects at vkDestroyDevice.
+		if errs := m.ValidationErrors(); len(errs) > 0 {
+			t.Errorf("%d validation errors:\n%s", len(errs), strings.Join(errs, "\n"))
+		}
+		if warns := m.ValidationWarnings(); len(warns) > 0 {
+			t.Logf("%d validation warnings, first: %s", len(warns), warns[0])
+		}
+	})
 	if !m.Validation() {
 		t.Fatal("the validation layer is not active")
 	}
@@ -55,18 +68,6 @@ func openManager(t *testing.T) *engine.Manager {
 // runs with validation, which must report no error, including at teardown.
 func TestTrainingViewer(t *testing.T) {
 	m := openManager(t)
-	defer func() {
-		if err := m.Close(); err != nil {
-			t.Error(err)
-		}
-		// After Close: the layer reports leaked objects at vkDestroyDevice.
-		if errs := m.ValidationErrors(); len(errs) > 0 {
-			t.Errorf("%d validation errors:\n%s", len(errs), strings.Join(errs, "\n"))
-		}
-		if warns := m.ValidationWarnings(); len(warns) > 0 {
-			t.Logf("%d validation warnings, first: %s", len(warns), warns[0])
-		}
-	}()
 
 	be, err := vulkan.New(m)
 	if err != nil {
@@ -312,14 +313,6 @@ func nearest(img image.Image, u, v float64) [3]float64 {
 // naming the field.
 func TestViewerLimits(t *testing.T) {
 	m := openManager(t)
-	defer func() {
-		if err := m.Close(); err != nil {
-			t.Error(err)
-		}
-		if errs := m.ValidationErrors(); len(errs) > 0 {
-			t.Errorf("%d validation errors:\n%s", len(errs), strings.Join(errs, "\n"))
-		}
-	}()
 	for _, o := range []Options{{Width: 100, Height: 400}, {Screenshot: "frame.jpg"}} {
 		if v, err := Open(m, o); err == nil {
 			v.Close()
