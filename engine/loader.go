@@ -62,12 +62,17 @@ func instanceExtensions(layer string) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return extensionNames(props), nil
+}
+
+// extensionNames is the set of the extensions' names.
+func extensionNames(props []vk.ExtensionProperties) map[string]bool {
 	have := make(map[string]bool)
 	for i := range props {
 		props[i].Deref()
 		have[vk.ToString(props[i].ExtensionName[:])] = true
 	}
-	return have, nil
+	return have
 }
 
 // newInstance creates a Vulkan 1.1 instance with the instance extensions
@@ -152,10 +157,5 @@ func deviceExtensions(pd vk.PhysicalDevice) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	have := make(map[string]bool)
-	for i := range props {
-		props[i].Deref()
-		have[vk.ToString(props[i].ExtensionName[:])] = true
-	}
-	return have, nil
+	return extensionNames(props), nil
 }
