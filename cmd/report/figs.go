@@ -251,19 +251,7 @@ func nearest(x []float64, v float64) int {
 
 // sortedSeries orders a curve by x.
 func sortedSeries(name string, x, y []float64) figures.Series {
-	idx := make([]int, len(x))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case x[a] < x[b]:
-			return -1
-		case x[a] > x[b]:
-			return 1
-		}
-		return 0
-	})
+	idx := analysis.SortByPreference(x) // a stable argsort of x
 	s := figures.Series{Name: name, X: make([]float64, len(x)), Y: make([]float64, len(x))}
 	for i, j := range idx {
 		s.X[i], s.Y[i] = x[j], y[j]
