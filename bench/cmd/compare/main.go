@@ -273,7 +273,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	section := header(m, h, *scaling) + "\n" + report
+	section := header(m, h, backends, *scaling) + "\n" + report
 	fmt.Println(section)
 	if *results != "" {
 		path := *results
@@ -377,7 +377,7 @@ func describeMachine(h *harness) machine {
 	return m
 }
 
-func header(m machine, h *harness, scaling bool) string {
+func header(m machine, h *harness, backends []string, scaling bool) string {
 	var b strings.Builder
 	title := "Comparison with PyTorch"
 	if scaling {
@@ -410,7 +410,7 @@ func header(m machine, h *harness, scaling bool) string {
 		b.WriteString(": above the core count, other work competed for the cores; times are inflated and noisy")
 	}
 	b.WriteString("\n")
-	if m.vulkanCPU {
+	if m.vulkanCPU && slices.Contains(backends, "vulkan") {
 		b.WriteString("- The Vulkan device is a CPU driver: its numbers show that the vulkan backend trains, they do not measure GPU speed.\n")
 	}
 	return b.String()
