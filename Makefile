@@ -10,7 +10,7 @@ SPIRV := $(SHADERS:.comp=.spv)
 # tell nothing new).
 PURE_PKGS = $$(go list -f '{{.ImportPath}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | grep -v -e 'vkneuro/engine' -e 'vkneuro/kernels/vulkan' | cut -d' ' -f1)
 
-.PHONY: all build test race vet fmt shaders bench clean-shaders
+.PHONY: all build test race vet fmt shaders bench bench-compare clean-shaders
 
 all: build
 
@@ -44,3 +44,9 @@ test: fmt vet
 
 bench:
 	go test -run '^$$' -bench . -benchtime 3x ./...
+
+# vkneuro against PyTorch CPU on the tutorials' three workloads, appended
+# to bench/RESULTS.md (needs python3-torch and python3-numpy; ~12 min, or
+# ~3 min with COMPARE_FLAGS=--quick). Not part of CI.
+bench-compare:
+	go run ./bench/cmd/compare $(COMPARE_FLAGS)
