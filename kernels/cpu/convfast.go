@@ -4,8 +4,9 @@ import "github.com/vkneuro/vkneuro/kernels"
 
 // Stride-1 convolutions as whole-plane shifted axpys and dots.
 //
-// The input plane is copied into a zero-padded plane P of width
-// Wp = W + 2·PadW, and outputs are kept Wp wide too (columns past Wo are
+// The input plane is copied into a zero-padded plane P of row pitch
+// Wp = max(W + PadW, Wo) (each row's PadW zeros pad both its neighbours),
+// and outputs are kept Wp wide too (columns past Wo are
 // scratch). Then output (ho, wo) at tap (kh, kw) reads P at
 // (ho+kh)·Wp + wo+kw, so for one tap all outputs read one contiguous run
 // of P starting at kh·Wp+kw: the tap is a single axpy (forward, backward
@@ -17,7 +18,7 @@ import "github.com/vkneuro/vkneuro/kernels"
 // fastGeom is the padded layout of a stride-1 convolution.
 type fastGeom struct {
 	kernels.ConvGeom
-	hp, wp int // padded input
+	hp, wp int // padded input: rows, row pitch
 	plane  int // length of a padded plane plus the overrun of the last tap
 	wide   int // Ho·Wp, the length of a wide output plane and of each tap's run
 }
@@ -26,7 +27,11 @@ func newFastGeom(g kernels.ConvGeom) (fastGeom, bool) {
 	if g.StrideH != 1 || g.StrideW != 1 {
 		return fastGeom{}, false
 	}
-	f := fastGeom{ConvGeom: g, hp: g.H + 2*g.PadH, wp: g.W + 2*g.PadW}
+	// A row's right padding and the next row's left padding are the same
+	// zeros: input column iw of a tap's read is in [−PadW, W+PadW), so
+	// rows W+PadW apart keep every read outside a row's W values on zeros
+	// (and a row of output needs Wo columns).
+	f := fastGeom{ConvGeom: g, hp: g.H + 2*g.PadH, wp: max(g.W+g.PadW, g.Wo)}
 	f.plane = f.hp*f.wp + g.KW - 1
 	f.wide = g.Ho * f.wp
 	return f, true
