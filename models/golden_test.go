@@ -95,16 +95,39 @@ func runGolden(t *testing.T, be kernels.Backend, name string, build func(kernels
 		t.Fatal(err)
 	}
 	x, tg := f.arrays["x"], f.arrays["target"]
+	losses := trainFullBatch(t, m, Dataset{X: x.Data, T: tg.Data, S: x.Shape[0]}, f.steps)
+	checkLosses(t, losses, f.arrays["losses"].Data)
+	got, err := m.StateDict()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f32err := f.dict("f32err/")
+	for k, w := range f.dict("final/") {
+		if err := closeScaled(got[k].Data, w.Data, weightRTol, f32ErrAllowed*float64(f32err[k].Data[0])); err != nil {
+			t.Errorf("final %s: %v", k, err)
+		}
+	}
+}
+
+// trainFullBatch runs steps full-batch SGD steps and returns their losses.
+func trainFullBatch(t *testing.T, m *Model, d Dataset, steps int) []float32 {
+	t.Helper()
 	var losses []float32
-	tr, err := NewTrainer(m, Dataset{X: x.Data, T: tg.Data, S: x.Shape[0]}, TrainConfig{
-		Steps: f.steps, Progress: func(_ int, l float32) { losses = append(losses, l) }})
+	tr, err := NewTrainer(m, d, TrainConfig{
+		Steps: steps, Progress: func(_ int, l float32) { losses = append(losses, l) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	want := f.arrays["losses"].Data
+	return losses
+}
+
+// checkLosses requires every step's loss within lossRTol of PyTorch's
+// and logs the worst relative error.
+func checkLosses(t *testing.T, losses, want []float32) {
+	t.Helper()
 	if len(losses) != len(want) {
 		t.Fatalf("%d losses, want %d", len(losses), len(want))
 	}
@@ -118,16 +141,6 @@ func runGolden(t *testing.T, be kernels.Backend, name string, build func(kernels
 	t.Logf("loss %.6g -> %.6g; worst relative loss error %.2e at step %d", want[0], want[len(want)-1], worst, at+1)
 	if !(worst <= lossRTol) {
 		t.Errorf("step %d: loss %.9g, PyTorch %.9g (relative error %.2e > %.0e)", at+1, losses[at], want[at], worst, lossRTol)
-	}
-	got, err := m.StateDict()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f32err := f.dict("f32err/")
-	for k, w := range f.dict("final/") {
-		if err := closeScaled(got[k].Data, w.Data, weightRTol, f32ErrAllowed*float64(f32err[k].Data[0])); err != nil {
-			t.Errorf("final %s: %v", k, err)
-		}
 	}
 }
 
