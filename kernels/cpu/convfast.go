@@ -80,17 +80,15 @@ func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
 				f.pad(pads[c*f.plane:], xd[(n*f.C+c)*f.H*f.W:])
 			}
 			for o := 0; o < f.O; o++ {
-				convTaps(wide, pads, offs, wd[o*f.C*taps:(o+1)*f.C*taps])
 				var b float32
 				if bd != nil {
 					b = bd[o]
 				}
+				// The bias is the taps' starting value: no pass of its own.
+				convTaps(wide, pads, offs, wd[o*f.C*taps:(o+1)*f.C*taps], b)
 				yp := yd[(n*f.O+o)*f.Ho*f.Wo:]
 				for h := 0; h < f.Ho; h++ {
-					row, src := yp[h*f.Wo:(h+1)*f.Wo], wide[h*f.wp:]
-					for i := range row {
-						row[i] = src[i] + b
-					}
+					copy(yp[h*f.Wo:(h+1)*f.Wo], wide[h*f.wp:])
 				}
 			}
 		}
@@ -133,7 +131,7 @@ func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
 				f.widen(zs[o*zlen+base:], dyd[(n*f.O+o)*f.Ho*f.Wo:])
 			}
 			for c := 0; c < f.C; c++ {
-				convTaps(dp, zs, offs, wc[c*f.O*taps:(c+1)*f.O*taps])
+				convTaps(dp, zs, offs, wc[c*f.O*taps:(c+1)*f.O*taps], 0)
 				xp := dxd[(n*f.C+c)*f.H*f.W:]
 				for h := 0; h < f.H; h++ {
 					copy(xp[h*f.W:(h+1)*f.W], dp[(h+f.PadH)*f.wp+f.PadW:])

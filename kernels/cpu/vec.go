@@ -57,11 +57,28 @@ func dot4Generic(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
 	return
 }
 
-// convTapsGeneric sets out[j] = Σ_t w[t]·src[offs[t]+j] for j < len(out):
-// one output plane of a stride-1 convolution over padded input (convfast.go).
-func convTapsGeneric(out, src []float32, offs []int, w []float32) {
-	clear(out)
+// convTapsGeneric sets out[j] = b + Σ_t w[t]·src[offs[t]+j] for
+// j < len(out): one output plane of a stride-1 convolution over padded
+// input (convfast.go), bias included.
+func convTapsGeneric(out, src []float32, offs []int, w []float32, b float32) {
+	fill(out, b)
 	for t, o := range offs {
 		axpy(out, w[t], src[o:])
+	}
+}
+
+// fill sets every element of x to v, by doubling copies (memmove) after
+// the first few elements.
+func fill(x []float32, v float32) {
+	if v == 0 {
+		clear(x)
+		return
+	}
+	if len(x) == 0 {
+		return
+	}
+	x[0] = v
+	for n := 1; n < len(x); n *= 2 {
+		copy(x[n:], x[:n])
 	}
 }

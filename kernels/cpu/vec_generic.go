@@ -37,7 +37,9 @@ func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
 	return dot(b, a0), dot(b, a1), dot(b, a2), dot(b, a3)
 }
 
-func convTaps(out, src []float32, offs []int, w []float32) { convTapsGeneric(out, src, offs, w) }
+func convTaps(out, src []float32, offs []int, w []float32, b float32) {
+	convTapsGeneric(out, src, offs, w, b)
+}
 
 // gemmKernels selects the register-tiled GEMM path of gemm.go; the plain
 // build keeps the gonum-assembly row updates, which are faster than

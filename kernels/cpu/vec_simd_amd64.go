@@ -132,18 +132,19 @@ func hsum(v archsimd.Float32x8) float32 {
 	return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
 }
 
-// convTaps sets out[j] = Σ_t w[t]·src[offs[t]+j] for j < len(out),
+// convTaps sets out[j] = b + Σ_t w[t]·src[offs[t]+j] for j < len(out),
 // keeping 32 outputs in four registers across all taps: one load per
 // multiply-add and one store per output, instead of an axpy per tap.
-func convTaps(out, src []float32, offs []int, w []float32) {
+func convTaps(out, src []float32, offs []int, w []float32, b float32) {
 	if !hasAVX2FMA {
-		convTapsGeneric(out, src, offs, w)
+		convTapsGeneric(out, src, offs, w, b)
 		return
 	}
 	w = w[:len(offs)]
+	bv := archsimd.BroadcastFloat32x8(b)
 	j := 0
 	for ; j+32 <= len(out); j += 32 {
-		var a0, a1, a2, a3 archsimd.Float32x8
+		a0, a1, a2, a3 := bv, bv, bv, bv
 		for t, o := range offs {
 			wv := archsimd.BroadcastFloat32x8(w[t])
 			s := src[o+j : o+j+32]
@@ -158,14 +159,14 @@ func convTaps(out, src []float32, offs []int, w []float32) {
 		a3.StoreSlice(out[j+24:])
 	}
 	for ; j+8 <= len(out); j += 8 {
-		var a0 archsimd.Float32x8
+		a0 := bv
 		for t, o := range offs {
 			a0 = archsimd.BroadcastFloat32x8(w[t]).MulAdd(archsimd.LoadFloat32x8Slice(src[o+j:o+j+8]), a0)
 		}
 		a0.StoreSlice(out[j:])
 	}
 	for ; j < len(out); j++ {
-		var s float32
+		s := b
 		for t, o := range offs {
 			s += w[t] * src[o+j]
 		}
