@@ -29,6 +29,7 @@ vet:
 	go vet ./...
 	go vet -tags viewer ./engine/ ./viewer/ ./cmd/train/
 	GOEXPERIMENT=simd go vet ./kernels/cpu/
+	go vet -tags purego ./kernels/cpu/
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -38,8 +39,10 @@ fmt:
 test: fmt vet
 	VKNEURO_REQUIRE_VULKAN=1 VKNEURO_VALIDATION=1 go test -count=1 -timeout 30m ./...
 	VKNEURO_REQUIRE_VULKAN=1 VKNEURO_REQUIRE_VIEWER=1 VKNEURO_VALIDATION=1 go test -count=1 -tags viewer ./viewer/ ./cmd/train/
-	# The hand-vectorised CPU kernels (Go's experimental simd package).
+	# The CPU kernels' other two builds: Go's experimental simd package,
+	# and the plain loops that run without AVX2 or off amd64.
 	GOEXPERIMENT=simd go test -count=1 ./kernels/cpu/
+	go test -count=1 -tags purego ./kernels/cpu/
 	go test -count=1 -race -short -timeout 30m $(PURE_PKGS)
 
 bench:

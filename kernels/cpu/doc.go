@@ -9,14 +9,16 @@
 // other strides as direct loops; MatMul is this package's GEMM (gemm.go),
 // tuned for the tutorials' skinny linear layers.
 //
-// The inner loops come in two builds. The default one calls gonum's
-// Saxpy/Sdot, whose unit-stride cases are SSE assembly on amd64. Built
-// with GOEXPERIMENT=simd on amd64 (Go's experimental simd/archsimd
-// package), the package uses 8-wide AVX2+FMA loops and register-tiled
-// GEMM, convolution and pooling kernels when the CPU has them: 1.5–3×
-// faster on those ops in BenchmarkOps, but on a whole Tutorial 3
-// training step (BenchmarkTrainStep) it measured between 0.8× and 1.4×
-// the speed of the default build in repeated runs on a shared 2-core AMD
-// EPYC, so the default build stays the reference. Device reports which
-// loops are in use.
+// The inner loops (axpy, dot, their 4-way forms, the convolution taps,
+// the 4×16 GEMM tile and the 8-wide pooling window) are specified by the
+// plain loops of vec.go and come in three builds, each cross-checked
+// against those loops by vec_test.go:
+//   - default on amd64: AVX2+FMA assembly (vec_amd64.s) when the CPU has
+//     it, else gonum's SSE Saxpy/Sdot;
+//   - GOEXPERIMENT=simd on amd64: the same loops written with Go's
+//     experimental simd/archsimd package (vec_simd_amd64.go);
+//   - other architectures, or -tags purego: gonum's Saxpy/Sdot and the
+//     plain loops.
+//
+// Device reports which loops are in use.
 package cpu

@@ -1,7 +1,8 @@
 package cpu
 
-// Plain-loop vector primitives. With GOEXPERIMENT=simd on amd64 with
-// AVX2+FMA, vec_simd_amd64.go routes axpy and dot to 8-wide versions.
+// Plain-loop vector primitives: the spec of the vector code in
+// vec_amd64.s and vec_simd_amd64.go (see doc.go), and the loops that run
+// where neither applies.
 
 // axpyGeneric sets y[i] += a·x[i] for i < len(y); len(x) ≥ len(y).
 func axpyGeneric(y []float32, a float32, x []float32) {

@@ -1,4 +1,4 @@
-//go:build !(goexperiment.simd && amd64)
+//go:build !amd64 || (purego && !goexperiment.simd)
 
 package cpu
 
@@ -7,9 +7,9 @@ import "gonum.org/v1/gonum/blas/gonum"
 // simdKind names the vector code in use, for Device.
 const simdKind = "gonum asm"
 
-// Without GOEXPERIMENT=simd the primitives go through gonum's Saxpy and
-// Sdot, whose unit-stride cases are SSE assembly on amd64: about twice the
-// plain Go loops (BenchmarkOps, op=matmul).
+// Off amd64, or with -tags purego, the primitives go through gonum's Saxpy
+// and Sdot (SSE assembly on amd64 unless gonum is built noasm): about
+// twice the plain Go loops (BenchmarkOps, op=matmul).
 var level1 gonum.Implementation
 
 func axpy(y []float32, a float32, x []float32) {

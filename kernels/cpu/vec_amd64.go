@@ -1,0 +1,134 @@
+//go:build amd64 && !purego && !goexperiment.simd
+
+package cpu
+
+import (
+	"golang.org/x/sys/cpu"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// The default amd64 build runs the AVX2+FMA loops of vec_amd64.s, the same
+// loops vec_simd_amd64.go writes with GOEXPERIMENT=simd, so a plain
+// `go build` gets 8-wide fused multiply-adds. The Go wrappers check every
+// bound the assembly relies on; the assembly itself trusts its arguments.
+// Without AVX2+FMA (or with -tags purego) gonum's SSE Saxpy and Sdot and
+// the plain loops run instead.
+
+// hasAVX2FMA selects the assembly; x/sys/cpu also checks that the OS saves
+// the YMM registers.
+var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// simdKind names the vector code in use, for Device.
+var simdKind = map[bool]string{true: "AVX2+FMA asm", false: "gonum asm"}[hasAVX2FMA]
+
+var level1 gonum.Implementation
+
+//go:noescape
+func axpyAVX(y []float32, a float32, x []float32)
+
+//go:noescape
+func dotAVX(x, y []float32) float32
+
+//go:noescape
+func axpy4AVX(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32)
+
+//go:noescape
+func dot4AVX(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32)
+
+//go:noescape
+func convTapsAVX(out, src []float32, offs []int, w []float32, b float32)
+
+//go:noescape
+func kern4x16AVX(c []float32, ldc int, ap, b []float32, ldb, kb int)
+
+//go:noescape
+func maxWindow8AVX(x []float32, w, kh int) (idx int, ok bool)
+
+// axpy sets y[i] += a·x[i] for i < len(y); len(x) ≥ len(y).
+func axpy(y []float32, a float32, x []float32) {
+	if len(y) == 0 {
+		return
+	}
+	x = x[:len(y)]
+	if !hasAVX2FMA {
+		level1.Saxpy(len(y), a, x, 1, y, 1)
+		return
+	}
+	axpyAVX(y, a, x)
+}
+
+// dot returns Σ x[i]·y[i] for i < len(x) in float32; len(y) ≥ len(x).
+func dot(x, y []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	y = y[:len(x)]
+	if !hasAVX2FMA {
+		return level1.Sdot(len(x), x, 1, y, 1)
+	}
+	return dotAVX(x, y)
+}
+
+// axpy4 sets y[i] += a0·x0[i] + a1·x1[i] + a2·x2[i] + a3·x3[i] for i < len(y).
+func axpy4(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
+	x0, x1, x2, x3 = x0[:len(y)], x1[:len(y)], x2[:len(y)], x3[:len(y)]
+	if !hasAVX2FMA {
+		axpy(y, a0, x0)
+		axpy(y, a1, x1)
+		axpy(y, a2, x2)
+		axpy(y, a3, x3)
+		return
+	}
+	axpy4AVX(y, a0, a1, a2, a3, x0, x1, x2, x3)
+}
+
+// dot4 returns the dot products of b with a0…a3 over len(b).
+func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
+	a0, a1, a2, a3 = a0[:len(b)], a1[:len(b)], a2[:len(b)], a3[:len(b)]
+	if !hasAVX2FMA {
+		return dot(b, a0), dot(b, a1), dot(b, a2), dot(b, a3)
+	}
+	return dot4AVX(b, a0, a1, a2, a3)
+}
+
+// convTaps sets out[j] = b + Σ_t w[t]·src[offs[t]+j] for j < len(out),
+// keeping 64 outputs in eight registers across all taps.
+func convTaps(out, src []float32, offs []int, w []float32, b float32) {
+	if !hasAVX2FMA {
+		convTapsGeneric(out, src, offs, w, b)
+		return
+	}
+	w = w[:len(offs)]
+	for _, o := range offs {
+		if o < 0 || o > len(src)-len(out) {
+			panic("cpu: convTaps offset out of range")
+		}
+	}
+	convTapsAVX(out, src, offs, w, b)
+}
+
+// gemmKernels selects the register-tiled GEMM path of gemm.go.
+var gemmKernels = hasAVX2FMA
+
+// kern4x16 adds Σ_{l<kb} ap[4l+q]·b[l·ldb+j] into c[q·ldc+j] for q < 4,
+// j < 16: a 4×16 tile of c held in eight registers.
+func kern4x16(c []float32, ldc int, ap, b []float32, ldb, kb int) {
+	_ = c[3*ldc+15]
+	_ = ap[:4*kb]
+	if kb > 0 {
+		_ = b[(kb-1)*ldb+15]
+	}
+	kern4x16AVX(c, ldc, ap, b, ldb, kb)
+}
+
+// maxWindow8 returns the offset r·w+c of the first maximum of the window
+// of kh rows of 8 starting at xp[start] (rows w apart), or ok = false when
+// the window holds a NaN (the plain loop handles NaNs as PyTorch) or AVX2
+// is missing.
+func maxWindow8(xp []float32, start, w, kh int) (idx int, ok bool) {
+	if !hasAVX2FMA || kh < 1 {
+		return 0, false
+	}
+	_ = xp[start+(kh-1)*w+7]
+	return maxWindow8AVX(xp[start:], w, kh)
+}

@@ -1,0 +1,199 @@
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The vector primitives are cross-checked against their plain-loop specs
+// in vec.go at lengths on both sides of every unroll edge (8, 16, 32, 64)
+// and at primes; every output buffer is padded with guard values that must
+// survive, which catches writes past the end. Run in the default build
+// (AVX2 assembly), with -tags purego (gonum/plain loops) and with
+// GOEXPERIMENT=simd (archsimd), the same test covers all three.
+
+var vecLens = []int{0, 1, 2, 3, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 71, 127, 128, 129, 257, 1031}
+
+const guard = float32(-7777)
+
+func randVec(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
+// guarded returns a buffer of n values inside 16 guard values on each side.
+func guarded(vals []float32) (all, inner []float32) {
+	all = make([]float32, len(vals)+32)
+	for i := range all {
+		all[i] = guard
+	}
+	copy(all[16:], vals)
+	return all, all[16 : 16+len(vals) : 16+len(vals)]
+}
+
+func checkGuards(t *testing.T, what string, all []float32, n int) {
+	t.Helper()
+	for i, v := range all {
+		if (i < 16 || i >= 16+n) && v != guard {
+			t.Fatalf("%s: guard at %d overwritten with %v", what, i-16, v)
+		}
+	}
+}
+
+// close reports whether got is within 1e-5 + 1e-5·scale of want, where
+// scale bounds the magnitude of the terms summed: the vector code sums in
+// a different order and fuses multiply-adds.
+func closeTo(got, want, scale float32) bool {
+	return math.Abs(float64(got-want)) <= 1e-5+1e-5*float64(scale)
+}
+
+func TestVecPrimitives(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range vecLens {
+		x := [4][]float32{randVec(r, n+3), randVec(r, n+3), randVec(r, n+3), randVec(r, n+3)}
+		y0 := randVec(r, n)
+		a := [4]float32{0.5, -1.25, 2, 0.75}
+
+		all, y := guarded(y0)
+		axpy(y, a[0], x[0])
+		want := append([]float32(nil), y0...)
+		axpyGeneric(want, a[0], x[0])
+		checkGuards(t, "axpy", all, n)
+		for i := range want {
+			if !closeTo(y[i], want[i], 4) {
+				t.Fatalf("axpy n=%d: y[%d] = %v, want %v", n, i, y[i], want[i])
+			}
+		}
+
+		all, y = guarded(y0)
+		axpy4(y, a[0], a[1], a[2], a[3], x[0], x[1], x[2], x[3])
+		want = append(want[:0], y0...)
+		axpy4Generic(want, a[0], a[1], a[2], a[3], x[0], x[1], x[2], x[3])
+		checkGuards(t, "axpy4", all, n)
+		for i := range want {
+			if !closeTo(y[i], want[i], 16) {
+				t.Fatalf("axpy4 n=%d: y[%d] = %v, want %v", n, i, y[i], want[i])
+			}
+		}
+
+		scale := float32(4 * (n + 1))
+		if got, w := dot(y0, x[1]), dotGeneric(y0, x[1]); !closeTo(got, w, scale) {
+			t.Fatalf("dot n=%d = %v, want %v", n, got, w)
+		}
+		g0, g1, g2, g3 := dot4(y0, x[0], x[1], x[2], x[3])
+		w0, w1, w2, w3 := dot4Generic(y0, x[0], x[1], x[2], x[3])
+		for q, p := range [4][2]float32{{g0, w0}, {g1, w1}, {g2, w2}, {g3, w3}} {
+			if !closeTo(p[0], p[1], scale) {
+				t.Fatalf("dot4 n=%d: s%d = %v, want %v", n, q, p[0], p[1])
+			}
+		}
+	}
+}
+
+func TestConvTaps(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range vecLens {
+		for _, taps := range []int{1, 3, 49} {
+			offs := make([]int, taps)
+			for i := range offs {
+				offs[i] = r.IntN(40)
+			}
+			src := randVec(r, n+40)
+			w := randVec(r, taps)
+			all, out := guarded(make([]float32, n))
+			convTaps(out, src, offs, w, 0.25)
+			want := make([]float32, n)
+			convTapsGeneric(want, src, offs, w, 0.25)
+			checkGuards(t, "convTaps", all, n)
+			for j := range want {
+				if !closeTo(out[j], want[j], float32(4*taps)) {
+					t.Fatalf("convTaps n=%d taps=%d: out[%d] = %v, want %v", n, taps, j, out[j], want[j])
+				}
+			}
+		}
+	}
+}
+
+func TestKern4x16(t *testing.T) {
+	if !gemmKernels {
+		t.Skip("kern4x16 runs only with AVX2+FMA: this build or CPU uses the row-update GEMM")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, kb := range []int{0, 1, 2, 7, 64, 129} {
+		const ldc, ldb = 21, 19
+		ap := randVec(r, 4*kb)
+		b := randVec(r, kb*ldb+16)
+		c0 := randVec(r, 3*ldc+16)
+		all, c := guarded(c0)
+		kern4x16(c, ldc, ap, b, ldb, kb)
+		checkGuards(t, "kern4x16", all, len(c0))
+		for i := range c0 {
+			q, j := i/ldc, i%ldc
+			want := c0[i]
+			if j < 16 {
+				for l := 0; l < kb; l++ {
+					want += ap[4*l+q] * b[l*ldb+j]
+				}
+			}
+			if !closeTo(c[i], want, float32(4*kb+4)) {
+				t.Fatalf("kern4x16 kb=%d: c[%d,%d] = %v, want %v", kb, q, j, c[i], want)
+			}
+		}
+	}
+}
+
+func TestMaxWindow8(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const w = 13
+	for _, kh := range []int{1, 2, 5, 8} {
+		for trial := 0; trial < 200; trial++ {
+			x := randVec(r, kh*w+8)
+			switch trial % 4 {
+			case 1: // ties: the first in row-major order wins
+				for i := range x {
+					x[i] = float32(r.IntN(3))
+				}
+			case 2:
+				x[r.IntN(kh)*w+r.IntN(8)+1] = float32(math.NaN())
+			case 3:
+				x[1], x[2] = float32(math.Copysign(0, -1)), 0
+				for i := 3; i < len(x); i++ {
+					x[i] = -1
+				}
+			}
+			start := 1
+			idx, ok := maxWindow8(x, start, w, kh)
+			best, want, nan := float32(math.Inf(-1)), -1, false
+			for rr := 0; rr < kh; rr++ {
+				for c := 0; c < 8; c++ {
+					v := x[start+rr*w+c]
+					if v != v {
+						nan = true
+					}
+					if want < 0 || v > best {
+						best, want = v, rr*w+c
+					}
+				}
+			}
+			if !ok {
+				if hasVectorMax && !nan {
+					t.Fatalf("kh=%d trial %d: maxWindow8 declined a window without NaN", kh, trial)
+				}
+				continue
+			}
+			if nan {
+				t.Fatalf("kh=%d trial %d: maxWindow8 took a window with a NaN", kh, trial)
+			}
+			if idx != want {
+				t.Fatalf("kh=%d trial %d: maxWindow8 = %d, want %d (value %v)", kh, trial, idx, want, best)
+			}
+		}
+	}
+}
+
+// hasVectorMax: maxWindow8 and kern4x16 are gated by the same CPU check.
+var hasVectorMax = gemmKernels
