@@ -366,7 +366,7 @@ func describeMachine(h *harness) machine {
 			}
 		}
 	}
-	if out, err := exec.Command(h.python, "-c", "import torch; print(torch.__version__)").Output(); err == nil {
+	if out, err := exec.Command(h.python, "-c", torchInfo).Output(); err == nil {
 		m.torch = strings.TrimSpace(string(out))
 	}
 	cmd := exec.Command("git", "describe", "--always", "--dirty")
@@ -376,6 +376,16 @@ func describeMachine(h *harness) machine {
 	}
 	return m
 }
+
+// torchInfo prints PyTorch's version and the BLAS library its matmul
+// loaded: on Debian python3-torch runs on whatever libblas.so.3 the
+// alternatives system points to, and the reference BLAS is 5–10× slower
+// than OpenBLAS on the decode and encode workloads, so the table must say
+// which one PyTorch had.
+const torchInfo = `import torch
+torch.ones(64, 64) @ torch.ones(64, 64)
+libs = sorted({l.split()[-1] for l in open('/proc/self/maps') if any(k in l for k in ('blas', 'mkl'))})
+print(torch.__version__ + ', BLAS ' + (' + '.join(libs) or 'none loaded'))`
 
 func header(m machine, h *harness, backends []string, scaling bool) string {
 	var b strings.Builder
