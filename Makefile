@@ -49,7 +49,8 @@ bench:
 	go test -run '^$$' -bench . -benchtime 3x ./...
 
 # vkneuro against PyTorch CPU on the tutorials' three workloads, appended
-# to bench/RESULTS.md (needs python3-torch and python3-numpy; ~12 min, or
-# ~3 min with COMPARE_FLAGS=--quick). Not part of CI.
+# to bench/RESULTS.md (needs python3-torch, python3-numpy and
+# libopenblas0-openmp; ~12 min, or ~3 min with COMPARE_FLAGS=--quick).
+# Not part of CI.
 bench-compare:
 	go run ./bench/cmd/compare $(COMPARE_FLAGS)
