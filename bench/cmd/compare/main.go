@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/vkneuro/vkneuro/bench"
+	"github.com/vkneuro/vkneuro/engine"
 )
 
 // workload is one training job: how to generate its data and which
@@ -371,6 +372,17 @@ func describeMachine(h *harness) machine {
 	}
 	if out, err := exec.Command("vulkaninfo", "--summary").Output(); err == nil {
 		m.vulkan = bench.VulkanDevices(string(out))
+	} else if devs, err := engine.Devices(); err == nil {
+		// No vulkan-tools: ask the engine, which sees what cmd/train sees.
+		// Without this a lavapipe-only machine looked GPU-less, and the
+		// vulkan runs went full size on the CPU driver.
+		for _, d := range devs {
+			typ := d.Type
+			if d.CPU {
+				typ = "CPU"
+			}
+			m.vulkan = append(m.vulkan, bench.VulkanDevice{Name: d.Name, Type: typ, DriverInfo: d.Driver})
+		}
 	}
 	if len(m.vulkan) > 0 {
 		m.vulkanName = m.vulkan[0].Name
@@ -411,7 +423,7 @@ func header(m machine, h *harness, backends []string, scaling bool) string {
 	fmt.Fprintf(&b, "## %s — %s\n\n", title, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- command: `go run ./bench/cmd/compare %s`\n", strings.Join(os.Args[1:], " "))
 	fmt.Fprintf(&b, "- CPU: %s, %d logical processors; both frameworks use %d threads (GOMAXPROCS, torch.set_num_threads)\n", m.cpu, m.processors, h.threads)
-	vk := "none found (vulkaninfo)"
+	vk := "none found (vulkaninfo, engine.Devices)"
 	if len(m.vulkan) > 0 {
 		var names []string
 		for _, d := range m.vulkan {
