@@ -251,14 +251,20 @@ const (
 // from j0, into bp as tile-major [tile][l][16].
 func (g *gemmPlan) packB(bp []float32, l0, l1, j0, tiles int) {
 	kb := l1 - l0
+	if !g.transB {
+		// Each 16-wide piece moves as one [16]float32 (four vector
+		// moves), not a copy call.
+		for t := 0; t < tiles; t++ {
+			tile := bp[t*kb*16 : (t+1)*kb*16]
+			src := g.b[l0*g.n+j0+16*t:]
+			for l := 0; l < kb; l++ {
+				*(*[16]float32)(tile[l*16:]) = *(*[16]float32)(src[l*g.n:])
+			}
+		}
+		return
+	}
 	for t := 0; t < tiles; t++ {
 		tile := bp[t*kb*16 : (t+1)*kb*16]
-		if !g.transB {
-			for l := l0; l < l1; l++ {
-				copy(tile[(l-l0)*16:(l-l0+1)*16], g.b[l*g.n+j0+16*t:])
-			}
-			continue
-		}
 		// op(b)[l, j] = b[j, l]: each row of b fills one column of the tile.
 		for jj := 0; jj < 16; jj++ {
 			row := g.b[(j0+16*t+jj)*g.k+l0 : (j0+16*t+jj)*g.k+l1]
