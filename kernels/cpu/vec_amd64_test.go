@@ -1,0 +1,21 @@
+//go:build amd64 && !purego && !goexperiment.simd
+
+package cpu
+
+import "testing"
+
+// TestVecWithoutAVX2 runs the primitive tests through the wrappers'
+// fallbacks (gonum's SSE Saxpy/Sdot and the plain loops), which a CPU
+// without AVX2+FMA takes in the default build: on the AVX2 machines that
+// run CI they would otherwise never run.
+func TestVecWithoutAVX2(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("this CPU has no AVX2+FMA: the other tests already cover the fallbacks")
+	}
+	hasAVX2FMA, gemmKernels, hasVectorMax = false, false, false
+	defer func() { hasAVX2FMA, gemmKernels, hasVectorMax = true, true, true }()
+	t.Run("primitives", TestVecPrimitives)
+	t.Run("convTaps", TestConvTaps)
+	t.Run("kern4x16", TestKern4x16)
+	t.Run("maxWindow8", TestMaxWindow8)
+}
