@@ -2,10 +2,7 @@
 
 package cpu
 
-import (
-	"golang.org/x/sys/cpu"
-	"gonum.org/v1/gonum/blas/gonum"
-)
+import "golang.org/x/sys/cpu"
 
 // The default amd64 build runs the AVX2+FMA loops of vec_amd64.s, the same
 // loops vec_simd_amd64.go writes with GOEXPERIMENT=simd, so a plain
@@ -20,8 +17,6 @@ var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // simdKind names the vector code in use, for Device.
 var simdKind = map[bool]string{true: "AVX2+FMA asm", false: "gonum asm"}[hasAVX2FMA]
-
-var level1 gonum.Implementation
 
 //go:noescape
 func axpyAVX(y []float32, a float32, x []float32)
@@ -46,48 +41,43 @@ func maxWindow8AVX(x []float32, w, kh int) (idx int, ok bool)
 
 // axpy sets y[i] += a·x[i] for i < len(y); len(x) ≥ len(y).
 func axpy(y []float32, a float32, x []float32) {
+	if !hasAVX2FMA {
+		axpyGonum(y, a, x)
+		return
+	}
 	if len(y) == 0 {
 		return
 	}
-	x = x[:len(y)]
-	if !hasAVX2FMA {
-		level1.Saxpy(len(y), a, x, 1, y, 1)
-		return
-	}
-	axpyAVX(y, a, x)
+	axpyAVX(y, a, x[:len(y)])
 }
 
 // dot returns Σ x[i]·y[i] for i < len(x) in float32; len(y) ≥ len(x).
 func dot(x, y []float32) float32 {
+	if !hasAVX2FMA {
+		return dotGonum(x, y)
+	}
 	if len(x) == 0 {
 		return 0
 	}
-	y = y[:len(x)]
-	if !hasAVX2FMA {
-		return level1.Sdot(len(x), x, 1, y, 1)
-	}
-	return dotAVX(x, y)
+	return dotAVX(x, y[:len(x)])
 }
 
 // axpy4 sets y[i] += a0·x0[i] + a1·x1[i] + a2·x2[i] + a3·x3[i] for i < len(y).
 func axpy4(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
-	x0, x1, x2, x3 = x0[:len(y)], x1[:len(y)], x2[:len(y)], x3[:len(y)]
 	if !hasAVX2FMA {
-		axpy(y, a0, x0)
-		axpy(y, a1, x1)
-		axpy(y, a2, x2)
-		axpy(y, a3, x3)
+		axpy4Gonum(y, a0, a1, a2, a3, x0, x1, x2, x3)
 		return
 	}
+	x0, x1, x2, x3 = x0[:len(y)], x1[:len(y)], x2[:len(y)], x3[:len(y)]
 	axpy4AVX(y, a0, a1, a2, a3, x0, x1, x2, x3)
 }
 
 // dot4 returns the dot products of b with a0…a3 over len(b).
 func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
-	a0, a1, a2, a3 = a0[:len(b)], a1[:len(b)], a2[:len(b)], a3[:len(b)]
 	if !hasAVX2FMA {
-		return dot(b, a0), dot(b, a1), dot(b, a2), dot(b, a3)
+		return dot4Gonum(b, a0, a1, a2, a3)
 	}
+	a0, a1, a2, a3 = a0[:len(b)], a1[:len(b)], a2[:len(b)], a3[:len(b)]
 	return dot4AVX(b, a0, a1, a2, a3)
 }
 

@@ -2,39 +2,21 @@
 
 package cpu
 
-import "gonum.org/v1/gonum/blas/gonum"
-
 // simdKind names the vector code in use, for Device.
 const simdKind = "gonum asm"
 
-// Off amd64, or with -tags purego, the primitives go through gonum's Saxpy
-// and Sdot (SSE assembly on amd64 unless gonum is built noasm): about
-// twice the plain Go loops (BenchmarkOps, op=matmul).
-var level1 gonum.Implementation
+// Off amd64, or with -tags purego, the primitives are gonum's
+// (vec_gonum.go) and the plain loops.
+func axpy(y []float32, a float32, x []float32) { axpyGonum(y, a, x) }
 
-func axpy(y []float32, a float32, x []float32) {
-	if len(y) == 0 {
-		return
-	}
-	level1.Saxpy(len(y), a, x[:len(y)], 1, y, 1)
-}
-
-func dot(x, y []float32) float32 {
-	if len(x) == 0 {
-		return 0
-	}
-	return level1.Sdot(len(x), x, 1, y[:len(x)], 1)
-}
+func dot(x, y []float32) float32 { return dotGonum(x, y) }
 
 func axpy4(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
-	axpy(y, a0, x0)
-	axpy(y, a1, x1)
-	axpy(y, a2, x2)
-	axpy(y, a3, x3)
+	axpy4Gonum(y, a0, a1, a2, a3, x0, x1, x2, x3)
 }
 
 func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
-	return dot(b, a0), dot(b, a1), dot(b, a2), dot(b, a3)
+	return dot4Gonum(b, a0, a1, a2, a3)
 }
 
 func convTaps(out, src []float32, offs []int, w []float32, b float32) {
