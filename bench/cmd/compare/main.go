@@ -169,9 +169,9 @@ type harness struct {
 // (the encode model's 27 M-weight penalty terms and gradients, 109 MB
 // each) and by default glibc serves and frees them with mmap/munmap, so
 // every step page-faults them in again. On this project's VMs that made
-// a PyTorch encode step 14× slower (2.05 s against 0.14 s, measured with
-// the same script both ways), which would compare vkneuro with a
-// misconfigured PyTorch rather than with PyTorch.
+// a PyTorch encode step about 6× slower (2.47 s against 0.42 s per step,
+// 10 steps of bench/pytorch_ref.py encode each way), which would compare
+// vkneuro with a misconfigured PyTorch rather than with PyTorch.
 var keepHeap = []string{"MALLOC_MMAP_MAX_=0", "MALLOC_TRIM_THRESHOLD_=68719476736", "MALLOC_TOP_PAD_=536870912"}
 
 func main() {
@@ -406,9 +406,10 @@ func describeMachine(h *harness) machine {
 
 // torchInfo prints PyTorch's version and the BLAS library its matmul
 // loaded: on Debian python3-torch runs on whatever libblas.so.3 the
-// alternatives system points to, and the reference BLAS is 5–10× slower
-// than OpenBLAS on the decode and encode workloads, so the table must say
-// which one PyTorch had.
+// alternatives system points to, and the reference BLAS is an order of
+// magnitude slower than OpenBLAS on decode's GEMMs (≈130 ms, measured
+// with other work on the cores, against ≈6 ms for one 216×23,589×20
+// product and its backward), so the table must say which one PyTorch had.
 const torchInfo = `import torch
 torch.ones(64, 64) @ torch.ones(64, 64)
 libs = sorted({l.split()[-1] for l in open('/proc/self/maps') if any(k in l for k in ('blas', 'mkl'))})
