@@ -18,6 +18,7 @@ type Buffer struct {
 	buf   vk.Buffer
 	alloc allocation
 	n     int
+	host  bool // in mapped host memory whatever the Manager's mode
 	freed bool
 }
 
@@ -143,6 +144,38 @@ func (m *Manager) NewBuffer(n int) (*Buffer, error) {
 	return b, nil
 }
 
+// NewHostBuffer allocates n zero-filled float32 elements in host-visible,
+// coherent memory (cached where the device has it), mapped for the life
+// of the buffer: Upload and Download of it are memory copies, never
+// submits, also on a device whose other buffers sit behind a staging
+// buffer. Sequence.Copy into it is how a sequence hands results to the
+// host inside its own submit (a training step's loss on a discrete GPU).
+// Shaders may bind it too, at host-memory speed.
+func (m *Manager) NewHostBuffer(n int) (*Buffer, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("engine: NewHostBuffer(%d): length must be positive", n)
+	}
+	size := uint64(n) * 4
+	if limit := uint64(m.info.MaxStorageBufferRange); uint64(n) > limit/4 {
+		return nil, fmt.Errorf("%w: NewHostBuffer(%d): %d bytes asked, device %q allows %d bytes (%d floats) per storage buffer",
+			ErrTooLarge, n, size, m.info.Name, limit, limit/4)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	usage := vk.BufferUsageStorageBufferBit | vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit
+	buf, a, err := m.createBuffer(size, usage, hostVisible|hostCoherent, hostCached, false)
+	if err != nil {
+		return nil, fmt.Errorf("engine: NewHostBuffer(%d floats, %d bytes): %w", n, size, err)
+	}
+	clear(unsafe.Slice((*byte)(a.ptr()), size))
+	b := &Buffer{m: m, buf: buf, alloc: a, n: n, host: true}
+	m.buffers[b] = struct{}{}
+	return b, nil
+}
+
 // Free releases the buffer's memory for reuse. Later calls do nothing.
 // The buffer must not be in use by a running sequence.
 func (b *Buffer) Free() {
@@ -187,7 +220,7 @@ func (m *Manager) Upload(b *Buffer, src []float32, off int) error {
 	if len(src) == 0 {
 		return nil
 	}
-	if m.unified {
+	if m.unified || b.host {
 		dst := unsafe.Slice((*float32)(unsafe.Add(b.alloc.ptr(), off*4)), len(src))
 		copy(dst, src)
 		return nil
@@ -205,7 +238,7 @@ func (m *Manager) Download(b *Buffer, dst []float32, off int) error {
 	if len(dst) == 0 {
 		return nil
 	}
-	if m.unified {
+	if m.unified || b.host {
 		src := unsafe.Slice((*float32)(unsafe.Add(b.alloc.ptr(), off*4)), len(dst))
 		copy(dst, src)
 		return nil

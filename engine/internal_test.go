@@ -39,9 +39,9 @@ func openTest(t *testing.T, opts Options) *Manager {
 // whatever device is present, including transfers larger than one staging
 // chunk.
 func TestStagingPath(t *testing.T) {
-	m := openTest(t, Options{forceStaging: true})
+	m := openTest(t, Options{Staging: true})
 	if m.Unified() {
-		t.Fatal("forceStaging: Unified() = true")
+		t.Fatal("Staging: Unified() = true")
 	}
 	submits := m.Submits()
 	for _, n := range []int{1, 65, 1000003, stagingChunk/4 + 12345} {
@@ -93,6 +93,74 @@ func TestStagingPath(t *testing.T) {
 	}
 	if m.Stats().StagingBytes == 0 {
 		t.Error("no staging buffer was made")
+	}
+}
+
+// TestHostBuffer checks the readback path of discrete GPUs: a sequence
+// copies a device buffer into a host buffer inside its one submit, and
+// the host reads that without another.
+func TestHostBuffer(t *testing.T) {
+	for _, staging := range []bool{false, true} {
+		m := openTest(t, Options{Staging: staging})
+		src, err := m.NewBuffer(1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := m.NewHostBuffer(1001)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, 1001)
+		got[0] = 7
+		before := m.Submits()
+		if err := m.Download(h, got, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != 0 || got[1000] != 0 {
+			t.Fatalf("staging=%v: new host buffer holds %v…%v, want zeros", staging, got[0], got[1000])
+		}
+		// A guard past the copied range must survive the copy.
+		if err := m.Upload(h, []float32{-9}, 1000); err != nil {
+			t.Fatal(err)
+		}
+		if n := m.Submits() - before; n != 0 {
+			t.Fatalf("staging=%v: host buffer transfers made %d submits, want 0", staging, n)
+		}
+		want := make([]float32, 1000)
+		for i := range want {
+			want[i] = float32(i) + 0.25
+		}
+		if err := m.Upload(src, want, 0); err != nil {
+			t.Fatal(err)
+		}
+		s, err := m.NewSequence()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Copy(h, src, 1000); err != nil {
+			t.Fatal(err)
+		}
+		before = m.Submits()
+		if err := s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Download(h, got, 0); err != nil {
+			t.Fatal(err)
+		}
+		if n := m.Submits() - before; n != 1 {
+			t.Errorf("staging=%v: copy and read made %d submits, want 1", staging, n)
+		}
+		for i, v := range want {
+			if got[i] != v {
+				t.Fatalf("staging=%v: host element %d = %v, want %v", staging, i, got[i], v)
+			}
+		}
+		if got[1000] != -9 {
+			t.Errorf("staging=%v: guard past the copy = %v, want -9", staging, got[1000])
+		}
+		s.Close()
+		h.Free()
+		src.Free()
 	}
 }
 
@@ -281,7 +349,7 @@ func TestChoose(t *testing.T) {
 // BenchmarkStagedTransfer measures the staging path of discrete GPUs on
 // whatever device is present (on lavapipe: two memcpys and a submit).
 func BenchmarkStagedTransfer(b *testing.B) {
-	m, err := Open(Options{AllowCPU: true, forceStaging: true})
+	m, err := Open(Options{AllowCPU: true, Staging: true})
 	if err != nil {
 		b.Skip(err)
 	}
@@ -314,7 +382,7 @@ func BenchmarkStagedTransfer(b *testing.B) {
 // Close destroy them: the validation layer reports any object left behind
 // at vkDestroyDevice, which openTest's cleanup turns into a failure.
 func TestTeardownClean(t *testing.T) {
-	m := openTest(t, Options{Validation: true, forceStaging: true})
+	m := openTest(t, Options{Validation: true, Staging: true})
 	code, err := os.ReadFile("../shaders/axpy.spv")
 	if err != nil {
 		t.Fatal(err)

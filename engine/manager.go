@@ -28,12 +28,15 @@ type Options struct {
 	// fails, naming the extension, if one is not available.
 	InstanceExtensions []string
 	DeviceExtensions   []string
+	// Staging keeps buffers out of host-visible memory and moves data
+	// through a host staging buffer, as on a discrete GPU, even on a
+	// device whose memory the host could map (lavapipe, integrated
+	// GPUs): it lets such a machine exercise and test that path.
+	Staging bool
 
-	// Test hooks: force the staging path on unified memory, shrink the
-	// shared block size, limit every heap.
-	forceStaging bool
-	blockSize    uint64
-	heapLimit    uint64
+	// Test hooks: shrink the shared block size, limit every heap.
+	blockSize uint64
+	heapLimit uint64
 }
 
 // Manager owns one Vulkan instance and device, their memory, kernels and
@@ -187,7 +190,7 @@ func (m *Manager) setupMemory(opts Options) {
 	// A discrete GPU with resizable BAR also has device-local host-visible
 	// memory, but host reads of it cross PCIe uncached: stage there.
 	discrete := m.info.Type == "discrete GPU"
-	m.unified = unifiedOK && (!discrete || !hasDeviceOnly) && !opts.forceStaging
+	m.unified = unifiedOK && (!discrete || !hasDeviceOnly) && !opts.Staging
 	m.heapUsed = make([]uint64, len(m.info.Heaps))
 	m.heapLimit = make([]uint64, len(m.info.Heaps))
 	for i, h := range m.info.Heaps {

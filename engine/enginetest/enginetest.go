@@ -10,13 +10,18 @@ import (
 	"github.com/vkneuro/vkneuro/engine"
 )
 
-// One Manager is shared by all tests of a process: opening an instance and
-// compiling pipelines on lavapipe costs far more than most tests.
+// One Manager per kind is shared by all tests of a process: opening an
+// instance and compiling pipelines on lavapipe costs far more than most
+// tests.
 var (
-	mu      sync.Mutex
-	shared  *engine.Manager
-	openErr error
+	mu     sync.Mutex
+	shared = map[bool]*sharedManager{} // by Options.Staging
 )
+
+type sharedManager struct {
+	m   *engine.Manager
+	err error
+}
 
 // Open returns a Manager on any device, CPU drivers included, with
 // validation when VKNEURO_VALIDATION=1. Without Vulkan it skips the test,
@@ -29,15 +34,33 @@ var (
 // may be blamed on the wrong test.
 func Open(t testing.TB) *engine.Manager {
 	t.Helper()
+	return open(t, false)
+}
+
+// OpenStaging is Open on a second shared Manager of the same device with
+// engine.Options.Staging set: buffers are not host-visible and data moves
+// through a staging buffer, as on a discrete GPU, so that path is tested
+// on any machine.
+func OpenStaging(t testing.TB) *engine.Manager {
+	t.Helper()
+	m := open(t, true)
+	if m.Unified() {
+		t.Fatalf("enginetest: a Manager opened with Staging reports unified memory")
+	}
+	return m
+}
+
+func open(t testing.TB, staging bool) *engine.Manager {
+	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	if shared == nil || shared.Closed() {
-		shared, openErr = engine.Open(engine.Options{AllowCPU: true})
-		if openErr != nil {
-			shared = nil
-		}
+	sh := shared[staging]
+	if sh == nil || (sh.m != nil && sh.m.Closed()) {
+		m, err := engine.Open(engine.Options{AllowCPU: true, Staging: staging})
+		sh = &sharedManager{m: m, err: err}
+		shared[staging] = sh
 	}
-	if openErr != nil {
+	if openErr := sh.err; openErr != nil {
 		if os.Getenv("VKNEURO_REQUIRE_VULKAN") == "1" {
 			t.Fatalf("enginetest: VKNEURO_REQUIRE_VULKAN=1 but Vulkan cannot be opened: %v", openErr)
 		}
@@ -46,7 +69,7 @@ func Open(t testing.TB) *engine.Manager {
 		}
 		t.Fatalf("enginetest: opening Vulkan: %v", openErr)
 	}
-	m := shared
+	m := sh.m
 	before := len(m.ValidationErrors())
 	t.Cleanup(func() {
 		if errs := m.ValidationErrors(); len(errs) > before {

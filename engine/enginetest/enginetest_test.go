@@ -24,3 +24,17 @@ func TestOpenShared(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestOpenStaging(t *testing.T) {
+	m := Open(t)
+	s := OpenStaging(t)
+	if s == m {
+		t.Fatal("OpenStaging returned the unified-memory Manager")
+	}
+	if s.Unified() {
+		t.Fatal("OpenStaging: Unified() = true")
+	}
+	if s2 := OpenStaging(t); s2 != s {
+		t.Error("a second OpenStaging in one process gave another Manager")
+	}
+}
