@@ -266,3 +266,20 @@ func equalShape(a, b []int) bool {
 
 // ShapeIs checks that t has exactly the shape want.
 func ShapeIs(op, name string, t *Tensor, want ...int) error { return shapeIs(op, name, t, want...) }
+
+// HostLen checks that the host slice of Program.Read (dst) or
+// Program.Write (src) has exactly t's length.
+func HostLen(op, name string, v []float32, t *Tensor) error {
+	if t == nil {
+		return fmt.Errorf("kernels: %s: t is nil", op)
+	}
+	if len(v) != t.Len() {
+		return fmt.Errorf("kernels: %s: %s has %d elements, t %s has %d", op, name, len(v), t, t.Len())
+	}
+	return nil
+}
+
+// WriteFirst is the error of a Program.Write recorded after an op.
+func WriteFirst(backend string) error {
+	return fmt.Errorf("%s: Write: record Writes before the first op", backend)
+}

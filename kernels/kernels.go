@@ -87,6 +87,19 @@ type Program interface {
 	Ops
 	// Run executes all recorded ops in order and waits for them.
 	Run() error
+	// Write makes every later Run begin by copying src (len == t.Len()),
+	// as it is when Run is called, into t. Writes come before the first
+	// op. On a GPU whose memory the host cannot map, the copy rides in
+	// the Run's own submit, where an Upload before Run would cost
+	// another: it is how a training step takes its mini-batch. src must
+	// stay valid while the Program is used.
+	Write(t *Tensor, src []float32)
+	// Read makes every later Run end by copying t, as the Run left it,
+	// into dst (len == t.Len()). On a GPU whose memory the host cannot
+	// map, this rides in the Run's own submit, where a Download after
+	// Run would cost another: it is how a training step returns its loss.
+	// dst must stay valid while the Program is used.
+	Read(dst []float32, t *Tensor)
 	// Err is the first recording error, or nil.
 	Err() error
 	// Close releases what the Program holds (command buffers, descriptor

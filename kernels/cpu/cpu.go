@@ -156,6 +156,8 @@ func data(op, name string, t *kernels.Tensor) ([]float32, error) {
 type Program struct {
 	b      *Backend
 	ops    []func() error
+	writes []hostCopy
+	reads  []hostCopy
 	err    error
 	closed bool
 	wg     sync.WaitGroup // reused by every parallel op of this Program
@@ -175,18 +177,56 @@ func (p *Program) Run() error {
 	if p.b.isClosed() {
 		return errClosed
 	}
+	for _, w := range p.writes {
+		copy(w.dst, w.src)
+	}
 	for _, op := range p.ops {
 		if err := op(); err != nil {
 			return err
 		}
 	}
+	for _, r := range p.reads {
+		copy(r.dst, r.src)
+	}
 	return nil
+}
+
+// hostCopy is one Program.Read or Program.Write.
+type hostCopy struct{ dst, src []float32 }
+
+// Write makes every later Run begin by copying src into t.
+func (p *Program) Write(t *kernels.Tensor, src []float32) {
+	if !p.ok(kernels.HostLen("Write", "src", src, t)) {
+		return
+	}
+	if len(p.ops) > 0 {
+		p.fail(kernels.WriteFirst("cpu"))
+		return
+	}
+	s, ok := p.slices("Write", []string{"t"}, t)
+	if !ok {
+		return
+	}
+	p.writes = append(p.writes, hostCopy{s[0], src})
+}
+
+// Read makes every later Run end by copying t into dst.
+func (p *Program) Read(dst []float32, t *kernels.Tensor) {
+	if !p.ok(kernels.HostLen("Read", "dst", dst, t)) {
+		return
+	}
+	s, ok := p.slices("Read", []string{"t"}, t)
+	if !ok {
+		return
+	}
+	p.reads = append(p.reads, hostCopy{dst, s[0]})
 }
 
 // Close releases the recorded closures and scratch buffers.
 func (p *Program) Close() error {
 	p.closed = true
 	p.ops = nil
+	p.writes, p.reads = nil, nil
 	return nil
 }
 

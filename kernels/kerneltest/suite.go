@@ -42,6 +42,7 @@ func RunWith(t *testing.T, b kernels.Backend, o RunOptions) {
 	t.Run("Aliasing", func(t *testing.T) { testAliasing(t, b) })
 	t.Run("ProgramReuse", func(t *testing.T) { testProgramReuse(t, b) })
 	t.Run("ProgramReuseConv", func(t *testing.T) { testProgramReuseConv(t, b) })
+	t.Run("WriteRead", func(t *testing.T) { testWriteRead(t, b) })
 	t.Run("StickyError", func(t *testing.T) { testStickyError(t, b) })
 	t.Run("BadShapes", func(t *testing.T) { testBadShapes(t, b) })
 	t.Run("PyTorch", func(t *testing.T) { testGolden(t, b) })
@@ -619,6 +620,72 @@ func testProgramReuse(t *testing.T, b kernels.Backend) {
 		checkScalar(t, fmt.Sprintf("run %d: loss", run+1), got, want, 1e-5, 1e-5)
 		checkScalar(t, fmt.Sprintf("run %d: running total", run+1), h.get(total)[0], runningTotal, 3e-5, 1e-5)
 	}
+}
+
+// testWriteRead checks Program.Write and Program.Read: every Run starts
+// by copying the Write's source as it is at Run time and ends by copying
+// the Read tensor as the Run left it (ops recorded after the Read
+// included) into its destination; several of each, of any length, work;
+// a host slice of the wrong length and a Write after an op are refused.
+func testWriteRead(t *testing.T, b kernels.Backend) {
+	h := newHarness(t, b, 11002)
+	for _, n := range elemSizes {
+		t.Run(fmt.Sprint("n=", n), func(t *testing.T) {
+			x := h.out(float32(math.NaN()), n)
+			c := h.out(float32(math.NaN()), 1)
+			y := h.out(float32(math.NaN()), n)
+			s := h.out(float32(math.NaN()), 1)
+			xs, cs := make([]float32, n), make([]float32, 1)
+			dy, ds := make([]float32, n), make([]float32, 1)
+			prog := b.NewProgram()
+			defer prog.Close()
+			prog.Write(x, xs)
+			prog.Write(c, cs)
+			prog.Fill(y, 3)
+			prog.Read(dy, y) // recorded before the ReLU, reads after it
+			prog.ReLU(y, x)
+			prog.Sum(s, y)
+			prog.L1Penalty(s, c, 1) // s += |c| (c > 0)
+			prog.Read(ds, s)
+			if err := prog.Err(); err != nil {
+				t.Fatal(err)
+			}
+			for run := 0; run < 3; run++ {
+				xv := h.uniform(n, -1, 1)
+				copy(xs, xv)
+				cs[0] = float32(run) + 0.5
+				for i := range dy {
+					dy[i] = float32(math.NaN())
+				}
+				ds[0] = float32(math.NaN())
+				if err := prog.Run(); err != nil {
+					t.Fatalf("run %d: %v", run+1, err)
+				}
+				want := specReLU(f64(xv))
+				check(t, fmt.Sprintf("run %d: Read of relu(x)", run+1), dy, want, 0, 0)
+				sum := float64(cs[0])
+				for _, v := range want {
+					sum += v
+				}
+				checkScalar(t, fmt.Sprintf("run %d: Read of the sum", run+1), ds[0], sum, sumTol(n), sumTol(n))
+				check(t, fmt.Sprintf("run %d: x after Write", run+1), h.get(x), f64(xv), 0, 0)
+				check(t, fmt.Sprintf("run %d: y after Read", run+1), h.get(y), want, 0, 0)
+			}
+		})
+	}
+	x := h.newTensor(2, 3)
+	t.Run("ReadLength", func(t *testing.T) {
+		expectErr(t, b, func(p kernels.Program) { p.Read(make([]float32, 5), x) }, "Read", "dst", "5", "[2 3]")
+	})
+	t.Run("WriteLength", func(t *testing.T) {
+		expectErr(t, b, func(p kernels.Program) { p.Write(x, make([]float32, 7)) }, "Write", "src", "7", "[2 3]")
+	})
+	t.Run("WriteAfterOp", func(t *testing.T) {
+		expectErr(t, b, func(p kernels.Program) {
+			p.Fill(x, 1)
+			p.Write(x, make([]float32, 6))
+		}, "Write", "before the first op")
+	})
 }
 
 // testProgramReuseConv runs a recorded convolution, pool and their

@@ -19,8 +19,30 @@ type Program struct {
 	seq     *engine.Sequence
 	err     error
 	scratch []*engine.Buffer
-	cmds    int
-	closed  bool
+	writes  []hostCopy
+	// writeCmds counts the commands of Writes, which must come first.
+	writeCmds int
+	reads     []hostCopy
+	cmds      int
+	ran       bool // the first Run ended recording
+	closed    bool
+}
+
+// hostCopy is one Program.Write or Program.Read: v moves to or from
+// dev, directly where device buffers are mapped, else through host, a
+// mapped buffer that the Run's first (Write) or last (Read) command
+// copies from or to.
+type hostCopy struct {
+	v         []float32
+	dev, host *engine.Buffer
+}
+
+// via is the buffer the host copies v to or from.
+func (c hostCopy) via() *engine.Buffer {
+	if c.host != nil {
+		return c.host
+	}
+	return c.dev
 }
 
 var _ kernels.Program = (*Program)(nil)
@@ -39,13 +61,91 @@ func (p *Program) Run() error {
 	if p.be.isClosed() {
 		return errClosed
 	}
-	if p.cmds == 0 {
-		return nil
+	if !p.ran {
+		p.ran = true
+		for _, r := range p.reads {
+			if r.host != nil && p.ok(wrap("Read", p.seq.Copy(r.host, r.dev, len(r.v)))) {
+				p.cmds++
+			}
+		}
+		if p.err != nil {
+			return p.err
+		}
 	}
-	if err := p.seq.Run(); err != nil {
-		return fmt.Errorf("vulkan: Run: %w", err)
+	for _, w := range p.writes {
+		if err := p.be.m.Upload(w.via(), w.v, 0); err != nil {
+			return fmt.Errorf("vulkan: Run: Write: %w", err)
+		}
+	}
+	if p.cmds > 0 {
+		if err := p.seq.Run(); err != nil {
+			return fmt.Errorf("vulkan: Run: %w", err)
+		}
+	}
+	for _, r := range p.reads {
+		if err := p.be.m.Download(r.via(), r.v, 0); err != nil {
+			return fmt.Errorf("vulkan: Run: Read: %w", err)
+		}
 	}
 	return nil
+}
+
+// Read makes every later Run end by copying t into dst: a copy into a
+// mapped host buffer recorded as the Run's last command when the
+// device's buffers are not host-visible (a discrete GPU), so the Run
+// stays one submit; a plain memory copy after the Run otherwise.
+func (p *Program) Read(dst []float32, t *kernels.Tensor) {
+	if r, ok := p.hostCopy("Read", "dst", dst, t); ok {
+		p.reads = append(p.reads, r)
+	}
+}
+
+// Write makes every later Run begin by copying src into t: a memory copy
+// into t before the submit where device buffers are mapped, else into a
+// mapped host buffer that the Run's first command copies into t.
+func (p *Program) Write(t *kernels.Tensor, src []float32) {
+	if p.err == nil && p.cmds > p.writeCmds {
+		p.ok(kernels.WriteFirst("vulkan"))
+		return
+	}
+	w, ok := p.hostCopy("Write", "src", src, t)
+	if !ok {
+		return
+	}
+	if w.host != nil && !p.ok(wrap("Write", p.seq.Copy(w.dev, w.host, len(src)))) {
+		return
+	}
+	if w.host != nil {
+		p.cmds++
+		p.writeCmds++
+	}
+	p.writes = append(p.writes, w)
+}
+
+// hostCopy checks a Read or Write and makes its host buffer when device
+// buffers are not mapped.
+func (p *Program) hostCopy(op, name string, v []float32, t *kernels.Tensor) (hostCopy, bool) {
+	if !p.ok(kernels.HostLen(op, name, v, t)) {
+		return hostCopy{}, false
+	}
+	if p.ran {
+		p.ok(fmt.Errorf("vulkan: %s: the Program was already run; recording is over", op))
+		return hostCopy{}, false
+	}
+	b, ok := p.bufs(op, []string{"t"}, t)
+	if !ok {
+		return hostCopy{}, false
+	}
+	c := hostCopy{v: v, dev: b[0]}
+	if !p.be.m.Unified() {
+		h, err := p.be.m.NewHostBuffer(len(v))
+		if !p.ok(wrap(op, err)) {
+			return hostCopy{}, false
+		}
+		p.scratch = append(p.scratch, h)
+		c.host = h
+	}
+	return c, true
 }
 
 // GPUTime is the summed GPU time of the last Run's commands, measured

@@ -19,6 +19,18 @@ import (
 // TestConformance runs the shared op suite on the Vulkan device.
 func TestConformance(t *testing.T) { kerneltest.Run(t, open(t)) }
 
+// TestConformanceStaging runs the suite (without its tutorial-sized
+// shapes) with buffers behind a staging buffer, as on a discrete GPU:
+// uploads, downloads and Program.Read then take that path.
+func TestConformanceStaging(t *testing.T) {
+	be, err := newBackend(enginetest.OpenStaging(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	kerneltest.RunWith(t, be, kerneltest.RunOptions{})
+}
+
 // open returns a Vulkan backend on the shared test device (lavapipe in
 // CI, with validation when VKNEURO_VALIDATION=1).
 func open(t testing.TB) *Backend {
@@ -246,6 +258,55 @@ func TestOneSubmitPerRun(t *testing.T) {
 	// relu(x) = [0 2 0; 4 5 0]; y = x·wᵀ = [0 2; 4 9]; Σ = 15.
 	if got := download(t, be, s)[0]; got != 15 {
 		t.Fatalf("Sum = %v, want 15", got)
+	}
+}
+
+// TestWriteReadInSubmit checks that Program.Write and Program.Read cost
+// no submit of their own, also where buffers are not host-visible: the
+// copies from and to the host ride in the Run's submit.
+func TestWriteReadInSubmit(t *testing.T) {
+	for _, staging := range []bool{false, true} {
+		m := enginetest.Open(t)
+		if staging {
+			m = enginetest.OpenStaging(t)
+		}
+		be, err := newBackend(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := tensor(t, be, nil, 4)
+		s := tensor(t, be, nil, 1)
+		var got [1]float32
+		in := []float32{-1, 2, -3, 4}
+		p := be.NewProgram()
+		p.Write(x, in)
+		p.ReLU(x, x)
+		p.Sum(s, x)
+		p.Read(got[:], s)
+		if err := p.Err(); err != nil {
+			t.Fatal(err)
+		}
+		for run := 0; run < 2; run++ {
+			before := m.Submits()
+			if err := p.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if n := m.Submits() - before; n != 1 {
+				t.Errorf("staging=%v run %d: Run with Read made %d submits, want 1", staging, run, n)
+			}
+			if want := float32(6 * (run + 1)); got[0] != want {
+				t.Errorf("staging=%v run %d: Read gave %v, want %v", staging, run, got[0], want)
+			}
+			for i := range in {
+				in[i] *= float32(run+2) / float32(run+1)
+			}
+		}
+		p.Read(got[:], s)
+		if err := p.Err(); err == nil || !strings.Contains(err.Error(), "already run") {
+			t.Errorf("staging=%v: Read after Run: err = %v, want one saying the Program already ran", staging, err)
+		}
+		p.Close()
+		be.Close()
 	}
 }
 
