@@ -89,9 +89,10 @@ type Model struct {
 	params []*Param
 	hyper  Hyper
 	steps  map[int]*graph // training-step Programs by batch size
+	feeds  map[int]*graph // the same, taking their batch by Program.Write
 	evals  map[int]*graph // forward-only Programs by batch size
 	// resident is the step graph whose input and target hold the whole
-	// training set (see stepResident); any other upload clears it.
+	// training set (see stepResident).
 	resident *graph
 	// lastStep is the step graph that ran last (see Activation).
 	lastStep *graph
@@ -131,8 +132,8 @@ func (m *Model) SetHyper(h Hyper) error {
 	}
 	m.hyper = h
 	m.resident, m.lastStep = nil, nil
-	err := closeGraphs(m.steps)
-	m.steps = map[int]*graph{}
+	err := errors.Join(closeGraphs(m.steps), closeGraphs(m.feeds))
+	m.steps, m.feeds = map[int]*graph{}, map[int]*graph{}
 	return err
 }
 
@@ -174,7 +175,7 @@ type builder struct {
 func newBuilder(be kernels.Backend, name, variant string, input []int, loss Loss, penalized string) *builder {
 	return &builder{
 		m: &Model{Name: name, Variant: variant, Input: append([]int(nil), input...), Loss: loss,
-			Penalized: penalized, be: be, steps: map[int]*graph{}, evals: map[int]*graph{}},
+			Penalized: penalized, be: be, steps: map[int]*graph{}, feeds: map[int]*graph{}, evals: map[int]*graph{}},
 		cur: append([]int(nil), input...),
 	}
 }
@@ -261,9 +262,13 @@ type graph struct {
 	grads  []*kernels.Tensor // gradient of the objective w.r.t. each output
 	argmax []*kernels.Tensor // max-pool indices
 	loss   *kernels.Tensor
-	prog   kernels.Program
-	owned  []*kernels.Tensor
-	be     kernels.Backend
+	lossv  [1]float32 // loss after each Run (Program.Read)
+	// xin and tin, in a feed graph, are the host batch that every Run
+	// starts by copying into x and t (Program.Write).
+	xin, tin []float32
+	prog     kernels.Program
+	owned    []*kernels.Tensor
+	be       kernels.Backend
 }
 
 func (g *graph) alloc(shape ...int) *kernels.Tensor {
@@ -312,8 +317,10 @@ func view(t *kernels.Tensor, shape ...int) *kernels.Tensor {
 }
 
 // newGraph records the forward pass for batch size n and, with train
-// set, the loss, penalties, backward pass and SGD update.
-func (m *Model) newGraph(n int, train bool) (g *graph, err error) {
+// set, the loss, penalties, backward pass and SGD update. With feed set,
+// the Program begins by copying the host slices g.xin (and g.tin) into
+// its input (and target).
+func (m *Model) newGraph(n int, train, feed bool) (g *graph, err error) {
 	g = &graph{n: n, be: m.be}
 	defer func() {
 		if r := recover(); r != nil {
@@ -335,15 +342,27 @@ func (m *Model) newGraph(n int, train bool) (g *graph, err error) {
 			g.argmax[i] = g.alloc(withBatch(n, l.out)...)
 		}
 	}
-	p := m.be.NewProgram()
-	g.prog = p
-	m.recordForward(p, g)
 	if train {
 		if m.Loss == NLL {
 			g.t = g.alloc(n)
 		} else {
 			g.t = g.alloc(withBatch(n, m.layers[L-1].out)...)
 		}
+	}
+	p := m.be.NewProgram()
+	g.prog = p
+	if feed {
+		// In the Run's own submit: an Upload before Run would be another
+		// on a discrete GPU.
+		g.xin = make([]float32, g.x.Len())
+		p.Write(g.x, g.xin)
+		if train {
+			g.tin = make([]float32, g.t.Len())
+			p.Write(g.t, g.tin)
+		}
+	}
+	m.recordForward(p, g)
+	if train {
 		g.loss = g.alloc(1)
 		g.grads = make([]*kernels.Tensor, L)
 		for i, l := range m.layers {
@@ -354,6 +373,9 @@ func (m *Model) newGraph(n int, train bool) (g *graph, err error) {
 		m.recordLoss(p, g)
 		m.recordBackward(p, g)
 		m.recordSGD(p)
+		// Read in the step's own submit: a Download after Run would be a
+		// second submit on a discrete GPU.
+		p.Read(g.lossv[:], g.loss)
 	}
 	if err := p.Err(); err != nil {
 		g.close()
@@ -467,7 +489,7 @@ func (m *Model) stepGraph(n int) (*graph, error) {
 	if g, ok := m.steps[n]; ok {
 		return g, nil
 	}
-	g, err := m.newGraph(n, true)
+	g, err := m.newGraph(n, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -475,11 +497,25 @@ func (m *Model) stepGraph(n int) (*graph, error) {
 	return g, nil
 }
 
+// feedGraph is stepGraph for batches that change every step: its
+// Program takes the batch from g.xin and g.tin.
+func (m *Model) feedGraph(n int) (*graph, error) {
+	if g, ok := m.feeds[n]; ok {
+		return g, nil
+	}
+	g, err := m.newGraph(n, true, true)
+	if err != nil {
+		return nil, err
+	}
+	m.feeds[n] = g
+	return g, nil
+}
+
 func (m *Model) evalGraph(n int) (*graph, error) {
 	if g, ok := m.evals[n]; ok {
 		return g, nil
 	}
-	g, err := m.newGraph(n, false)
+	g, err := m.newGraph(n, false, false)
 	if err != nil {
 		return nil, err
 	}
@@ -509,17 +545,12 @@ func (m *Model) Step(x, t []float32) (float32, error) {
 	if len(t) != n*m.TargetSize() {
 		return 0, fmt.Errorf("models: %s: %d targets for %d samples, want %d", m.Name, len(t), n, n*m.TargetSize())
 	}
-	g, err := m.stepGraph(n)
+	g, err := m.feedGraph(n)
 	if err != nil {
 		return 0, err
 	}
-	m.resident = nil
-	if err := m.be.Upload(g.x, x); err != nil {
-		return 0, err
-	}
-	if err := m.be.Upload(g.t, t); err != nil {
-		return 0, err
-	}
+	copy(g.xin, x)
+	copy(g.tin, t)
 	return m.runStep(g)
 }
 
@@ -529,11 +560,7 @@ func (m *Model) runStep(g *graph) (float32, error) {
 		return 0, fmt.Errorf("models: %s training step: %w", m.Name, err)
 	}
 	m.lastStep = g
-	var loss [1]float32
-	if err := m.be.Download(g.loss, loss[:]); err != nil {
-		return 0, err
-	}
-	return loss[0], nil
+	return g.lossv[0], nil
 }
 
 // evalChunk bounds the batch of a forward-only Program, so that
@@ -629,7 +656,7 @@ func (m *Model) Close() error {
 		return nil
 	}
 	m.closed = true
-	err := errors.Join(closeGraphs(m.steps), closeGraphs(m.evals))
+	err := errors.Join(closeGraphs(m.steps), closeGraphs(m.feeds), closeGraphs(m.evals))
 	for _, p := range m.params {
 		for _, t := range []*kernels.Tensor{p.Value, p.Grad, p.Buf} {
 			if t != nil {

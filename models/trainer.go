@@ -140,11 +140,8 @@ func (tr *Trainer) rows(s int, perm []int, permEpoch *int) []int {
 // Run trains until Config.Steps steps are done or ctx is cancelled.
 func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 	m, d := tr.Model, tr.Data
-	in, tn := m.InputSize(), m.TargetSize()
 	perm := make([]int, d.S)
 	permEpoch := -1
-	xb := make([]float32, tr.batch()*in)
-	tb := make([]float32, tr.batch()*tn)
 	res := Result{Steps: tr.step}
 	start := time.Now()
 	full := tr.batch() == d.S
@@ -158,13 +155,7 @@ func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 		if full {
 			loss, err = m.stepResident(d.X, d.T, d.S)
 		} else {
-			idx := tr.rows(tr.step, perm, &permEpoch)
-			n := len(idx)
-			for k, i := range idx {
-				copy(xb[k*in:(k+1)*in], d.X[i*in:(i+1)*in])
-				copy(tb[k*tn:(k+1)*tn], d.T[i*tn:(i+1)*tn])
-			}
-			loss, err = m.Step(xb[:n*in], tb[:n*tn])
+			loss, err = m.stepRows(d, tr.rows(tr.step, perm, &permEpoch))
 		}
 		if err != nil {
 			res.Seconds = time.Since(start).Seconds()
@@ -203,6 +194,21 @@ func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 		return res, ErrInterrupted
 	}
 	return res, nil
+}
+
+// stepRows runs a training step on the samples idx of d, gathered
+// straight into the host batch of the step Program.
+func (m *Model) stepRows(d Dataset, idx []int) (float32, error) {
+	g, err := m.feedGraph(len(idx))
+	if err != nil {
+		return 0, err
+	}
+	in, tn := m.InputSize(), m.TargetSize()
+	for k, i := range idx {
+		copy(g.xin[k*in:(k+1)*in], d.X[i*in:(i+1)*in])
+		copy(g.tin[k*tn:(k+1)*tn], d.T[i*tn:(i+1)*tn])
+	}
+	return m.runStep(g)
 }
 
 // stepResident runs a training step on the whole data set, uploading it

@@ -2,20 +2,28 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
+	"github.com/vkneuro/vkneuro/engine"
 	"github.com/vkneuro/vkneuro/engine/enginetest"
 	"github.com/vkneuro/vkneuro/kernels/vulkan"
 )
 
 // TestOneSubmitPerStep checks the design promise: a training step is one
 // recorded Program, so N steps on Vulkan are N queue submits (the batch
-// stays resident and the loss is read from mapped memory).
+// stays resident and the loss comes back in the step's own submit), also
+// with buffers behind a staging buffer as on a discrete GPU.
 func TestOneSubmitPerStep(t *testing.T) {
-	mgr := enginetest.Open(t)
-	if !mgr.Unified() {
-		t.Skip("device memory is not host-visible: reading the loss adds a staging submit per step")
+	for _, batch := range []int{0, 5} {
+		t.Run(fmt.Sprint("unified/batch=", batch), func(t *testing.T) { testOneSubmitPerStep(t, enginetest.Open(t), batch) })
+		t.Run(fmt.Sprint("staging/batch=", batch), func(t *testing.T) { testOneSubmitPerStep(t, enginetest.OpenStaging(t), batch) })
 	}
+}
+
+// testOneSubmitPerStep trains full-batch (batch 0) or on mini-batches,
+// which come from the host every step.
+func testOneSubmitPerStep(t *testing.T, mgr *engine.Manager, batch int) {
 	be, err := vulkan.New(mgr)
 	if err != nil {
 		t.Fatal(err)
@@ -32,8 +40,16 @@ func TestOneSubmitPerStep(t *testing.T) {
 	}
 	x, tg := f.arrays["x"], f.arrays["target"]
 	d := Dataset{X: x.Data, T: tg.Data, S: x.Shape[0]}
-	// The first step records the Program and uploads the batch.
-	warm, err := NewTrainer(m, d, TrainConfig{Steps: 1})
+	// The first epoch records the Programs (two with a last, smaller
+	// mini-batch) and uploads a full batch.
+	epoch, err := NewTrainer(m, d, TrainConfig{Steps: 1, Batch: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batch > 0 && d.S%batch == 0 {
+		t.Fatalf("fixture of %d samples: choose a batch that leaves a smaller last one", d.S)
+	}
+	warm, err := NewTrainer(m, d, TrainConfig{Steps: epoch.BatchesPerEpoch(), Batch: batch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +57,7 @@ func TestOneSubmitPerStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 7
-	tr, err := NewTrainer(m, d, TrainConfig{Steps: n})
+	tr, err := NewTrainer(m, d, TrainConfig{Steps: n, Batch: batch})
 	if err != nil {
 		t.Fatal(err)
 	}
