@@ -191,7 +191,9 @@ func (k *Kernel) build(spirv []byte, storageImage bool) error {
 		Layout: layout,
 	}}
 	pipes := make([]vk.Pipeline, 1)
-	if err := vkErr("vkCreateComputePipelines", vk.CreateComputePipelines(dev, vk.PipelineCache(vk.NullHandle), 1, cinfo, nil, pipes)); err != nil {
+	var r vk.Result
+	withoutGC(func() { r = vk.CreateComputePipelines(dev, vk.PipelineCache(vk.NullHandle), 1, cinfo, nil, pipes) })
+	if err := vkErr("vkCreateComputePipelines", r); err != nil {
 		return err
 	}
 	k.pipeline = pipes[0]

@@ -135,7 +135,8 @@ func newInstance(validation bool, extra []string) (vk.Instance, error) {
 		PpEnabledExtensionNames: exts,
 	}
 	var inst vk.Instance
-	r := vk.CreateInstance(info, nil, &inst)
+	var r vk.Result
+	withoutGC(func() { r = vk.CreateInstance(info, nil, &inst) })
 	if r == vk.ErrorIncompatibleDriver || r == vk.ErrorInitializationFailed {
 		return nil, fmt.Errorf("%w: %v", ErrNoVulkan, vkErr("vkCreateInstance", r))
 	}

@@ -148,7 +148,9 @@ func (m *Manager) openDevice(extensions []string) error {
 		dinfo.PpEnabledExtensionNames = exts
 	}
 	var dev vk.Device
-	if err := vkErr("vkCreateDevice", vk.CreateDevice(m.info.handle, dinfo, nil, &dev)); err != nil {
+	var r vk.Result
+	withoutGC(func() { r = vk.CreateDevice(m.info.handle, dinfo, nil, &dev) })
+	if err := vkErr("vkCreateDevice", r); err != nil {
 		return fmt.Errorf("engine: opening %s: %w", m.info.Name, err)
 	}
 	m.dev = dev
