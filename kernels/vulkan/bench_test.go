@@ -3,6 +3,7 @@ package vulkan
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,37 +86,50 @@ func benchOps() []benchOp {
 
 // BenchmarkGPUTime times each op as a one-op Program with timestamps:
 // gpu-ms/op is the device time of the dispatches alone, GFLOP/s the
-// wall-clock rate as in BenchmarkOps.
+// wall-clock rate as in BenchmarkOps. Matrix products run with vec4 and
+// with scalar tile loads (see matmul.comp).
 func BenchmarkGPUTime(b *testing.B) {
 	be := open(b)
 	rng := rand.New(rand.NewPCG(1, 1))
+	defer func(v bool) { vecLoads = v }(vecLoads)
 	for _, bo := range benchOps() {
-		b.Run(fmt.Sprintf("op=%s/backend=vulkan/size=%s", bo.op, bo.size), func(b *testing.B) {
-			ts := make([]*kernels.Tensor, len(bo.shapes))
-			for i, s := range bo.shapes {
-				ts[i] = tensor(b, be, uniform(rng, kernels.Numel(s), -1, 1), s...)
-				defer be.Free(ts[i])
-			}
-			p := be.NewTimedProgram()
-			defer p.Close()
-			bo.rec(p, ts)
-			if err := p.Err(); err != nil {
-				b.Fatal(err)
-			}
-			if err := p.Run(); err != nil { // warm-up: pipelines, first-touch
-				b.Fatal(err)
-			}
-			var gpu time.Duration
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := p.Run(); err != nil {
-					b.Fatal(err)
-				}
-				gpu += p.GPUTime()
-			}
-			b.StopTimer()
-			b.ReportMetric(bo.flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			b.ReportMetric(gpu.Seconds()*1e3/float64(b.N), "gpu-ms/op")
-		})
+		loads := []string{""}
+		if strings.HasPrefix(bo.op, "MatMul") {
+			loads = []string{"/loads=vec4", "/loads=scalar"}
+		}
+		for _, l := range loads {
+			vecLoads = l != "/loads=scalar"
+			benchGPUTime(b, be, rng, bo, l)
+		}
 	}
+}
+
+func benchGPUTime(b *testing.B, be *Backend, rng *rand.Rand, bo benchOp, suffix string) {
+	b.Run(fmt.Sprintf("op=%s/backend=vulkan/size=%s%s", bo.op, bo.size, suffix), func(b *testing.B) {
+		ts := make([]*kernels.Tensor, len(bo.shapes))
+		for i, s := range bo.shapes {
+			ts[i] = tensor(b, be, uniform(rng, kernels.Numel(s), -1, 1), s...)
+			defer be.Free(ts[i])
+		}
+		p := be.NewTimedProgram()
+		defer p.Close()
+		bo.rec(p, ts)
+		if err := p.Err(); err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Run(); err != nil { // warm-up: pipelines, first-touch
+			b.Fatal(err)
+		}
+		var gpu time.Duration
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := p.Run(); err != nil {
+				b.Fatal(err)
+			}
+			gpu += p.GPUTime()
+		}
+		b.StopTimer()
+		b.ReportMetric(bo.flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		b.ReportMetric(gpu.Seconds()*1e3/float64(b.N), "gpu-ms/op")
+	})
 }

@@ -307,9 +307,28 @@ type matmulConfig struct{ bm, bn, bk, tm, tn int }
 
 func (c matmulConfig) threads() int { return (c.bm / c.tm) * (c.bn / c.tn) }
 
-func (c matmulConfig) spec(transA, transB bool) []uint32 {
-	return []uint32{u32(c.threads()), 1, 1, u32(c.bm), u32(c.bn), u32(c.bk), b32(transA), b32(transB), u32(c.tm), u32(c.tn)}
+// spec is matmul.comp's specialization for an m×n×k product. The vec4
+// loads of a (b) need the length of its contiguous axis to be a multiple
+// of 4; kChunk and kBase, multiples of bk, always are.
+func (c matmulConfig) spec(m, n, k int, transA, transB bool) []uint32 {
+	vecA, vecB := k%4 == 0, n%4 == 0
+	if transA {
+		vecA = m%4 == 0
+	}
+	if transB {
+		vecB = k%4 == 0
+	}
+	return []uint32{u32(c.threads()), 1, 1, u32(c.bm), u32(c.bn), u32(c.bk), b32(transA), b32(transB), u32(c.tm), u32(c.tn),
+		b32(vecA && vecLoads), b32(vecB && vecLoads)}
 }
+
+// vecLoads enables matmul.comp's vec4 tile loads; tests and benchmarks
+// turn it off to check and time the scalar loads.
+var vecLoads = true
+
+// gpuTiles makes a CPU driver use the GPU block tiles, so that tests on
+// lavapipe check the tiles a GPU runs.
+var gpuTiles = false
 
 // gpuMatMul is the block tile for a GPU: the classic 128×128×8 tile
 // with 8×8 per thread (256 threads) for large outputs, 64×64×16 with
@@ -413,8 +432,8 @@ func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, be
 	if !ok {
 		return
 	}
-	cfg, splits, kChunk := chooseMatMul(m, n, k, p.be.m.Info().CPU)
-	spec := cfg.spec(transA, transB)
+	cfg, splits, kChunk := chooseMatMul(m, n, k, p.be.m.Info().CPU && !gpuTiles)
+	spec := cfg.spec(m, n, k, transA, transB)
 	gx, gy := ceilDiv(n, cfg.bn), ceilDiv(m, cfg.bm)
 	// Splits run in passes of up to perPass, sharing one scratch
 	// buffer; every pass after the first adds into c (beta 1).

@@ -165,6 +165,51 @@ func TestMatMulNaive(t *testing.T) {
 	}
 }
 
+// TestMatMulTiles runs the GPU block tiles (128×128×8 by 8×8, 64×64×16
+// by 4×4 and the 32-wide ones) with vec4 and scalar tile loads on shapes
+// at the tile edges, with and without the multiples of 4 that vec4 loads
+// need, in all four transpose cases. On lavapipe the CPU tiles run
+// otherwise, so this is where the GPU tiles are checked.
+func TestMatMulTiles(t *testing.T) {
+	be := open(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	defer func(g, v bool) { gpuTiles, vecLoads = g, v }(gpuTiles, vecLoads)
+	gpuTiles = true
+	shapes := [][3]int{{132, 136, 24}, {129, 130, 9}, {64, 68, 20}, {65, 63, 17}, {33, 12, 1000}, {8, 200, 44}}
+	for _, vec := range []bool{true, false} {
+		vecLoads = vec
+		for _, s := range shapes {
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				m, n, k := s[0], s[1], s[2]
+				t.Run(fmt.Sprintf("vec=%v,m=%d,n=%d,k=%d,tA=%v,tB=%v", vec, m, n, k, tr[0], tr[1]), func(t *testing.T) {
+					av, bv, cv := uniform(rng, m*k, -1, 1), uniform(rng, k*n, -1, 1), uniform(rng, m*n, -1, 1)
+					ash, bsh := []int{m, k}, []int{k, n}
+					if tr[0] {
+						ash = []int{k, m}
+					}
+					if tr[1] {
+						bsh = []int{n, k}
+					}
+					a, b, c := tensor(t, be, av, ash...), tensor(t, be, bv, bsh...), tensor(t, be, cv, m, n)
+					defer be.Free(a)
+					defer be.Free(b)
+					defer be.Free(c)
+					const alpha, beta = 1.5, 0.5
+					if err := kernels.Run1(be, func(p kernels.Program) { p.MatMul(c, a, b, tr[0], tr[1], alpha, beta) }); err != nil {
+						t.Fatal(err)
+					}
+					want := naiveMatMul(cv, av, bv, m, n, k, tr[0], tr[1], alpha, beta)
+					// As TestMatMulNaive.
+					atol := 4 * float64(k) * 0x1p-23 * alpha
+					if err := closeTo(download(t, be, c), want, atol, 1e-5); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+		}
+	}
+}
+
 // TestChooseMatMul checks that every split covers k exactly once and
 // stays within lavapipe's loop limit (see loopBudget), for CPU and GPU
 // tiles.
