@@ -61,12 +61,17 @@ func testOneSubmitPerStep(t *testing.T, mgr *engine.Manager, batch int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := mgr.Submits()
+	before, stats := mgr.Submits(), mgr.Stats()
 	if _, err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := mgr.Submits() - before; got != n {
 		t.Errorf("%d training steps made %d queue submits, want %d", n, got, n)
+	}
+	// Nothing is allocated on the device per step: no buffers, memory,
+	// descriptor pools or pipelines.
+	if after := mgr.Stats(); after != stats {
+		t.Errorf("%d training steps changed the device objects from %+v to %+v", n, stats, after)
 	}
 }
 
