@@ -10,6 +10,9 @@
 // Ops are recorded into a Program and executed by Program.Run, in order.
 // A Program is recorded once and run many times: a training step is one
 // Program, so on Vulkan it is one command buffer and one queue submit.
+// Program.Write and Program.Read move host data in and out as part of
+// the Run, so a GPU whose memory the host cannot map (a discrete GPU)
+// needs no extra submit for a step's batch and loss.
 // Hyper-parameters given to an op (learning rate, loss coefficients) are
 // fixed when it is recorded; tensor contents are read when it runs.
 //

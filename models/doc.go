@@ -16,7 +16,8 @@
 // A training step is one kernels.Program, recorded once per batch size:
 // forward, loss and penalties, backward, and torch.optim.SGD (momentum,
 // no dampening) for every parameter. Run once per step, it is one queue
-// submit on Vulkan. Evaluation and hidden activity use separate
+// submit on Vulkan, a discrete GPU included: a mini-batch comes in and
+// the loss goes out inside it (kernels.Program.Write and Read). Evaluation and hidden activity use separate
 // forward-only Programs. Trainer adds minibatch order (the tutorials'
 // per-epoch shuffle, from a seeded generator), metrics, checkpoints and
 // resumption; state dicts are read and written as .npz files that
