@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vkneuro/vkneuro/engine"
@@ -13,17 +14,24 @@ import (
 // TestOneSubmitPerStep checks the design promise: a training step is one
 // recorded Program, so N steps on Vulkan are N queue submits (the batch
 // stays resident and the loss comes back in the step's own submit), also
-// with buffers behind a staging buffer as on a discrete GPU.
+// with buffers behind a staging buffer as on a discrete GPU. Both memory
+// paths run the same pipelines on one device, so their losses must be
+// identical.
 func TestOneSubmitPerStep(t *testing.T) {
 	for _, batch := range []int{0, 5} {
-		t.Run(fmt.Sprint("unified/batch=", batch), func(t *testing.T) { testOneSubmitPerStep(t, enginetest.Open(t), batch) })
-		t.Run(fmt.Sprint("staging/batch=", batch), func(t *testing.T) { testOneSubmitPerStep(t, enginetest.OpenStaging(t), batch) })
+		var unified, staging string
+		t.Run(fmt.Sprint("unified/batch=", batch), func(t *testing.T) { unified = testOneSubmitPerStep(t, enginetest.Open(t), batch) })
+		t.Run(fmt.Sprint("staging/batch=", batch), func(t *testing.T) { staging = testOneSubmitPerStep(t, enginetest.OpenStaging(t), batch) })
+		if unified != staging {
+			t.Errorf("batch %d: losses (step,loss,epoch) differ between memory paths:\nunified:\n%s\nstaging:\n%s", batch, unified, staging)
+		}
 	}
 }
 
 // testOneSubmitPerStep trains full-batch (batch 0) or on mini-batches,
-// which come from the host every step.
-func testOneSubmitPerStep(t *testing.T, mgr *engine.Manager, batch int) {
+// which come from the host every step, and returns the metrics of the
+// counted steps.
+func testOneSubmitPerStep(t *testing.T, mgr *engine.Manager, batch int) string {
 	be, err := vulkan.New(mgr)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +65,8 @@ func testOneSubmitPerStep(t *testing.T, mgr *engine.Manager, batch int) {
 		t.Fatal(err)
 	}
 	const n = 7
-	tr, err := NewTrainer(m, d, TrainConfig{Steps: n, Batch: batch})
+	var metrics strings.Builder
+	tr, err := NewTrainer(m, d, TrainConfig{Steps: n, Batch: batch, Metrics: &metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +82,7 @@ func testOneSubmitPerStep(t *testing.T, mgr *engine.Manager, batch int) {
 	if after := mgr.Stats(); after != stats {
 		t.Errorf("%d training steps changed the device objects from %+v to %+v", n, stats, after)
 	}
+	return metrics.String()
 }
 
 // TestNormativeRecipeVulkan trains Tutorial 3's recipe on Vulkan. It
