@@ -91,15 +91,24 @@ func (m *Manager) createBuffer(size uint64, usage vk.BufferUsageFlagBits, need, 
 	return buf, a, nil
 }
 
-// NewBuffer allocates n zero-filled float32 elements.
-func (m *Manager) NewBuffer(n int) (*Buffer, error) {
+// bufferSize checks the length of a new buffer and returns its bytes.
+func (m *Manager) bufferSize(op string, n int) (uint64, error) {
 	if n <= 0 {
-		return nil, fmt.Errorf("engine: NewBuffer(%d): length must be positive", n)
+		return 0, fmt.Errorf("engine: %s(%d): length must be positive", op, n)
 	}
 	size := uint64(n) * 4
 	if limit := uint64(m.info.MaxStorageBufferRange); uint64(n) > limit/4 {
-		return nil, fmt.Errorf("%w: NewBuffer(%d): %d bytes asked, device %q allows %d bytes (%d floats) per storage buffer",
-			ErrTooLarge, n, size, m.info.Name, limit, limit/4)
+		return 0, fmt.Errorf("%w: %s(%d): %d bytes asked, device %q allows %d bytes (%d floats) per storage buffer",
+			ErrTooLarge, op, n, size, m.info.Name, limit, limit/4)
+	}
+	return size, nil
+}
+
+// NewBuffer allocates n zero-filled float32 elements.
+func (m *Manager) NewBuffer(n int) (*Buffer, error) {
+	size, err := m.bufferSize("NewBuffer", n)
+	if err != nil {
+		return nil, err
 	}
 	m.mu.Lock()
 	if m.closed {
@@ -108,7 +117,6 @@ func (m *Manager) NewBuffer(n int) (*Buffer, error) {
 	}
 	var buf vk.Buffer
 	var a allocation
-	var err error
 	usage := vk.BufferUsageStorageBufferBit | vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit
 	if m.unified {
 		buf, a, err = m.createBuffer(size, usage, deviceLocal|hostVisible|hostCoherent, hostCached, false)
@@ -152,13 +160,9 @@ func (m *Manager) NewBuffer(n int) (*Buffer, error) {
 // host inside its own submit (a training step's loss on a discrete GPU).
 // Shaders may bind it too, at host-memory speed.
 func (m *Manager) NewHostBuffer(n int) (*Buffer, error) {
-	if n <= 0 {
-		return nil, fmt.Errorf("engine: NewHostBuffer(%d): length must be positive", n)
-	}
-	size := uint64(n) * 4
-	if limit := uint64(m.info.MaxStorageBufferRange); uint64(n) > limit/4 {
-		return nil, fmt.Errorf("%w: NewHostBuffer(%d): %d bytes asked, device %q allows %d bytes (%d floats) per storage buffer",
-			ErrTooLarge, n, size, m.info.Name, limit, limit/4)
+	size, err := m.bufferSize("NewHostBuffer", n)
+	if err != nil {
+		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -485,41 +485,25 @@ func (m *Model) recordSGD(p kernels.Program) {
 	}
 }
 
-func (m *Model) stepGraph(n int) (*graph, error) {
-	if g, ok := m.steps[n]; ok {
-		return g, nil
-	}
-	g, err := m.newGraph(n, true, false)
-	if err != nil {
-		return nil, err
-	}
-	m.steps[n] = g
-	return g, nil
-}
+func (m *Model) stepGraph(n int) (*graph, error) { return m.cached(m.steps, n, true, false) }
 
 // feedGraph is stepGraph for batches that change every step: its
 // Program takes the batch from g.xin and g.tin.
-func (m *Model) feedGraph(n int) (*graph, error) {
-	if g, ok := m.feeds[n]; ok {
-		return g, nil
-	}
-	g, err := m.newGraph(n, true, true)
-	if err != nil {
-		return nil, err
-	}
-	m.feeds[n] = g
-	return g, nil
-}
+func (m *Model) feedGraph(n int) (*graph, error) { return m.cached(m.feeds, n, true, true) }
 
-func (m *Model) evalGraph(n int) (*graph, error) {
-	if g, ok := m.evals[n]; ok {
+func (m *Model) evalGraph(n int) (*graph, error) { return m.cached(m.evals, n, false, false) }
+
+// cached returns the graph for batch size n from cache, recording it on
+// first use.
+func (m *Model) cached(cache map[int]*graph, n int, train, feed bool) (*graph, error) {
+	if g, ok := cache[n]; ok {
 		return g, nil
 	}
-	g, err := m.newGraph(n, false, false)
+	g, err := m.newGraph(n, train, feed)
 	if err != nil {
 		return nil, err
 	}
-	m.evals[n] = g
+	cache[n] = g
 	return g, nil
 }
 

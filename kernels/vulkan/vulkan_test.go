@@ -128,40 +128,45 @@ func TestMatMulNaive(t *testing.T) {
 			for _, beta := range []float32{0, 0.5} {
 				m, n, k := s[0], s[1], s[2]
 				name := fmt.Sprintf("m=%d,n=%d,k=%d,tA=%v,tB=%v,beta=%v", m, n, k, tr[0], tr[1], beta)
-				t.Run(name, func(t *testing.T) {
-					av, bv := uniform(rng, m*k, -1, 1), uniform(rng, k*n, -1, 1)
-					cv := uniform(rng, m*n, -1, 1)
-					if beta == 0 {
-						for i := range cv {
-							cv[i] = float32(math.NaN())
-						}
-					}
-					ash, bsh := []int{m, k}, []int{k, n}
-					if tr[0] {
-						ash = []int{k, m}
-					}
-					if tr[1] {
-						bsh = []int{n, k}
-					}
-					a, b, c := tensor(t, be, av, ash...), tensor(t, be, bv, bsh...), tensor(t, be, cv, m, n)
-					defer be.Free(a)
-					defer be.Free(b)
-					defer be.Free(c)
-					const alpha = 1.5
-					if err := kernels.Run1(be, func(p kernels.Program) { p.MatMul(c, a, b, tr[0], tr[1], alpha, beta) }); err != nil {
-						t.Fatal(err)
-					}
-					want := naiveMatMul(cv, av, bv, m, n, k, tr[0], tr[1], alpha, float64(beta))
-					// float32 accumulation of k products of magnitude ≤ 1:
-					// the rounding error grows like √k·eps in the typical case
-					// and k·eps at worst; 4·k·eps·alpha bounds it.
-					atol := 4 * float64(k) * 0x1p-23 * alpha
-					if err := closeTo(download(t, be, c), want, atol, 1e-5); err != nil {
-						t.Fatal(err)
-					}
-				})
+				t.Run(name, func(t *testing.T) { checkMatMul(t, be, rng, m, n, k, tr[0], tr[1], beta) })
 			}
 		}
+	}
+}
+
+// checkMatMul runs one c = 1.5·op(a)·op(b) + beta·c on random operands
+// against naiveMatMul; with beta 0, c holds NaN, which must not be read.
+func checkMatMul(t *testing.T, be *Backend, rng *rand.Rand, m, n, k int, transA, transB bool, beta float32) {
+	t.Helper()
+	av, bv := uniform(rng, m*k, -1, 1), uniform(rng, k*n, -1, 1)
+	cv := uniform(rng, m*n, -1, 1)
+	if beta == 0 {
+		for i := range cv {
+			cv[i] = float32(math.NaN())
+		}
+	}
+	ash, bsh := []int{m, k}, []int{k, n}
+	if transA {
+		ash = []int{k, m}
+	}
+	if transB {
+		bsh = []int{n, k}
+	}
+	a, b, c := tensor(t, be, av, ash...), tensor(t, be, bv, bsh...), tensor(t, be, cv, m, n)
+	defer be.Free(a)
+	defer be.Free(b)
+	defer be.Free(c)
+	const alpha = 1.5
+	if err := kernels.Run1(be, func(p kernels.Program) { p.MatMul(c, a, b, transA, transB, alpha, beta) }); err != nil {
+		t.Fatal(err)
+	}
+	want := naiveMatMul(cv, av, bv, m, n, k, transA, transB, alpha, float64(beta))
+	// float32 accumulation of k products of magnitude ≤ 1: the rounding
+	// error grows like √k·eps in the typical case and k·eps at worst;
+	// 4·k·eps·alpha bounds it.
+	atol := 4 * float64(k) * 0x1p-23 * alpha
+	if err := closeTo(download(t, be, c), want, atol, 1e-5); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -182,28 +187,7 @@ func TestMatMulTiles(t *testing.T) {
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				m, n, k := s[0], s[1], s[2]
 				t.Run(fmt.Sprintf("vec=%v,m=%d,n=%d,k=%d,tA=%v,tB=%v", vec, m, n, k, tr[0], tr[1]), func(t *testing.T) {
-					av, bv, cv := uniform(rng, m*k, -1, 1), uniform(rng, k*n, -1, 1), uniform(rng, m*n, -1, 1)
-					ash, bsh := []int{m, k}, []int{k, n}
-					if tr[0] {
-						ash = []int{k, m}
-					}
-					if tr[1] {
-						bsh = []int{n, k}
-					}
-					a, b, c := tensor(t, be, av, ash...), tensor(t, be, bv, bsh...), tensor(t, be, cv, m, n)
-					defer be.Free(a)
-					defer be.Free(b)
-					defer be.Free(c)
-					const alpha, beta = 1.5, 0.5
-					if err := kernels.Run1(be, func(p kernels.Program) { p.MatMul(c, a, b, tr[0], tr[1], alpha, beta) }); err != nil {
-						t.Fatal(err)
-					}
-					want := naiveMatMul(cv, av, bv, m, n, k, tr[0], tr[1], alpha, beta)
-					// As TestMatMulNaive.
-					atol := 4 * float64(k) * 0x1p-23 * alpha
-					if err := closeTo(download(t, be, c), want, atol, 1e-5); err != nil {
-						t.Fatal(err)
-					}
+					checkMatMul(t, be, rng, m, n, k, tr[0], tr[1], 0.5)
 				})
 			}
 		}
@@ -249,27 +233,7 @@ func TestMatMulPasses(t *testing.T) {
 		for _, beta := range []float32{0, 0.5} {
 			t.Run(fmt.Sprintf("perPass=%d,beta=%v", perPass, beta), func(t *testing.T) {
 				maxSplitScratch = perPass * m * n
-				av, bv, cv := uniform(rng, m*k, -1, 1), uniform(rng, k*n, -1, 1), uniform(rng, m*n, -1, 1)
-				if beta == 0 {
-					for i := range cv {
-						cv[i] = float32(math.NaN())
-					}
-				}
-				a, b, c := tensor(t, be, av, m, k), tensor(t, be, bv, n, k), tensor(t, be, cv, m, n)
-				defer be.Free(a)
-				defer be.Free(b)
-				defer be.Free(c)
-				const alpha = 1.5
-				if err := kernels.Run1(be, func(p kernels.Program) { p.MatMul(c, a, b, false, true, alpha, beta) }); err != nil {
-					t.Fatal(err)
-				}
-				want := naiveMatMul(cv, av, bv, m, n, k, false, true, alpha, float64(beta))
-				// As TestMatMulNaive: 4·k·eps·alpha bounds float32
-				// accumulation of k products of magnitude ≤ 1.
-				atol := 4 * float64(k) * 0x1p-23 * alpha
-				if err := closeTo(download(t, be, c), want, atol, 1e-5); err != nil {
-					t.Fatal(err)
-				}
+				checkMatMul(t, be, rng, m, n, k, false, true, beta)
 			})
 		}
 	}
