@@ -7,18 +7,20 @@ import (
 	"os"
 
 	"github.com/vkneuro/vkneuro/engine"
+	"github.com/vkneuro/vkneuro/kernels/vulkan"
 )
 
 func main() {
 	allowCPU := flag.Bool("allow-cpu", true, "let automatic selection choose a CPU driver (lavapipe)")
+	peak := flag.Bool("peak", false, "also measure the chosen device's FP32 peak (the rate GEMM benchmarks are compared with)")
 	flag.Parse()
-	if err := run(*allowCPU); err != nil {
+	if err := run(*allowCPU, *peak); err != nil {
 		fmt.Fprintln(os.Stderr, "devices:", err)
 		os.Exit(1)
 	}
 }
 
-func run(allowCPU bool) error {
+func run(allowCPU, peak bool) error {
 	devs, err := engine.Devices()
 	if err != nil {
 		if errors.Is(err, engine.ErrNoVulkan) {
@@ -53,5 +55,24 @@ func run(allowCPU bool) error {
 		src = "VKNEURO_DEVICE=" + v
 	}
 	fmt.Printf("chosen: device %d (%s), %s\n", chosen.Index, chosen.Name, src)
+	if peak {
+		return measurePeak(opts)
+	}
+	return nil
+}
+
+// measurePeak opens the chosen device and prints its FP32 peak.
+func measurePeak(opts engine.Options) error {
+	kb, err := vulkan.Open(opts)
+	if err != nil {
+		return err
+	}
+	be := kb.(*vulkan.Backend)
+	defer be.Close()
+	pk, err := be.MeasurePeak(5)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("FP32 peak: %.1f GFLOP/s (best of 5 runs of %.3g flops: %v by %s)\n", pk.GFLOPS, pk.Flops, pk.Time, pk.Timer)
 	return nil
 }

@@ -235,4 +235,5 @@ var layouts = map[string]layout{
 	"conv2d_bwd_input":       {3, 12},
 	"conv2d_bwd_weight":      {3, 14},
 	"conv2d_bwd_weight_taps": {3, 11},
+	"peak":                   {1, 4},
 }

@@ -24,7 +24,9 @@ type benchOp struct {
 	rec      func(p kernels.Program, t []*kernels.Tensor)
 }
 
-func benchOps() []benchOp {
+// benchOps are the timed ops; gpu adds the large square products where
+// a GPU's GEMM should approach its peak (minutes each on a CPU driver).
+func benchOps(gpu bool) []benchOp {
 	var ops []benchOp
 	mm := func(m, n, k int, transB bool, size string) {
 		bsh := []int{k, n}
@@ -36,6 +38,11 @@ func benchOps() []benchOp {
 	}
 	mm(256, 256, 256, false, "256x256x256")
 	mm(512, 512, 512, false, "512x512x512")
+	if gpu {
+		mm(2048, 2048, 2048, false, "2048x2048x2048")
+		mm(4096, 4096, 4096, false, "4096x4096x4096")
+		mm(4096, 4096, 4096, true, "4096x4096x4096,transB")
+	}
 	// Tutorial 2's decoder: 60 test stimuli × 23,589 neurons → 20 hidden.
 	mm(60, 20, 23589, true, "60x20x23589")
 	// The full-batch decoder of bench/cmd/compare: 216 stimuli.
@@ -84,27 +91,48 @@ func benchOps() []benchOp {
 	return ops
 }
 
+// BenchmarkPeak measures the device's FP32 peak with peak.comp (see
+// Backend.MeasurePeak): the rate the GEMM is compared with.
+func BenchmarkPeak(b *testing.B) {
+	be := open(b)
+	var pk Peak
+	for i := 0; i < b.N; i++ {
+		var err error
+		if pk, err = be.MeasurePeak(3); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(pk.GFLOPS, "GFLOP/s")
+}
+
 // BenchmarkGPUTime times each op as a one-op Program with timestamps:
 // gpu-ms/op is the device time of the dispatches alone, GFLOP/s the
-// wall-clock rate as in BenchmarkOps. Matrix products run with vec4 and
+// wall-clock rate as in BenchmarkOps, and for matrix products gpu-GFLOP/s
+// the rate in device time and %peak that rate against the device's
+// measured FP32 peak (BenchmarkPeak). Matrix products run with vec4 and
 // with scalar tile loads (see matmul.comp).
 func BenchmarkGPUTime(b *testing.B) {
 	be := open(b)
 	rng := rand.New(rand.NewPCG(1, 1))
 	defer func(v bool) { vecLoads = v }(vecLoads)
-	for _, bo := range benchOps() {
+	pk, err := be.MeasurePeak(3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: FP32 peak %.1f GFLOP/s (%s)", be.Device(), pk.GFLOPS, pk.Timer)
+	for _, bo := range benchOps(!be.m.Info().CPU) {
 		loads := []string{""}
 		if strings.HasPrefix(bo.op, "MatMul") {
 			loads = []string{"/loads=vec4", "/loads=scalar"}
 		}
 		for _, l := range loads {
 			vecLoads = l != "/loads=scalar"
-			benchGPUTime(b, be, rng, bo, l)
+			benchGPUTime(b, be, rng, bo, l, pk.GFLOPS)
 		}
 	}
 }
 
-func benchGPUTime(b *testing.B, be *Backend, rng *rand.Rand, bo benchOp, suffix string) {
+func benchGPUTime(b *testing.B, be *Backend, rng *rand.Rand, bo benchOp, suffix string, peak float64) {
 	b.Run(fmt.Sprintf("op=%s/backend=vulkan/size=%s%s", bo.op, bo.size, suffix), func(b *testing.B) {
 		ts := make([]*kernels.Tensor, len(bo.shapes))
 		for i, s := range bo.shapes {
@@ -131,5 +159,10 @@ func benchGPUTime(b *testing.B, be *Backend, rng *rand.Rand, bo benchOp, suffix 
 		b.StopTimer()
 		b.ReportMetric(bo.flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		b.ReportMetric(gpu.Seconds()*1e3/float64(b.N), "gpu-ms/op")
+		if strings.HasPrefix(bo.op, "MatMul") && gpu > 0 {
+			rate := bo.flops * float64(b.N) / gpu.Seconds() / 1e9
+			b.ReportMetric(rate, "gpu-GFLOP/s")
+			b.ReportMetric(100*rate/peak, "%peak")
+		}
 	})
 }

@@ -609,3 +609,44 @@ func TestOpenOwnsManager(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// TestPeak checks peak.comp against its spec (peakRef) on every
+// invocation of a small run, and that MeasurePeak reports a rate.
+func TestPeak(t *testing.T) {
+	be := open(t)
+	const n, iters = 300, 77
+	y, err := be.m.NewBuffer(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Free()
+	p := be.newProgram(false)
+	defer p.Close()
+	p.peak(y, n, iters)
+	if err := p.Run(); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, n)
+	if err := be.m.Download(y, got, 0); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float64, n)
+	for i := range want {
+		want[i] = peakRef(i, iters)
+	}
+	// A driver may fold the start values in another order or not fuse
+	// the multiply-add: each of the 32 chains (values < 2) can then gain
+	// up to an ulp, 2⁻²², per iteration; skipped work would be off by
+	// far more.
+	if err := closeTo(got, want, 32*iters*0x1p-22, 0); err != nil {
+		t.Fatal(err)
+	}
+	pk, err := be.MeasurePeak(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(pk.GFLOPS > 0) || math.IsInf(pk.GFLOPS, 0) {
+		t.Fatalf("MeasurePeak = %+v, want a positive finite rate", pk)
+	}
+	t.Logf("%s: FP32 peak %.1f GFLOP/s (%g flops in %v, %s)", be.Device(), pk.GFLOPS, pk.Flops, pk.Time, pk.Timer)
+}
