@@ -7,7 +7,7 @@ input files (written by bench/gen_data.py), same outputs:
     pytorch_ref.py normative|decode|encode --data F.npz [--stimuli F.npz]
         --init F.npz [--epochs N] [--batch N] [--iters N] [--lr X]
         [--momentum X] [--l1 X] [--l2 X] [--seed N] [--threads T]
-        [--metrics F.csv] [--summary F.json] [--quiet]
+        [--device cpu|cuda] [--metrics F.csv] [--summary F.json] [--quiet]
 
 Models, losses and optimiser follow the tutorials exactly:
 
@@ -22,7 +22,12 @@ Models, losses and optimiser follow the tutorials exactly:
 
 Only the training loop is timed (time.perf_counter around it, loss.item()
 each step included, as the per-step losses are recorded). The summary JSON
-has train_seconds, steps, final_loss, step_seconds, threads.
+has train_seconds, steps, final_loss, step_seconds, threads, backend.
+
+With --device cuda, model and data live on the GPU before the clock
+starts (the mini-batch order still comes from torch.randperm on the CPU,
+as in a CPU run); loss.item() each step waits for the GPU, and the clock
+stops after torch.cuda.synchronize().
 """
 
 import argparse
@@ -140,8 +145,22 @@ def write_atomic(path, text):
         raise
 
 
+def device(name):
+    """The torch.device for --device, or a clear exit when CUDA is missing."""
+    if name == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit(f'pytorch_ref: --device cuda: torch {torch.__version__} sees no CUDA GPU '
+                         f'(torch.cuda.is_available() is False; built with CUDA {torch.version.cuda})')
+    return torch.device(name)
+
+
+def sync(dev):
+    if dev.type == 'cuda':
+        torch.cuda.synchronize(dev)
+
+
 def run(a):
     torch.manual_seed(a.seed)
+    dev = device(a.device)
     losses = []
     if a.workload == 'normative':
         d = load(a.data, ['stimuli', 'labels'], '--data')
@@ -152,18 +171,22 @@ def run(a):
         y = y.unsqueeze(-1)
         net = CNN(x.shape[1], x.shape[2])
         load_init(net, a.init)
+        net.to(dev)
+        x, y = x.to(dev), y.to(dev)
         loss_fn = nn.BCELoss()
         opt = optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum)
         batch = a.batch if a.batch > 0 else x.shape[0]
+        sync(dev)
         t0 = time.perf_counter()
         for _ in range(a.epochs):
-            perm = torch.randperm(x.shape[0])
+            perm = torch.randperm(x.shape[0]).to(dev)
             for xb, yb in zip(torch.split(x[perm], batch), torch.split(y[perm], batch)):
                 loss = loss_fn(net(xb), yb)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 losses.append(loss.item())
+        sync(dev)
         secs = time.perf_counter() - t0
     elif a.workload == 'decode':
         d = load(a.data, ['resp', 'stimuli'], '--data')
@@ -174,10 +197,13 @@ def run(a):
         labels = stimulus_class(ori.numpy(), 20)
         net = DeepNetSoftmax(r.shape[1], 20, 20)
         load_init(net, a.init)
+        net.to(dev)
+        r, labels = r.to(dev), labels.to(dev)
         loss_fn = nn.NLLLoss()
         opt = optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum)
         if a.batch != 0:
             raise SystemExit('pytorch_ref: decode trains full batch (--batch 0)')
+        sync(dev)
         t0 = time.perf_counter()
         for _ in range(a.iters):
             loss = regularized(loss_fn(net(r), labels), net.in_layer.weight, a.l2, a.l1)
@@ -185,6 +211,7 @@ def run(a):
             loss.backward()
             opt.step()
             losses.append(loss.item())
+        sync(dev)
         secs = time.perf_counter() - t0
     else:
         if not a.stimuli:
@@ -197,10 +224,13 @@ def run(a):
                              f'got {tuple(s.shape)} and {tuple(y.shape)}')
         net = ConvFC(y.shape[1], s.shape[2], s.shape[3])
         load_init(net, a.init)
+        net.to(dev)
+        s, y = s.to(dev), y.to(dev)
         loss_fn = nn.MSELoss()
         opt = optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum)
         if a.batch != 0:
             raise SystemExit('pytorch_ref: encode trains full batch (--batch 0)')
+        sync(dev)
         t0 = time.perf_counter()
         for _ in range(a.iters):
             loss = regularized(loss_fn(net(s), y), net.out_layer.weight, a.l2, a.l1)
@@ -208,6 +238,7 @@ def run(a):
             loss.backward()
             opt.step()
             losses.append(loss.item())
+        sync(dev)
         secs = time.perf_counter() - t0
     return losses, secs
 
@@ -228,6 +259,7 @@ def main(argv):
     p.add_argument('--test-frac', type=float, default=0.0, help='accepted for parity with cmd/train; must be 0')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=0, help='torch.set_num_threads (0: leave as is)')
+    p.add_argument('--device', choices=['cpu', 'cuda'], default='cpu', help='where the model trains')
     p.add_argument('--metrics', default='')
     p.add_argument('--summary', default='')
     p.add_argument('--quiet', action='store_true')
@@ -246,13 +278,15 @@ def main(argv):
         'framework': 'pytorch',
         'torch_version': torch.__version__,
         'workload': a.workload,
-        'backend': 'cpu',
+        'backend': a.device,
         'threads': torch.get_num_threads(),
         'steps': len(losses),
         'train_seconds': secs,
         'step_seconds': secs / len(losses) if losses else float('nan'),
         'final_loss': final if math.isfinite(final) else None,
     }
+    if a.device == 'cuda':
+        summary['device_name'] = torch.cuda.get_device_name()
     if a.summary:
         write_atomic(a.summary, json.dumps(summary, indent=1) + '\n')
     if not a.quiet:

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -300,4 +301,41 @@ func TestMain(m *testing.M) {
 		panic("bench tests must run in bench/: " + err.Error())
 	}
 	os.Exit(m.Run())
+}
+
+// TestPyTorchRefCUDA checks --device cuda: where torch sees no CUDA GPU
+// it must stop with a message that says so; where it does, the decode
+// losses must match the CPU run's to float32 reduction-order error.
+func TestPyTorchRefCUDA(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	runPy(t, "gen_data.py", "decode", "--out", dir, "--s", "12", "--n", "50")
+	args := func(dev string) []string {
+		return []string{"pytorch_ref.py", "decode", "--data", filepath.Join(dir, "data.npz"), "--init", filepath.Join(dir, "init.npz"),
+			"--iters", "3", "--lr", "0.1", "--l2", "0.01", "--l1", "0.0005", "--threads", "1", "--device", dev,
+			"--metrics", filepath.Join(dir, dev+".csv"), "--summary", filepath.Join(dir, dev+".json"), "--quiet"}
+	}
+	if exec.Command(python, "-c", "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)").Run() != nil {
+		out, err := exec.Command(python, args("cuda")...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "--device cuda") || !strings.Contains(string(out), "no CUDA GPU") {
+			t.Fatalf("--device cuda without CUDA: err %v, output %q; want a failure that says there is no CUDA GPU", err, out)
+		}
+		return
+	}
+	runPy(t, args("cpu")...)
+	runPy(t, args("cuda")...)
+	cpu, err := ReadLosses(filepath.Join(dir, "cpu.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu, err := ReadLosses(filepath.Join(dir, "cuda.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cpu) != 3 || len(gpu) != 3 {
+		t.Fatalf("%d CPU and %d CUDA losses, want 3 each", len(cpu), len(gpu))
+	}
+	for i := range cpu {
+		checkClose(t, fmt.Sprintf("step %d CUDA against CPU", i+1), gpu[i], cpu[i])
+	}
 }

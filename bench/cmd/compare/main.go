@@ -144,7 +144,33 @@ type runner struct {
 
 func (r runner) String() string { return r.framework + " " + r.backend }
 
-var pytorch = runner{"pytorch", "cpu"}
+var (
+	pytorch     = runner{"pytorch", "cpu"}
+	pytorchCUDA = runner{"pytorch", "cuda"}
+)
+
+// runners are the columns: PyTorch on the CPU, on CUDA when asked, and
+// vkneuro on each backend.
+func (h *harness) runners(backends []string) []runner {
+	rs := []runner{pytorch}
+	if h.torchCUDA {
+		rs = append(rs, pytorchCUDA)
+	}
+	for _, b := range backends {
+		rs = append(rs, runner{"vkneuro", b})
+	}
+	return rs
+}
+
+// reference is the column r is compared with: PyTorch on the same kind
+// of device (CUDA for vkneuro's Vulkan backend when it ran, and for
+// PyTorch CUDA itself), else PyTorch on the CPU.
+func (h *harness) reference(r runner) runner {
+	if h.torchCUDA && (r.backend == "vulkan" || r == pytorchCUDA) {
+		return pytorchCUDA
+	}
+	return pytorch
+}
 
 // result is one training run.
 type result struct {
@@ -162,6 +188,7 @@ type harness struct {
 	vulkanEnv []string
 	verbose   bool
 	torchEnv  []string // extra environment of the PyTorch runs
+	torchCUDA bool     // also run PyTorch on CUDA, the reference for Vulkan
 }
 
 // keepHeap tells glibc malloc to keep freed memory instead of returning
@@ -195,6 +222,7 @@ func run() error {
 	timeout := flag.Duration("timeout", 30*time.Minute, "limit for one training run")
 	keep := flag.Bool("keep", false, "keep the temp dir with data, metrics and summaries")
 	verbose := flag.Bool("v", false, "print each run as it finishes")
+	torchCUDA := flag.Bool("torch-cuda", false, "also run PyTorch on CUDA (a CUDA build of torch and a GPU); it becomes the reference of the vulkan backend")
 	torchMalloc := flag.Bool("torch-default-malloc", false, "run PyTorch with glibc's default malloc settings (by default the harness sets "+strings.Join(keepHeap, " ")+" for it; see keepHeap)")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -255,7 +283,7 @@ func run() error {
 	} else {
 		defer os.RemoveAll(tmp)
 	}
-	h := &harness{root: root, tmp: tmp, python: *python, threads: *threads, timeout: *timeout, verbose: *verbose}
+	h := &harness{root: root, tmp: tmp, python: *python, threads: *threads, timeout: *timeout, verbose: *verbose, torchCUDA: *torchCUDA}
 	if !*torchMalloc {
 		h.torchEnv = keepHeap
 	}
@@ -478,7 +506,7 @@ func (h *harness) train(r runner, w workload, data string, tag string) result {
 	if r.framework == "pytorch" {
 		prog = h.python
 		args = append([]string{filepath.Join(h.root, "bench", "pytorch_ref.py")}, args...)
-		args = append(args, "--threads", strconv.Itoa(h.threads))
+		args = append(args, "--threads", strconv.Itoa(h.threads), "--device", r.backend)
 		t := strconv.Itoa(h.threads)
 		env = append(env, "OMP_NUM_THREADS="+t, "MKL_NUM_THREADS="+t)
 		env = append(env, h.torchEnv...)
@@ -573,10 +601,7 @@ func (c *cell) errs() []error {
 }
 
 func (h *harness) compare(names, backends []string, repeats int, quick bool, m machine, vulkanFull bool) (string, int, error) {
-	runners := []runner{pytorch}
-	for _, b := range backends {
-		runners = append(runners, runner{"vkneuro", b})
-	}
+	runners := h.runners(backends)
 	type key struct{ w, r string }
 	cells := map[key]*cell{}
 	var order []key
@@ -624,7 +649,7 @@ func (h *harness) compare(names, backends []string, repeats int, quick bool, m m
 	var errLines []string
 	for _, k := range order {
 		c := cells[k]
-		ref := cells[key{k.w, pytorch.String()}]
+		ref := cells[key{k.w, h.reference(c.r).String()}]
 		row := []string{c.w.name, c.r.framework, c.r.backend, strconv.Itoa(c.w.steps)}
 		errs := c.errs()
 		failed += len(errs)
@@ -648,7 +673,7 @@ func (h *harness) compare(names, backends []string, repeats int, quick bool, m m
 		spread := fmt.Sprintf("%s–%s", bench.FormatMillis(slices.Min(steps)), bench.FormatMillis(slices.Max(steps)))
 		ratio := "1 (reference)"
 		parity := "–"
-		if c.r != pytorch {
+		if ref != c {
 			ratio = bench.FormatRatio(med / bench.Median(ref.stepSeconds()))
 			if refOK := ref.firstOK(); refOK != nil {
 				if c.w.fullBatch {
@@ -679,6 +704,16 @@ func (h *harness) compare(names, backends []string, repeats int, quick bool, m m
 			spec("normative", cpuVulkan).steps, spec("decode", cpuVulkan).steps, spec("encode", cpuVulkan).steps)
 	}
 	b.WriteString("- train s: wall time of the training loop alone as each program reports it (data loading, model building and process start excluded); vs PyTorch: ratio of median per-step times, above 1 means vkneuro is slower.\n")
+	if h.torchCUDA {
+		gpu := "unknown (no run succeeded)"
+		for _, k := range order {
+			if c := cells[k]; c.r == pytorchCUDA && c.firstOK() != nil && c.firstOK().sum.Device != "" {
+				gpu = c.firstOK().sum.Device
+				break
+			}
+		}
+		fmt.Fprintf(&b, "- with PyTorch on CUDA (%s): the vulkan rows are compared with pytorch cuda (GPU against GPU), the cpu rows with pytorch cpu.\n", gpu)
+	}
 	b.WriteString("- loss diff: largest relative difference of the per-step training loss from PyTorch's over the steps both ran (full-batch workloads are deterministic; normative shuffles with each framework's own generator).\n")
 	if len(errLines) > 0 {
 		b.WriteString("\nFailed runs:\n\n" + strings.Join(errLines, "\n") + "\n")
@@ -689,6 +724,7 @@ func (h *harness) compare(names, backends []string, repeats int, quick bool, m m
 // scaling times a few steps of decode and encode over neuron counts and
 // of normative over batch sizes.
 func (h *harness) scaling(names, backends []string, repeats int, m machine, vulkanFull bool) (string, int, error) {
+	runners := h.runners(backends)
 	type point struct {
 		w     workload
 		small bool // cheap enough for a CPU Vulkan driver
@@ -711,15 +747,11 @@ func (h *harness) scaling(names, backends []string, repeats int, m machine, vulk
 			}
 		}
 	}
-	runners := []runner{pytorch}
-	for _, b := range backends {
-		runners = append(runners, runner{"vkneuro", b})
-	}
 	header := []string{"workload", "size"}
 	for _, r := range runners {
 		header = append(header, r.String()+" ms/step")
-		if r != pytorch {
-			header = append(header, "vs PyTorch")
+		if h.reference(r) != r {
+			header = append(header, "vs "+h.reference(r).String())
 		}
 	}
 	var rows [][]string
@@ -745,7 +777,10 @@ func (h *harness) scaling(names, backends []string, repeats int, m machine, vulk
 		}
 		os.RemoveAll(dir) // the 100k-neuron inputs are large
 		row := []string{p.w.name, p.w.size}
-		ref := bench.Median(cells[0].stepSeconds())
+		refMed := map[runner]float64{}
+		for j, r := range runners {
+			refMed[r] = bench.Median(cells[j].stepSeconds())
+		}
 		for j, r := range runners {
 			c := cells[j]
 			for _, e := range c.errs() {
@@ -761,8 +796,8 @@ func (h *harness) scaling(names, backends []string, repeats int, m machine, vulk
 			default:
 				row = append(row, bench.FormatMillis(med))
 			}
-			if r != pytorch {
-				row = append(row, bench.FormatRatio(med/ref))
+			if ref := h.reference(r); ref != r {
+				row = append(row, bench.FormatRatio(med/refMed[ref]))
 			}
 		}
 		rows = append(rows, row)
