@@ -7,9 +7,9 @@ import (
 	vk "github.com/vulkan-go/vulkan"
 )
 
-// ErrNoVulkan means the Vulkan loader (libvulkan.so) or any Vulkan driver is
+// ErrNoVulkan means the Vulkan loader (libvulkan.so.1) or any Vulkan driver is
 // missing.
-var ErrNoVulkan = errors.New("engine: Vulkan is not available (on Debian install mesa-vulkan-drivers and libvulkan-dev, or use the CPU backend)")
+var ErrNoVulkan = errors.New("engine: Vulkan is not available (on Debian install libvulkan1 and a driver: mesa-vulkan-drivers, or your GPU vendor's; or use the CPU backend)")
 
 // ErrNoDevice means no Vulkan device matches the request.
 var ErrNoDevice = errors.New("engine: no matching Vulkan device")

@@ -13,13 +13,16 @@ var (
 	loaderErr  error
 )
 
-// loadVulkan opens libvulkan.so and resolves the global entry points.
+// loadVulkan opens the Vulkan loader and resolves the global entry
+// points.
 func loadVulkan() error {
 	loaderOnce.Do(func() {
-		if err := vk.SetDefaultGetInstanceProcAddr(); err != nil {
-			loaderErr = fmt.Errorf("%w: cannot open libvulkan.so: %v", ErrNoVulkan, err)
+		gipa := instanceProcAddr()
+		if gipa == nil {
+			loaderErr = fmt.Errorf("%w: no Vulkan loader found (tried %s)", ErrNoVulkan, loaderList())
 			return
 		}
+		vk.SetGetInstanceProcAddr(gipa)
 		if err := vk.Init(); err != nil {
 			loaderErr = fmt.Errorf("%w: vk.Init: %v", ErrNoVulkan, err)
 		}

@@ -1,8 +1,6 @@
 package engine
 
 /*
-#cgo linux LDFLAGS: -ldl
-#include <dlfcn.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -36,19 +34,15 @@ typedef struct {
 } vkn_props2;
 
 typedef void (*vkn_gpdp2)(void*, vkn_props2*);
-typedef void* (*vkn_gipa)(void*, const char*);
+typedef void* (*vkn_gipa_fn)(void*, const char*);
 
-// vkn_query fills sub (always) and drv (when want_driver); it returns 0 on
-// success, -1 when the entry point is missing.
-static int vkn_query(void* instance, void* physical, int want_driver, vkn_subgroup_props* sub, vkn_driver_props* drv) {
-	void* lib = dlopen("libvulkan.so", RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		return -1;
-	}
-	vkn_gipa gipa = (vkn_gipa)dlsym(lib, "vkGetInstanceProcAddr");
+// vkn_query fills sub (always) and drv (when want_driver) through the
+// loader's vkGetInstanceProcAddr gipa_ptr (dl.go); it returns 0 on success,
+// -1 when the entry point is missing.
+static int vkn_query(void* gipa_ptr, void* instance, void* physical, int want_driver, vkn_subgroup_props* sub, vkn_driver_props* drv) {
+	vkn_gipa_fn gipa = (vkn_gipa_fn)gipa_ptr;
 	vkn_gpdp2 f = gipa ? (vkn_gpdp2)gipa(instance, "vkGetPhysicalDeviceProperties2") : 0;
 	if (!f) {
-		dlclose(lib);
 		return -1;
 	}
 	vkn_props2 p;
@@ -63,8 +57,6 @@ static int vkn_query(void* instance, void* physical, int want_driver, vkn_subgro
 		sub->pNext = drv;
 	}
 	f(physical, &p);
-	// Use the instance-level pointer only while the library is open.
-	dlclose(lib);
 	return 0;
 }
 */
@@ -90,7 +82,7 @@ func describe2(inst vk.Instance, d *DeviceInfo, apiVersion uint32) {
 	if wantDriver {
 		w = 1
 	}
-	if C.vkn_query(unsafe.Pointer(inst), unsafe.Pointer(d.handle), w, &sub, &drv) != 0 {
+	if C.vkn_query(instanceProcAddr(), unsafe.Pointer(inst), unsafe.Pointer(d.handle), w, &sub, &drv) != 0 {
 		return
 	}
 	d.SubgroupSize = uint32(sub.subgroupSize)
