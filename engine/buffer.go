@@ -319,13 +319,16 @@ func (m *Manager) oneShot(record func(cmd vk.CommandBuffer)) error {
 		SType: vk.StructureTypeCommandBufferBeginInfo,
 		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit),
 	}
-	if err := vkErr("vkBeginCommandBuffer", vk.BeginCommandBuffer(cmd, begin)); err != nil {
-		return err
+	m.poolMu.Lock()
+	err := vkErr("vkBeginCommandBuffer", vk.BeginCommandBuffer(cmd, begin))
+	if err == nil {
+		barrier(cmd, allStages|hostStage, allStages, allWrites|vk.AccessHostWriteBit, allAccess)
+		record(cmd)
+		barrier(cmd, allStages, allStages|hostStage, allWrites, allAccess|vk.AccessHostReadBit)
+		err = vkErr("vkEndCommandBuffer", vk.EndCommandBuffer(cmd))
 	}
-	barrier(cmd, allStages|hostStage, allStages, allWrites|vk.AccessHostWriteBit, allAccess)
-	record(cmd)
-	barrier(cmd, allStages, allStages|hostStage, allWrites, allAccess|vk.AccessHostReadBit)
-	if err := vkErr("vkEndCommandBuffer", vk.EndCommandBuffer(cmd)); err != nil {
+	m.poolMu.Unlock()
+	if err != nil {
 		return err
 	}
 	return m.submitWait(cmd, m.xferFence)

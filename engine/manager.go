@@ -66,6 +66,12 @@ type Manager struct {
 
 	submits atomic.Uint64
 
+	// poolMu serialises use of the command pool, which Vulkan requires
+	// to be externally synchronised: allocating, recording and freeing
+	// any command buffer (a Sequence's first Run, transfers, presenter
+	// frames). Taken after mu when both are held.
+	poolMu sync.Mutex
+
 	xferMu    sync.Mutex // serialises staging transfers and zero fills
 	xferCmd   vk.CommandBuffer
 	xferFence vk.Fence
@@ -223,6 +229,8 @@ func (m *Manager) setupTransfer() error {
 
 // newCommandBuffer allocates one primary command buffer from the pool.
 func (m *Manager) newCommandBuffer() (vk.CommandBuffer, error) {
+	m.poolMu.Lock()
+	defer m.poolMu.Unlock()
 	cmds := make([]vk.CommandBuffer, 1)
 	if err := vkErr("vkAllocateCommandBuffers", vk.AllocateCommandBuffers(m.dev, &vk.CommandBufferAllocateInfo{
 		SType:              vk.StructureTypeCommandBufferAllocateInfo,

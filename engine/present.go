@@ -514,7 +514,10 @@ func (p *Presenter) Present(draws []Draw, fbW, fbH int) (bool, error) {
 	default:
 		return false, fmt.Errorf("engine: Presenter.Present: %w", vkErr("vkAcquireNextImageKHR", r))
 	}
-	if err := p.record(draws, p.swapImgs[idx]); err != nil {
+	p.m.poolMu.Lock()
+	err := p.record(draws, p.swapImgs[idx])
+	p.m.poolMu.Unlock()
+	if err != nil {
 		return false, errors.Join(fmt.Errorf("engine: Presenter.Present: recording: %w", err), p.dropAcquired())
 	}
 	m := p.m
@@ -756,6 +759,29 @@ func (p *Presenter) record(draws []Draw, dst vk.Image) error {
 	return vkErr("vkEndCommandBuffer", vk.EndCommandBuffer(cmd))
 }
 
+// recordSnapshot records copying the image into buf into p.cmd.
+func (p *Presenter) recordSnapshot(buf *Buffer) error {
+	p.m.poolMu.Lock()
+	defer p.m.poolMu.Unlock()
+	cmd := p.cmd
+	if err := vkErr("vkResetCommandBuffer", vk.ResetCommandBuffer(cmd, 0)); err != nil {
+		return err
+	}
+	if err := vkErr("vkBeginCommandBuffer", vk.BeginCommandBuffer(cmd, &vk.CommandBufferBeginInfo{
+		SType: vk.StructureTypeCommandBufferBeginInfo,
+		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit),
+	})); err != nil {
+		return err
+	}
+	barrier(cmd, allStages, vk.PipelineStageTransferBit, allWrites, vk.AccessTransferReadBit|vk.AccessTransferWriteBit)
+	vk.CmdCopyImageToBuffer(cmd, p.image, vk.ImageLayoutGeneral, buf.buf, 1, []vk.BufferImageCopy{{
+		ImageSubresource: vk.ImageSubresourceLayers{AspectMask: vk.ImageAspectFlags(vk.ImageAspectColorBit), LayerCount: 1},
+		ImageExtent:      vk.Extent3D{Width: uint32(p.width), Height: uint32(p.height), Depth: 1},
+	}})
+	barrier(cmd, vk.PipelineStageTransferBit, allStages|hostStage, vk.AccessTransferWriteBit, allAccess|vk.AccessHostReadBit)
+	return vkErr("vkEndCommandBuffer", vk.EndCommandBuffer(cmd))
+}
+
 // Snapshot downloads the last frame drawn, for screenshots and tests; it
 // is the only path that copies a frame to the host.
 func (p *Presenter) Snapshot() (*image.RGBA, error) {
@@ -775,22 +801,7 @@ func (p *Presenter) Snapshot() (*image.RGBA, error) {
 	}
 	defer buf.Free()
 	cmd := p.cmd
-	if err := vkErr("vkResetCommandBuffer", vk.ResetCommandBuffer(cmd, 0)); err != nil {
-		return nil, err
-	}
-	if err := vkErr("vkBeginCommandBuffer", vk.BeginCommandBuffer(cmd, &vk.CommandBufferBeginInfo{
-		SType: vk.StructureTypeCommandBufferBeginInfo,
-		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit),
-	})); err != nil {
-		return nil, err
-	}
-	barrier(cmd, allStages, vk.PipelineStageTransferBit, allWrites, vk.AccessTransferReadBit|vk.AccessTransferWriteBit)
-	vk.CmdCopyImageToBuffer(cmd, p.image, vk.ImageLayoutGeneral, buf.buf, 1, []vk.BufferImageCopy{{
-		ImageSubresource: vk.ImageSubresourceLayers{AspectMask: vk.ImageAspectFlags(vk.ImageAspectColorBit), LayerCount: 1},
-		ImageExtent:      vk.Extent3D{Width: uint32(p.width), Height: uint32(p.height), Depth: 1},
-	}})
-	barrier(cmd, vk.PipelineStageTransferBit, allStages|hostStage, vk.AccessTransferWriteBit, allAccess|vk.AccessHostReadBit)
-	if err := vkErr("vkEndCommandBuffer", vk.EndCommandBuffer(cmd)); err != nil {
+	if err := p.recordSnapshot(buf); err != nil {
 		return nil, err
 	}
 	if err := m.submitWait(cmd, p.fence); err != nil {
@@ -844,7 +855,9 @@ func (p *Presenter) destroy() {
 		p.descPool = vk.NullDescriptorPool
 	}
 	if p.cmd != nil {
+		m.poolMu.Lock()
 		vk.FreeCommandBuffers(dev, m.pool, 1, []vk.CommandBuffer{p.cmd})
+		m.poolMu.Unlock()
 		p.cmd = nil
 	}
 	if p.fence != vk.NullFence {

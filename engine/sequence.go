@@ -308,7 +308,10 @@ func (s *Sequence) Run() error {
 		}
 	}
 	if !s.recorded {
-		if err := s.record(); err != nil {
+		s.m.poolMu.Lock()
+		err := s.record()
+		s.m.poolMu.Unlock()
+		if err != nil {
 			return fmt.Errorf("engine: Sequence.Run: recording: %w", err)
 		}
 		s.recorded = true
@@ -439,7 +442,9 @@ func (s *Sequence) destroy() {
 		s.fence = vk.NullFence
 	}
 	if s.cmd != nil {
+		m.poolMu.Lock()
 		vk.FreeCommandBuffers(m.dev, m.pool, 1, []vk.CommandBuffer{s.cmd})
+		m.poolMu.Unlock()
 		s.cmd = nil
 	}
 }
