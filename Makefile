@@ -10,7 +10,7 @@ SPIRV := $(SHADERS:.comp=.spv)
 # tell nothing new).
 PURE_PKGS = $$(go list -f '{{.ImportPath}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | grep -v -e 'vkneuro/engine' -e 'vkneuro/kernels/vulkan' | cut -d' ' -f1)
 
-.PHONY: all build test race vet fmt shaders bench bench-compare clean-shaders
+.PHONY: all build test race vet fmt shaders bench bench-compare clean-shaders gpu-bundle
 
 all: build
 
@@ -54,3 +54,15 @@ bench:
 # Not part of CI.
 bench-compare:
 	go run ./bench/cmd/compare $(COMPARE_FLAGS)
+
+# Binaries for a GPU machine without Go (the device tool's): build here,
+# carry .gpu, run bench/gpu/check.sh there. Stripped to keep the carried
+# tree small.
+gpu-bundle:
+	mkdir -p .gpu
+	go test -c -ldflags='-s -w' -o .gpu/vulkan.test ./kernels/vulkan/
+	go test -c -ldflags='-s -w' -o .gpu/models.test ./models/
+	go build -ldflags='-s -w' -o .gpu/train ./cmd/train
+	go build -ldflags='-s -w' -o .gpu/devices ./cmd/devices
+	go build -ldflags='-s -w' -o .gpu/compare ./bench/cmd/compare
+	du -sh .gpu
