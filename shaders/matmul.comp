@@ -2,9 +2,12 @@
 // a is M×K (K×M when transA), b is K×N (N×K when transB), c is M×N,
 // all row-major. Each work-group computes a BM×BN tile of c, staging
 // BK-deep slices of a and b in shared memory; each thread holds a
-// TM×TN block of accumulators in registers. Thread (tx, ty) owns rows
-// ty + i·(BM/TM) and columns tx + j·(BN/TN), so neighbouring threads
-// read neighbouring shared words and store neighbouring columns.
+// TM×TN block of accumulators in registers (TM, TN multiples of 4).
+// Thread (tx, ty) owns rows g·(4·BM/TM) + 4·ty + i and columns
+// h·(4·BN/TN) + 4·tx + j (i, j < 4): it reads its operands of each k as
+// TM/4 + TN/4 vec4s of shared memory, neighbouring threads reading
+// neighbouring vec4s (no bank conflicts, a quarter of the load
+// instructions of scalar reads).
 //
 // Split-K: work-group z covers k in [kBase + z·kChunk, min(K, kBase +
 // (z+1)·kChunk)). With split set, it writes its raw partial sum to
@@ -54,8 +57,11 @@ layout(push_constant) uniform Push {
 	uint kBase;
 } pc;
 
-shared float As[BK * (BM + PAD)];
-shared float Bs[BK * BN];
+// Shared tiles as vec4 arrays (element e is X4[e / 4][e % 4]) so that
+// the multiply loop reads 16 bytes at a time; PAD keeps each As row
+// 16-byte aligned.
+shared vec4 As4[BK * (BM + PAD) / 4];
+shared vec4 Bs4[BK * BN / 4];
 
 void main() {
 	const uint nthreads = (BM / TM) * (BN / TN);
@@ -88,9 +94,7 @@ void main() {
 				if (row0 + r < pc.M && gk < kEnd) {
 					v = a4[(gk * pc.M + row0 + r) / 4];
 				}
-				for (uint c = 0; c < 4; c++) {
-					As[kk * lda + r + c] = v[c];
-				}
+				As4[(kk * lda + r) / 4] = v;
 			}
 		} else if (VEC_A) {
 			// a is M×K: four neighbouring k of one row r.
@@ -103,7 +107,8 @@ void main() {
 					v = a4[(gi * pc.K + k0 + kk) / 4];
 				}
 				for (uint c = 0; c < 4; c++) {
-					As[(kk + c) * lda + r] = v[c];
+					const uint w = (kk + c) * lda + r;
+					As4[w / 4][w % 4] = v[c];
 				}
 			}
 		} else {
@@ -122,7 +127,8 @@ void main() {
 				if (gi < pc.M && gk < kEnd) {
 					v = TRANS_A ? a[gk * pc.M + gi] : a[gi * pc.K + gk];
 				}
-				As[kk * lda + r] = v;
+				const uint w = kk * lda + r;
+				As4[w / 4][w % 4] = v;
 			}
 		}
 		// Stage op(b)[k0 : k0+BK, col0 : col0+BN] as Bs[kk][cl].
@@ -137,7 +143,8 @@ void main() {
 					v = b4[(gj * pc.K + k0 + kk) / 4];
 				}
 				for (uint c = 0; c < 4; c++) {
-					Bs[(kk + c) * BN + cl] = v[c];
+					const uint w = (kk + c) * BN + cl;
+					Bs4[w / 4][w % 4] = v[c];
 				}
 			}
 		} else if (VEC_B) {
@@ -150,9 +157,7 @@ void main() {
 				if (col0 + cl < pc.N && gk < kEnd) {
 					v = b4[(gk * pc.N + col0 + cl) / 4];
 				}
-				for (uint c = 0; c < 4; c++) {
-					Bs[kk * BN + cl + c] = v[c];
-				}
+				Bs4[(kk * BN + cl) / 4] = v;
 			}
 		} else {
 			for (uint e = tid; e < BN * BK; e += nthreads) {
@@ -170,23 +175,28 @@ void main() {
 				if (gj < pc.N && gk < kEnd) {
 					v = TRANS_B ? b[gj * pc.K + gk] : b[gk * pc.N + gj];
 				}
-				Bs[kk * BN + cl] = v;
+				const uint w = kk * BN + cl;
+				Bs4[w / 4][w % 4] = v;
 			}
 		}
 		barrier();
 
 		for (uint kk = 0; kk < BK; kk++) {
-			float ra[TM];
-			float rb[TN];
-			for (uint i = 0; i < TM; i++) {
-				ra[i] = As[kk * lda + ty + i * (BM / TM)];
+			vec4 ra[TM / 4];
+			vec4 rb[TN / 4];
+			for (uint g = 0; g < TM / 4; g++) {
+				ra[g] = As4[(kk * lda + g * (4 * BM / TM) + 4 * ty) / 4];
 			}
-			for (uint j = 0; j < TN; j++) {
-				rb[j] = Bs[kk * BN + tx + j * (BN / TN)];
+			for (uint h = 0; h < TN / 4; h++) {
+				rb[h] = Bs4[(kk * BN + h * (4 * BN / TN) + 4 * tx) / 4];
 			}
-			for (uint i = 0; i < TM; i++) {
-				for (uint j = 0; j < TN; j++) {
-					acc[i][j] = fma(ra[i], rb[j], acc[i][j]);
+			for (uint g = 0; g < TM / 4; g++) {
+				for (uint i = 0; i < 4; i++) {
+					for (uint h = 0; h < TN / 4; h++) {
+						for (uint j = 0; j < 4; j++) {
+							acc[4 * g + i][4 * h + j] = fma(ra[g][i], rb[h][j], acc[4 * g + i][4 * h + j]);
+						}
+					}
 				}
 			}
 		}
@@ -195,12 +205,12 @@ void main() {
 
 	const uint mn = pc.M * pc.N;
 	for (uint i = 0; i < TM; i++) {
-		const uint gi = row0 + ty + i * (BM / TM);
+		const uint gi = row0 + (i / 4) * (4 * BM / TM) + 4 * ty + i % 4;
 		if (gi >= pc.M) {
 			continue;
 		}
 		for (uint j = 0; j < TN; j++) {
-			const uint gj = col0 + tx + j * (BN / TN);
+			const uint gj = col0 + (j / 4) * (4 * BN / TN) + 4 * tx + j % 4;
 			if (gj >= pc.N) {
 				continue;
 			}

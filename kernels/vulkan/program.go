@@ -352,9 +352,10 @@ func gpuMatMul(m, n int) matmulConfig {
 // invocations as SIMD lanes and every shared-memory read as a gather,
 // so more outputs per invocation run faster; but LLVM compiles each
 // pipeline at first use in time growing with the register block.
-// Measured on lavapipe at 512³ (GFLOP/s, first-use compile): 4×4 0.6,
-// 0.5–0.9 s; 8×8 2.0, 1–1.5 s; 8×16 2.6, 3.7 s; 16×16 3.3, 11 s. 8×8
-// is the compromise. Block sizes are 16, 32, 64 or 128 per dimension,
+// Measured on lavapipe at 512³ (GFLOP/s, first-use compile), with the
+// shader's earlier scalar shared-memory reads: 4×4 0.6, 0.5–0.9 s; 8×8
+// 2.0, 1–1.5 s; 8×16 2.6, 3.7 s; 16×16 3.3, 11 s. 8×8 is the compromise
+// (7.2 GFLOP/s with the vec4 reads). Block sizes are 16, 32, 64 or 128 per dimension,
 // the smallest that covers it, since padding costs real work on a CPU;
 // few block shapes keep the number of pipelines small.
 func cpuMatMul(m, n int) matmulConfig {

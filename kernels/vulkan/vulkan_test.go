@@ -204,6 +204,10 @@ func TestChooseMatMul(t *testing.T) {
 			for _, n := range dims {
 				for _, k := range []int{1, 7, 8, 255, 4099, 23589, 65536, 1 << 20, 1 << 24} {
 					cfg, splits, kChunk := chooseMatMul(m, n, k, cpu)
+					// matmul.comp reads each thread's operands as vec4s.
+					if cfg.tm%4 != 0 || cfg.tn%4 != 0 || cfg.bm%cfg.tm != 0 || cfg.bn%cfg.tn != 0 {
+						t.Fatalf("cpu=%v m=%d n=%d: tile %+v: tm and tn must be multiples of 4 dividing bm and bn", cpu, m, n, cfg)
+					}
 					if kChunk%cfg.bk != 0 || kChunk > cfg.maxKChunk() || splits < 1 ||
 						splits*kChunk < k || (splits-1)*kChunk >= k {
 						t.Errorf("cpu=%v m=%d n=%d k=%d: tile %+v, %d splits of %d (max %d)",
