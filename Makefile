@@ -62,6 +62,7 @@ gpu-bundle:
 	mkdir -p .gpu
 	go test -c -ldflags='-s -w' -o .gpu/vulkan.test ./kernels/vulkan/
 	go test -c -ldflags='-s -w' -o .gpu/models.test ./models/
+	go test -c -ldflags='-s -w' -o .gpu/vulkanstep.test ./bench/vulkanstep/
 	go build -ldflags='-s -w' -o .gpu/train ./cmd/train
 	go build -ldflags='-s -w' -o .gpu/devices ./cmd/devices
 	go build -ldflags='-s -w' -o .gpu/compare ./bench/cmd/compare

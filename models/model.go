@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/vkneuro/vkneuro/kernels"
 )
@@ -600,6 +601,21 @@ func (m *Model) Hidden(x []float32, layer string) (act []float32, features int, 
 	names := m.HiddenLayers()
 	sort.Strings(names)
 	return nil, 0, fmt.Errorf("models: %s has no layer %q (have %v)", m.Name, layer, names)
+}
+
+// LastStepGPUTime is the device time of the last training step, where
+// the backend's Programs measure it (vulkan.Backend.TimePrograms); ok is
+// false otherwise and before the first step.
+func (m *Model) LastStepGPUTime() (d time.Duration, ok bool) {
+	if m.lastStep == nil {
+		return 0, false
+	}
+	t, ok := m.lastStep.prog.(interface{ GPUTime() time.Duration })
+	if !ok {
+		return 0, false
+	}
+	d = t.GPUTime()
+	return d, d > 0
 }
 
 // Activation returns the output of module layer (named as for Hidden)

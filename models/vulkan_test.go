@@ -98,3 +98,34 @@ func TestNormativeRecipeVulkan(t *testing.T) {
 	r := normativeRecipe(t, bk.be, 180)
 	t.Logf("vulkan (%s): %d steps in %.2f s, test accuracy %.3f", bk.be.Device(), r.steps, r.secs, r.acc)
 }
+
+// TestLastStepGPUTime checks the device time of a step: reported by a
+// Vulkan backend that times its Programs, absent otherwise.
+func TestLastStepGPUTime(t *testing.T) {
+	kb, err := vulkan.New(enginetest.Open(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := kb.(*vulkan.Backend)
+	defer be.Close()
+	f := loadFixture(t, "encode")
+	x, tg := f.arrays["x"], f.arrays["target"]
+	for _, timed := range []bool{false, true} {
+		be.TimePrograms(timed)
+		m, err := NewEncode(be, 12, 16, 64, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m.LastStepGPUTime(); ok {
+			t.Errorf("timed=%v: a device time before the first step", timed)
+		}
+		if _, err := m.Step(x.Data, tg.Data); err != nil {
+			t.Fatal(err)
+		}
+		d, ok := m.LastStepGPUTime()
+		if ok != timed || (timed && d <= 0) {
+			t.Errorf("timed=%v: LastStepGPUTime = %v, %v", timed, d, ok)
+		}
+		m.Close()
+	}
+}

@@ -29,7 +29,7 @@ step() {
 	log "$name: exit $rc after $(($(date +%s) - start)) s"
 }
 
-for b in vulkan.test models.test devices train compare; do
+for b in vulkan.test models.test vulkanstep.test devices train compare; do
 	[ -x "$BIN/$b" ] || { echo "check.sh: $BIN/$b missing: run make gpu-bundle and carry .gpu" >&2; exit 2; }
 done
 # The bare machine has the NVIDIA driver but no Vulkan loader: unpack the
@@ -51,8 +51,10 @@ step devices 60 "$ROOT" "$BIN/devices" -peak
 # the GPU tiles, and the models' parity and one-submit tests.
 step vulkan-tests 240 "$ROOT/kernels/vulkan" "$BIN/vulkan.test" -test.count=1 -test.timeout=230s
 step models-tests 180 "$ROOT/models" "$BIN/models.test" -test.count=1 -test.timeout=170s -test.run 'Vulkan|OneSubmit|Golden'
-# Speed: the peak, every kernel in device time with %peak, then the
-# tutorials' workloads against PyTorch on CUDA and on the CPU.
+# Speed: the peak, every kernel in device time with %peak, the share of
+# a training step that is device time, then the tutorials' workloads
+# against PyTorch on CUDA and on the CPU.
 step gpu-bench 180 "$ROOT/kernels/vulkan" "$BIN/vulkan.test" -test.run '^$' -test.bench 'BenchmarkPeak|BenchmarkGPUTime' -test.benchtime 10x
+step step-bench 120 "$ROOT/bench/vulkanstep" "$BIN/vulkanstep.test" -test.run '^$' -test.bench . -test.benchtime 20x
 step compare 300 "$ROOT" "$BIN/compare" --train "$BIN/train" --python "$PYTHON" --backends vulkan --torch-cuda --repeats 2 --results "$OUT/RESULTS-gpu.md" -v
 log "done; logs in $OUT"

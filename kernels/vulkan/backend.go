@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vkneuro/vkneuro/engine"
 	"github.com/vkneuro/vkneuro/kernels"
@@ -17,8 +18,9 @@ type Backend struct {
 	m   *engine.Manager
 	own bool // Close closes m
 
-	mu     sync.Mutex
-	closed bool
+	mu           sync.Mutex
+	closed       bool
+	timePrograms atomic.Bool
 	// dummy is bound where a shader has a binding that an op does not
 	// use (a convolution without bias), so every descriptor is valid.
 	dummy *engine.Buffer
@@ -158,8 +160,15 @@ func (b *Backend) Free(t *kernels.Tensor) {
 	}
 }
 
-// NewProgram starts recording an empty Program (one engine.Sequence).
-func (b *Backend) NewProgram() kernels.Program { return b.newProgram(false) }
+// NewProgram starts recording an empty Program (one engine.Sequence),
+// timed as by NewTimedProgram after TimePrograms(true).
+func (b *Backend) NewProgram() kernels.Program { return b.newProgram(b.timePrograms.Load()) }
+
+// TimePrograms makes later NewProgram calls return timed Programs, so
+// that code written against kernels.Backend (models, trainers) can
+// report its device time (Program.GPUTime) for benchmarks. The two
+// timestamps per command cost a little device time of their own.
+func (b *Backend) TimePrograms(on bool) { b.timePrograms.Store(on) }
 
 // NewTimedProgram is NewProgram with a GPU timestamp around every
 // command; Program.GPUTime reports the last Run's total.

@@ -1,0 +1,90 @@
+package bench
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/vkneuro/vkneuro/kernels"
+	"github.com/vkneuro/vkneuro/models"
+)
+
+// StepCase is one benchmark workload's training step at the harness's
+// shapes.
+type StepCase struct {
+	Name  string
+	Build func(kernels.Backend) (*models.Model, error)
+	Hyper models.Hyper
+	N     int // samples per step
+}
+
+const neurons = 23589
+
+// StepCases are the three workloads of the harness.
+var StepCases = []StepCase{
+	{"normative/batch100", func(be kernels.Backend) (*models.Model, error) { return models.NewNormative(be, 48, 64, 1) },
+		models.Hyper{LR: 5e-4, Momentum: 0.99}, 100},
+	{"decode/216x23589", func(be kernels.Backend) (*models.Model, error) {
+		return models.NewDecode(be, models.Softmax, neurons, 20, 20, 1)
+	}, models.Hyper{LR: 0.1, L2: 1e-2, L1: 5e-4}, 216},
+	{"encode/60x23589", func(be kernels.Backend) (*models.Model, error) { return models.NewEncode(be, 12, 16, neurons, 1) },
+		models.Hyper{LR: 2, Momentum: 0.9, L2: 5e-4, L1: 1e-6}, 60},
+}
+
+// BenchStep times Model.Step of c on be with random data (step time does
+// not depend on the values, apart from ReLU and max-pool selections)
+// and reports ms/step; with gpu set also gpu-ms/step, the device time
+// of the step's commands (Model.LastStepGPUTime, so be must time its
+// Programs), and gpu-share%, that time's part of the wall time.
+func BenchStep(b *testing.B, be kernels.Backend, c StepCase, gpu bool) {
+	m, err := c.Build(be)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.SetHyper(c.Hyper); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, c.N*m.InputSize())
+	for i := range x {
+		x[i] = float32(rng.NormFloat64()) * 0.3
+	}
+	t := make([]float32, c.N*m.TargetSize())
+	for i := range t {
+		switch m.Loss {
+		case models.BCE:
+			t[i] = float32(rng.IntN(2))
+		case models.NLL:
+			t[i] = float32(rng.IntN(m.OutputSize()))
+		default:
+			t[i] = float32(rng.NormFloat64())
+		}
+	}
+	// The first step records the Program; keep it out of the timing.
+	if _, err := m.Step(x, t); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var dev time.Duration
+	for b.Loop() {
+		if _, err := m.Step(x, t); err != nil {
+			b.Fatal(err)
+		}
+		if gpu {
+			d, ok := m.LastStepGPUTime()
+			if !ok {
+				b.Fatal("bench: no device time for the step: the backend does not time its Programs")
+			}
+			dev += d
+		}
+	}
+	wall := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(wall*1e3, "ms/step")
+	if gpu {
+		g := dev.Seconds() / float64(b.N)
+		b.ReportMetric(g*1e3, "gpu-ms/step")
+		b.ReportMetric(100*g/wall, "gpu-share%")
+	}
+}
