@@ -659,13 +659,7 @@ func (p *Presenter) record(draws []Draw, dst vk.Image) error {
 		vk.UpdateDescriptorSets(dev, uint32(len(writes)), writes, 0, nil)
 	}
 	cmd := p.cmd
-	if err := vkErr("vkResetCommandBuffer", vk.ResetCommandBuffer(cmd, 0)); err != nil {
-		return err
-	}
-	if err := vkErr("vkBeginCommandBuffer", vk.BeginCommandBuffer(cmd, &vk.CommandBufferBeginInfo{
-		SType: vk.StructureTypeCommandBufferBeginInfo,
-		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit),
-	})); err != nil {
+	if err := p.beginCmd(); err != nil {
 		return err
 	}
 	color := vk.ImageSubresourceRange{AspectMask: vk.ImageAspectFlags(vk.ImageAspectColorBit), LevelCount: 1, LayerCount: 1}
@@ -759,18 +753,24 @@ func (p *Presenter) record(draws []Draw, dst vk.Image) error {
 	return vkErr("vkEndCommandBuffer", vk.EndCommandBuffer(cmd))
 }
 
+// beginCmd resets p.cmd and begins recording it for one submit. Caller
+// holds m.poolMu.
+func (p *Presenter) beginCmd() error {
+	if err := vkErr("vkResetCommandBuffer", vk.ResetCommandBuffer(p.cmd, 0)); err != nil {
+		return err
+	}
+	return vkErr("vkBeginCommandBuffer", vk.BeginCommandBuffer(p.cmd, &vk.CommandBufferBeginInfo{
+		SType: vk.StructureTypeCommandBufferBeginInfo,
+		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit),
+	}))
+}
+
 // recordSnapshot records copying the image into buf into p.cmd.
 func (p *Presenter) recordSnapshot(buf *Buffer) error {
 	p.m.poolMu.Lock()
 	defer p.m.poolMu.Unlock()
 	cmd := p.cmd
-	if err := vkErr("vkResetCommandBuffer", vk.ResetCommandBuffer(cmd, 0)); err != nil {
-		return err
-	}
-	if err := vkErr("vkBeginCommandBuffer", vk.BeginCommandBuffer(cmd, &vk.CommandBufferBeginInfo{
-		SType: vk.StructureTypeCommandBufferBeginInfo,
-		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit),
-	})); err != nil {
+	if err := p.beginCmd(); err != nil {
 		return err
 	}
 	barrier(cmd, allStages, vk.PipelineStageTransferBit, allWrites, vk.AccessTransferReadBit|vk.AccessTransferWriteBit)
