@@ -283,3 +283,11 @@ func HostLen(op, name string, v []float32, t *Tensor) error {
 func WriteFirst(backend string) error {
 	return fmt.Errorf("%s: Write: record Writes before the first op", backend)
 }
+
+// StepStateShape checks a step-state tensor: StepStateLen elements.
+func StepStateShape(op string, state *Tensor) error {
+	if state == nil || state.Len() != StepStateLen {
+		return fmt.Errorf("kernels: %s: step state %s must have %d elements (kernels.StepStateLen)", op, state, StepStateLen)
+	}
+	return nil
+}

@@ -13,8 +13,12 @@
 // Program.Write and Program.Read move host data in and out as part of
 // the Run, so a GPU whose memory the host cannot map (a discrete GPU)
 // needs no extra submit for a step's batch and loss.
-// Hyper-parameters given to an op (learning rate, loss coefficients) are
-// fixed when it is recorded; tensor contents are read when it runs.
+// Hyper-parameters given to an op (loss coefficients, momentum, betas)
+// are fixed when it is recorded; tensor contents are read when it runs.
+// What changes every step (the learning rate under a schedule, Adam's
+// bias corrections, the step number that draws dropout masks) is read
+// from a step-state tensor (step.go) that the host rewrites before each
+// Run with Program.Write, so a training step is recorded once.
 //
 // Recording checks shapes. The first bad op puts the Program into an
 // error state (like bufio.Writer): later ops are ignored and Err and Run

@@ -182,10 +182,86 @@ type Ops interface {
 	L1Penalty(loss, w *Tensor, coef float32)
 	L1PenaltyGrad(dw, w *Tensor, coef float32)
 
-	// SGD updates p in place with PyTorch's SGD (dampening 0, no Nesterov):
-	// g = grad + weightDecay·p; buf = momentum·buf + g; p −= lr·buf.
-	// buf starts as zeros, which makes the first step buf = g as PyTorch.
-	SGD(p, grad, buf *Tensor, lr, momentum, weightDecay float32)
+	// Tanh: y = tanh(x). y may alias x.
+	Tanh(y, x *Tensor)
+	// TanhBackward: dx = dy·(1 − y²). dx may alias dy.
+	TanhBackward(dx, dy, y *Tensor)
+	// ELU (nn.ELU): y = x if x > 0, else alpha·(exp(x) − 1). y may alias x.
+	ELU(y, x *Tensor, alpha float32)
+	// ELUBackward takes the forward input x: dx = dy if x > 0, else
+	// dy·alpha·exp(x). dx may alias dy.
+	ELUBackward(dx, dy, x *Tensor, alpha float32)
+	// Softplus (nn.Softplus): y = x where beta·x > threshold, else
+	// log(1 + exp(beta·x))/beta. y may alias x.
+	Softplus(y, x *Tensor, beta, threshold float32)
+	// SoftplusBackward takes the forward input x: dx = dy where
+	// beta·x > threshold, else dy·z/(z + 1) with z = exp(beta·x). dx may
+	// alias dy.
+	SoftplusBackward(dx, dy, x *Tensor, beta, threshold float32)
+	// Dropout (nn.Dropout in training): y = x·scale where element i is
+	// kept, else 0, with scale = 1/(1 − p) in float32 as PyTorch. Element
+	// i is kept when DropoutKeep(seed, t, i, p) for the optimizer step t
+	// that state[StepCount] holds when the op runs, so the mask changes
+	// every step without recording the Program again and is the same on
+	// every backend. y may alias x.
+	Dropout(y, x, state *Tensor, p float32, seed uint32)
+	// DropoutBackward: dx = dy·scale where the forward kept element i,
+	// else 0 (the mask is recomputed, not stored). dx may alias dy.
+	DropoutBackward(dx, dy, state *Tensor, p float32, seed uint32)
+
+	// AvgPool2D (nn.AvgPool2d, no padding): y[N,C,Ho,Wo] = the mean over
+	// each KernelH×KernelW window of x[N,C,H,W].
+	AvgPool2D(y, x *Tensor, p Pool2DParams)
+	// AvgPool2DBackward sets dx: each element receives dy/(KernelH·KernelW)
+	// from every window that covers it (zero where none does).
+	AvgPool2DBackward(dx, dy *Tensor, p Pool2DParams)
+
+	// BCEWithLogitsLoss (nn.BCEWithLogitsLoss): the mean over elements of
+	// (1 − t)·x + m + log(exp(−m) + exp(−x − m)) with m = max(−x, 0),
+	// PyTorch's stable form of −(t·log σ(x) + (1 − t)·log(1 − σ(x))).
+	BCEWithLogitsLoss(loss, x, target *Tensor)
+	// BCEWithLogitsBackward: dx = (σ(x) − t)/n.
+	BCEWithLogitsBackward(dx, x, target *Tensor)
+	// PoissonNLLLoss (nn.PoissonNLLLoss, full=False): the mean over
+	// elements of exp(x) − t·x when logInput (x is the log rate), else of
+	// x − t·log(x + eps) (x is the rate).
+	PoissonNLLLoss(loss, x, target *Tensor, logInput bool, eps float32)
+	// PoissonNLLBackward: dx = (exp(x) − t)/n when logInput, else
+	// (1 − t/(x + eps))/n.
+	PoissonNLLBackward(dx, x, target *Tensor, logInput bool, eps float32)
+
+	// SGD updates p in place with torch.optim.SGD at the learning rate
+	// lr = state[StepLR] (read when the op runs):
+	// g = grad + WeightDecay·p; with Momentum ≠ 0, buf = g on the first
+	// step (state[StepFirst] ≠ 0) and buf = Momentum·buf + (1 −
+	// Dampening)·g after it, then g = g + Momentum·buf (Nesterov) or
+	// g = buf; finally p −= lr·g. With Momentum 0, buf is neither read nor
+	// written.
+	SGD(p, grad, buf, state *Tensor, o SGDParams)
+	// Adam updates p in place with torch.optim.Adam (o.Decoupled unset)
+	// or AdamW (set), without amsgrad, reading the per-step values
+	// state[StepAdamLR] = lr/(1 − β1^t), state[StepAdamBC2] =
+	// sqrt(1 − β2^t) and, for AdamW, state[StepDecay] = 1 − lr·WeightDecay:
+	// Adam: g = grad + WeightDecay·p; AdamW: p ·= state[StepDecay] and
+	// g = grad; then m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g², and
+	// p −= state[StepAdamLR]·m/(sqrt(v)/state[StepAdamBC2] + Eps).
+	// m and v start as zeros.
+	Adam(p, grad, m, v, state *Tensor, o AdamParams)
+}
+
+// SGDParams are torch.optim.SGD's settings other than the learning rate,
+// fixed when the op is recorded. Coefficients are float64 so that
+// 1 − Dampening is formed in double precision, as PyTorch forms it.
+type SGDParams struct {
+	Momentum, Dampening, WeightDecay float64
+	Nesterov                         bool
+}
+
+// AdamParams are torch.optim.Adam's (AdamW's with Decoupled) settings
+// other than the learning rate, fixed when the op is recorded.
+type AdamParams struct {
+	Beta1, Beta2, Eps, WeightDecay float64
+	Decoupled                      bool // AdamW's decoupled weight decay
 }
 
 // Run1 records the ops that rec adds into a fresh Program of b, runs it

@@ -142,5 +142,6 @@ func (tr *Trainer) Resume(dir string) error {
 		return fmt.Errorf("models: resume: %s: %w", meta.File, err)
 	}
 	tr.step = meta.Step
+	tr.Model.t = uint32(meta.Step)
 	return nil
 }

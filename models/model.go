@@ -97,7 +97,13 @@ type Model struct {
 	resident *graph
 	// lastStep is the step graph that ran last (see Activation).
 	lastStep *graph
-	closed   bool
+	// state is the step state (kernels.FillStepState) that every step
+	// Program copies from stateHost when it runs; t counts the optimizer
+	// steps done.
+	state     *kernels.Tensor
+	stateHost []float32
+	t         uint32
+	closed    bool
 }
 
 // Backend is the backend the model's tensors live on.
@@ -237,6 +243,12 @@ func (bd *builder) add(l *layer) {
 	if bd.err != nil {
 		return
 	}
+	if bd.m.state == nil {
+		bd.m.stateHost = make([]float32, kernels.StepStateLen)
+		if bd.m.state, bd.err = bd.m.be.NewTensor(kernels.StepStateLen); bd.err != nil {
+			return
+		}
+	}
 	bd.m.layers = append(bd.m.layers, l)
 	bd.cur = l.out
 }
@@ -352,6 +364,9 @@ func (m *Model) newGraph(n int, train, feed bool) (g *graph, err error) {
 	}
 	p := m.be.NewProgram()
 	g.prog = p
+	if train {
+		p.Write(m.state, m.stateHost)
+	}
 	if feed {
 		// In the Run's own submit: an Upload before Run would be another
 		// on a discrete GPU.
@@ -482,7 +497,7 @@ func (m *Model) recordBackward(p kernels.Program, g *graph) {
 
 func (m *Model) recordSGD(p kernels.Program) {
 	for _, q := range m.params {
-		p.SGD(q.Value, q.Grad, q.Buf, m.hyper.LR, m.hyper.Momentum, 0)
+		p.SGD(q.Value, q.Grad, q.Buf, m.state, kernels.SGDParams{Momentum: float64(m.hyper.Momentum)})
 	}
 }
 
@@ -541,9 +556,11 @@ func (m *Model) Step(x, t []float32) (float32, error) {
 
 func (m *Model) runStep(g *graph) (float32, error) {
 	m.lastStep = nil
+	kernels.FillStepState(m.stateHost, m.t+1, float64(m.hyper.LR), 0, 0, 0)
 	if err := g.prog.Run(); err != nil {
 		return 0, fmt.Errorf("models: %s training step: %w", m.Name, err)
 	}
+	m.t++
 	m.lastStep = g
 	return g.lossv[0], nil
 }
@@ -663,6 +680,9 @@ func (m *Model) Close() error {
 				m.be.Free(t)
 			}
 		}
+	}
+	if m.state != nil {
+		m.be.Free(m.state)
 	}
 	return err
 }

@@ -51,8 +51,10 @@ func (m *Model) LoadMomentum(sd map[string]*data.Array) error {
 	return m.uploadDict(sd, func(p *Param) *kernels.Tensor { return p.Buf })
 }
 
-// ResetMomentum zeroes the momentum buffers, as a fresh torch.optim.SGD.
+// ResetMomentum zeroes the momentum buffers and the step count, as a
+// fresh torch.optim.SGD.
 func (m *Model) ResetMomentum() error {
+	m.t = 0
 	for _, p := range m.params {
 		if err := m.be.Upload(p.Buf, make([]float32, kernels.Numel(p.Shape))); err != nil {
 			return err

@@ -76,8 +76,9 @@ func tutorial3Step(tb testing.TB, b kernels.Backend, n int) kernels.Program {
 	p.MaxPool2DBackward(dy, view(dflat, n, 6, 6, 8), am, pp)
 	p.ReLUBackward(dy, dy, y)
 	p.Conv2DBackwardWeight(dcw, dcb, dy, x, cp)
+	state := mk(kernels.StepStateLen)
 	for i, w := range params {
-		p.SGD(w, grads[i], mk(w.Shape...), 5e-4, 0.99, 0)
+		p.SGD(w, grads[i], mk(w.Shape...), state, kernels.SGDParams{Momentum: 0.99})
 	}
 	if err := p.Err(); err != nil {
 		tb.Fatal(err)

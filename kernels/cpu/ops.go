@@ -636,15 +636,57 @@ func (p *Program) L1PenaltyGrad(dw, w *kernels.Tensor, coef float32) {
 	})
 }
 
-// SGD updates p in place: g = grad + wd·p; buf = momentum·buf + g; p −= lr·buf.
-func (p *Program) SGD(param, grad, buf *kernels.Tensor, lr, momentum, weightDecay float32) {
+// SGD updates p in place with torch.optim.SGD at lr = state[StepLR]
+// (kernels.Ops.SGD).
+func (p *Program) SGD(param, grad, buf, state *kernels.Tensor, o kernels.SGDParams) {
+	st, ok := p.stepState("SGD", state)
+	if !ok {
+		return
+	}
+	mom, damp, wd := float32(o.Momentum), float32(1-o.Dampening), float32(o.WeightDecay)
+	nesterov := o.Nesterov
 	p.elementwise("SGD", []string{"p", "grad", "buf"}, []*kernels.Tensor{param, grad, buf}, func(lo, hi int, s [][]float32) {
 		pd, gd, bd := s[0][lo:hi], s[1][lo:hi], s[2][lo:hi]
-		for i, v := range pd {
-			g := gd[i] + weightDecay*v
-			b := momentum*bd[i] + g
-			bd[i] = b
-			pd[i] = v - lr*b
+		lr := st[kernels.StepLR]
+		switch {
+		case mom == 0:
+			for i, v := range pd {
+				g := gd[i] + wd*v
+				pd[i] = v - lr*g
+			}
+		case st[kernels.StepFirst] != 0:
+			for i, v := range pd {
+				g := gd[i] + wd*v
+				bd[i] = g
+				if nesterov {
+					g += mom * g
+				}
+				pd[i] = v - lr*g
+			}
+		default:
+			for i, v := range pd {
+				g := gd[i] + wd*v
+				b := mom*bd[i] + damp*g
+				bd[i] = b
+				if nesterov {
+					g += mom * b
+				} else {
+					g = b
+				}
+				pd[i] = v - lr*g
+			}
 		}
 	})
+}
+
+// stepState resolves a step-state tensor (kernels.StepStateLen values).
+func (p *Program) stepState(op string, state *kernels.Tensor) ([]float32, bool) {
+	if !p.ok(kernels.StepStateShape(op, state)) {
+		return nil, false
+	}
+	s, ok := p.slices(op, []string{"state"}, state)
+	if !ok {
+		return nil, false
+	}
+	return s[0], true
 }

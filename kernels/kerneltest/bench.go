@@ -235,7 +235,7 @@ func elementwiseCases() []benchCase {
 		add("l1penalty", 2, func(s *benchSetup, p kernels.Program) { p.L1Penalty(s.rnd(1), s.rnd(shape...), 1e-3) })
 		add("l1penalty_grad", 1, func(s *benchSetup, p kernels.Program) { p.L1PenaltyGrad(s.rnd(shape...), s.rnd(shape...), 1e-3) })
 		add("sgd", 5, func(s *benchSetup, p kernels.Program) {
-			p.SGD(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...), 1e-3, 0.9, 1e-4)
+			p.SGD(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...), s.rnd(kernels.StepStateLen), kernels.SGDParams{Momentum: 0.9, WeightDecay: 1e-4})
 		})
 	}
 	return cs

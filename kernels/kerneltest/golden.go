@@ -324,9 +324,10 @@ func testGolden(t *testing.T, b kernels.Backend) {
 		p0, _ := g.get(t, "sgd/p0")
 		param, grad := h.mut(p0, len(p0)), h.newTensor(len(p0))
 		buf := h.mut(make([]float32, len(p0)), len(p0))
+		state := h.in("state", stepState(0.1, 2), kernels.StepStateLen)
 		prog := b.NewProgram()
 		defer prog.Close()
-		prog.SGD(param, grad, buf, 0.1, 0.9, 0.01)
+		prog.SGD(param, grad, buf, state, kernels.SGDParams{Momentum: 0.9, WeightDecay: 0.01})
 		for step := 0; step < 3; step++ {
 			gv, _ := g.get(t, fmt.Sprintf("sgd/grad%d", step))
 			h.upload(grad, gv)

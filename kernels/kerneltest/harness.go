@@ -277,3 +277,11 @@ func expectErr(t *testing.T, b kernels.Backend, rec func(p kernels.Program), wan
 		t.Errorf("Run after a recording error returned %v, want %v", rerr, err)
 	}
 }
+
+// stepState is a step state (kernels.FillStepState) for step t at
+// learning rate lr, with Adam's default betas.
+func stepState(lr float32, t uint32) []float32 {
+	s := make([]float32, kernels.StepStateLen)
+	kernels.FillStepState(s, t, float64(lr), 0.9, 0.999, 0)
+	return s
+}

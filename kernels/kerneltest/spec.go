@@ -368,6 +368,11 @@ func specSGD(p, grad, buf []float64, lr, momentum, weightDecay float64) (np, nbu
 	nbuf = make([]float64, len(p))
 	for i := range p {
 		g := grad[i] + weightDecay*p[i]
+		if momentum == 0 {
+			nbuf[i] = buf[i] // not read or written
+			np[i] = p[i] - lr*g
+			continue
+		}
 		nbuf[i] = momentum*buf[i] + g
 		np[i] = p[i] - lr*nbuf[i]
 	}

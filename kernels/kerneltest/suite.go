@@ -531,9 +531,10 @@ func testSGD(t *testing.T, b kernels.Backend) {
 				h := newHarness(t, b, uint64(9000+n))
 				pv := h.uniform(n, -1, 1)
 				param, grad, buf := h.mut(pv, n), h.newTensor(n), h.mut(make([]float32, n), n)
+				state := h.in("state", stepState(c.lr, 2), kernels.StepStateLen)
 				prog := b.NewProgram()
 				defer prog.Close()
-				prog.SGD(param, grad, buf, c.lr, c.momentum, c.wd)
+				prog.SGD(param, grad, buf, state, kernels.SGDParams{Momentum: float64(c.momentum), WeightDecay: float64(c.wd)})
 				if err := prog.Err(); err != nil {
 					t.Fatal(err)
 				}
@@ -796,6 +797,7 @@ func testBadShapes(t *testing.T, b kernels.Backend) {
 	bias5 := h.newTensor(5)
 	m23, m34, m24, m33 := h.newTensor(2, 3), h.newTensor(3, 4), h.newTensor(2, 4), h.newTensor(3, 3)
 	v6, v7, s1, s2 := h.newTensor(6), h.newTensor(7), h.newTensor(1), h.newTensor(2)
+	st := h.newTensor(kernels.StepStateLen)
 	logp, tgt, tgtBad := h.newTensor(4, 10), h.newTensor(4), h.newTensor(5)
 	pooled := h.newTensor(2, 3, 2, 2)
 	// A zero-sized view on real storage: the shape check must catch it
@@ -849,7 +851,8 @@ func testBadShapes(t *testing.T, b kernels.Backend) {
 		{"NLLBackward target", func(p kernels.Program) { p.NLLBackward(logp, tgtBad) }, []string{"NLLBackward", "[5]"}},
 		{"L2Penalty loss", func(p kernels.Program) { p.L2Penalty(s2, v6, 1) }, []string{"L2Penalty", "[2]"}},
 		{"L1PenaltyGrad shapes", func(p kernels.Program) { p.L1PenaltyGrad(v6, v7, 1) }, []string{"L1PenaltyGrad"}},
-		{"SGD shapes", func(p kernels.Program) { p.SGD(v6, v6, v7, 0.1, 0.9, 0) }, []string{"SGD", "[7]"}},
+		{"SGD shapes", func(p kernels.Program) { p.SGD(v6, v6, v7, st, kernels.SGDParams{Momentum: 0.9}) }, []string{"SGD", "[7]"}},
+		{"SGD state", func(p kernels.Program) { p.SGD(v6, v6, v6, v7, kernels.SGDParams{Momentum: 0.9}) }, []string{"SGD", "step state", "[7]"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { expectErr(t, b, c.rec, c.want...) })

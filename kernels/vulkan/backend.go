@@ -232,7 +232,7 @@ var layouts = map[string]layout{
 	"matmul":                 {3, 8},
 	"matmul_reduce":          {2, 4},
 	"eltwise":                {3, 4},
-	"sgd":                    {3, 4},
+	"sgd":                    {4, 5},
 	"reduce_op":              {3, 4},
 	"bias_grad":              {2, 4},
 	"softmax":                {2, 4},

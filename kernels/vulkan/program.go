@@ -582,18 +582,19 @@ func (p *Program) AddBias(x, bias *kernels.Tensor) {
 	}
 }
 
-// SGD updates p in place (sgd.comp).
-func (p *Program) SGD(param, grad, buf *kernels.Tensor, lr, momentum, weightDecay float32) {
-	if p.err != nil || !p.ok(kernels.SameShape("SGD", param, grad, buf)) {
+// SGD updates p in place (sgd.comp) at lr = state[StepLR].
+func (p *Program) SGD(param, grad, buf, state *kernels.Tensor, o kernels.SGDParams) {
+	if p.err != nil || !p.ok(kernels.SameShape("SGD", param, grad, buf)) || !p.ok(kernels.StepStateShape("SGD", state)) {
 		return
 	}
-	bs, ok := p.bufs("SGD", []string{"p", "grad", "buf"}, param, grad, buf)
+	bs, ok := p.bufs("SGD", []string{"p", "grad", "buf", "state"}, param, grad, buf, state)
 	if !ok {
 		return
 	}
 	n := param.Len()
 	p.dispatch("SGD", "sgd", []uint32{wgElem, 1, 1}, bs,
-		[]uint32{u32(n), f32(lr), f32(momentum), f32(weightDecay)}, elemGroups(n), 1, 1)
+		[]uint32{u32(n), f32(float32(o.Momentum)), f32(float32(1 - o.Dampening)), f32(float32(o.WeightDecay)), b32(o.Nesterov)},
+		elemGroups(n), 1, 1)
 }
 
 // reduce op codes, as in reduce_op.comp.

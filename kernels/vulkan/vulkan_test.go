@@ -460,10 +460,12 @@ func crossCases() []xcase {
 		elem("L1PenaltyGrad", shape, func(p kernels.Program, t []*kernels.Tensor) { p.L1PenaltyGrad(t[0], t[1], 0.3) }, 2, randn, 1e-6)
 		elem("Fill", shape, func(p kernels.Program, t []*kernels.Tensor) { p.Fill(t[0], 2.5) }, 1, randn, 0)
 		elem("Copy", shape, func(p kernels.Program, t []*kernels.Tensor) { p.Copy(t[0], t[1]) }, 2, randn, 0)
-		cs = append(cs, xcase{name: fmt.Sprintf("SGD/%v", shape), shapes: [][]int{shape, shape, shape}, gen: randn, outs: []int{0, 2},
+		// The state's random values make lr random and every run a
+		// first step; the suite checks the rest against the spec.
+		cs = append(cs, xcase{name: fmt.Sprintf("SGD/%v", shape), shapes: [][]int{shape, shape, shape, {kernels.StepStateLen}}, gen: randn, outs: []int{0, 2},
 			rec: func(p kernels.Program, t []*kernels.Tensor) {
-				p.SGD(t[0], t[1], t[2], 0.1, 0.9, 0.01)
-				p.SGD(t[0], t[1], t[2], 0.1, 0.9, 0.01)
+				p.SGD(t[0], t[1], t[2], t[3], kernels.SGDParams{Momentum: 0.9, WeightDecay: 0.01})
+				p.SGD(t[0], t[1], t[2], t[3], kernels.SGDParams{Momentum: 0.9, WeightDecay: 0.01, Nesterov: true})
 			}, atol: 1e-6, rtol: 1e-5})
 		n := kernels.Numel(shape)
 		// Reductions of n terms in float32: error ∝ n·eps (worst case)
