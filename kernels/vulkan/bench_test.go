@@ -86,7 +86,9 @@ func benchOps(gpu bool) []benchOp {
 		benchOp{"MSELoss", "1M", [][]int{{1}, {1 << 20}, {1 << 20}}, 3 << 20,
 			func(p kernels.Program, t []*kernels.Tensor) { p.MSELoss(t[0], t[1], t[2]) }},
 		benchOp{"SGD", "1M", [][]int{{1 << 20}, {1 << 20}, {1 << 20}, {kernels.StepStateLen}}, 5 << 20,
-			func(p kernels.Program, t []*kernels.Tensor) { p.SGD(t[0], t[1], t[2], t[3], kernels.SGDParams{Momentum: 0.9}) }},
+			func(p kernels.Program, t []*kernels.Tensor) {
+				p.SGD(t[0], t[1], t[2], t[3], kernels.SGDParams{Momentum: 0.9})
+			}},
 	)
 	return ops
 }
