@@ -25,7 +25,7 @@ var StepCases = []StepCase{
 	{"normative/batch100", func(be kernels.Backend) (*models.Model, error) { return models.NewNormative(be, 48, 64, 1) },
 		models.Hyper{LR: 5e-4, Momentum: 0.99}, 100},
 	{"decode/216x23589", func(be kernels.Backend) (*models.Model, error) {
-		return models.NewDecode(be, models.Softmax, neurons, 20, 20, 1)
+		return models.NewDecode(be, models.DecodeSoftmax, neurons, 20, 20, 1)
 	}, models.Hyper{LR: 0.1, L2: 1e-2, L1: 5e-4}, 216},
 	{"encode/60x23589", func(be kernels.Backend) (*models.Model, error) { return models.NewEncode(be, 12, 16, neurons, 1) },
 		models.Hyper{LR: 2, Momentum: 0.9, L2: 5e-4, L1: 1e-6}, 60},

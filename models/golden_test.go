@@ -66,8 +66,8 @@ var goldenModels = []struct {
 	build func(be kernels.Backend) (*Model, error)
 }{
 	{"normative", func(be kernels.Backend) (*Model, error) { return NewNormative(be, 48, 64, 1) }},
-	{"decode_softmax", func(be kernels.Backend) (*Model, error) { return NewDecode(be, Softmax, 500, 20, 20, 1) }},
-	{"decode_relu", func(be kernels.Backend) (*Model, error) { return NewDecode(be, ReLU, 500, 10, 0, 1) }},
+	{"decode_softmax", func(be kernels.Backend) (*Model, error) { return NewDecode(be, DecodeSoftmax, 500, 20, 20, 1) }},
+	{"decode_relu", func(be kernels.Backend) (*Model, error) { return NewDecode(be, DecodeReLU, 500, 10, 0, 1) }},
 	{"encode", func(be kernels.Backend) (*Model, error) { return NewEncode(be, 12, 16, 64, 1) }},
 }
 

@@ -9,92 +9,70 @@ import (
 	"github.com/vkneuro/vkneuro/kernels"
 )
 
-// Loss is the data term of a network's objective.
-type Loss int
-
-const (
-	// BCE is nn.BCELoss on the network's sigmoid output; targets are 0/1 [n,1].
-	BCE Loss = iota
-	// NLL is nn.NLLLoss on log-probabilities; targets are class indices [n].
-	NLL
-	// MSE is nn.MSELoss; targets have the output's shape.
-	MSE
-)
-
-func (l Loss) String() string {
-	switch l {
-	case BCE:
-		return "BCE"
-	case NLL:
-		return "NLL"
-	case MSE:
-		return "MSE"
-	}
-	return fmt.Sprintf("Loss(%d)", int(l))
-}
-
-// Hyper are the optimizer and penalty settings baked into a training
-// step when it is recorded.
-type Hyper struct {
-	LR, Momentum float32
-	L1, L2       float32 // coefficients of Σ|w| and Σw² on Model.Penalized
-}
-
-// Param is a learnable tensor with its gradient and momentum buffer.
+// Param is a learnable tensor with its gradient and optimizer state.
 type Param struct {
-	Name  string // state_dict key, e.g. "conv.weight"
+	Name  string // state_dict key, e.g. "conv.weight" or "0.weight"
 	Shape []int
 	Value *kernels.Tensor
 	Grad  *kernels.Tensor
-	Buf   *kernels.Tensor // SGD momentum buffer; zeros until the first step
+	// Buf is SGD's momentum buffer or Adam's first moment (exp_avg);
+	// Buf2 is Adam's second moment (exp_avg_sq), nil under SGD. Both
+	// start as zeros.
+	Buf, Buf2 *kernels.Tensor
 }
 
-type layerKind int
+// node is one module of a Model with the shapes it was planned for.
+type node struct {
+	layer   Layer  // the module itself, unwrapped from Named or Functional
+	name    string // module name: its index, its Named name, or "" (functional)
+	index   int    // position in the network
+	in, out []int  // per-sample shapes
+	plan    plan
+	params  []*Param
+	seed    uint32 // dropout stream (Dropout modules)
+	// needGrad: some module up to and including this one has parameters,
+	// so the gradient of the objective w.r.t. this module's output is
+	// needed.
+	needGrad bool
+}
 
-const (
-	linearLayer layerKind = iota
-	convLayer
-	reluLayer
-	sigmoidLayer
-	poolLayer
-	logSoftmaxLayer
-)
-
-// layer is one module or functional op of a network. Modules carry the
-// name PyTorch gives them (and forward hooks see); functional ops
-// (torch.relu, torch.sigmoid) have no name.
-type layer struct {
-	kind layerKind
-	name string
-	w, b *Param
-	conv kernels.Conv2DParams
-	pool kernels.Pool2DParams
-	out  []int // per-sample output shape
+// view reports whether the module's output is its input's storage in
+// this mode (no op recorded).
+func (nd *node) view(train bool) bool {
+	if d, ok := nd.layer.(Dropout); ok {
+		return d.viewIn(train)
+	}
+	return nd.plan.view
 }
 
 // Model is a network on a backend: its parameters and the Programs that
 // train and evaluate it.
 type Model struct {
-	// Name is "normative", "decode" or "encode"; Variant is "softmax" or
-	// "relu" for decode and empty otherwise.
+	// Name labels the network in errors, summaries and checkpoints: the
+	// task of a preset ("normative", "decode", "encode") or "sequential".
+	// Variant is "softmax" or "relu" for the decode presets and empty
+	// otherwise.
 	Name, Variant string
 	// Input is the per-sample input shape, e.g. [1 48 64].
 	Input []int
-	// Loss is the data term; Penalized names the weight the L1/L2
-	// penalties apply to ("" for none).
-	Loss      Loss
+	// Loss is the data term.
+	Loss Loss
+	// Penalized names the weight a preset's tutorial penalises, which
+	// SetHyper's L1/L2 apply to ("" for none).
 	Penalized string
 
-	be     kernels.Backend
-	layers []*layer
-	params []*Param
-	hyper  Hyper
-	steps  map[int]*graph // training-step Programs by batch size
-	feeds  map[int]*graph // the same, taking their batch by Program.Write
-	evals  map[int]*graph // forward-only Programs by batch size
-	// resident is the step graph whose input and target hold the whole
-	// training set (see stepResident).
-	resident *graph
+	be       kernels.Backend
+	nodes    []*node
+	params   []*Param
+	hyper    Hyper
+	training Training
+	lr       float64        // learning rate of the next step (Training's, or a schedule's)
+	steps    map[int]*graph // training-step Programs by batch size
+	feeds    map[int]*graph // the same, taking their batch by Program.Write
+	evals    map[int]*graph // forward-only Programs by batch size
+	// resident is the full-batch step whose input and target hold a
+	// data set already (see stepResident).
+	resident residency
 	// lastStep is the step graph that ran last (see Activation).
 	lastStep *graph
 	// state is the step state (kernels.FillStepState) that every step
@@ -104,6 +82,18 @@ type Model struct {
 	stateHost []float32
 	t         uint32
 	closed    bool
+}
+
+// residency identifies the data a step graph's input and target hold:
+// the host slices it was uploaded from, by address and length.
+type residency struct {
+	g      *graph
+	x0, t0 *float32
+	xn, tn int
+}
+
+func residentKey(g *graph, x, t []float32) residency {
+	return residency{g: g, x0: &x[0], t0: &t[0], xn: len(x), tn: len(t)}
 }
 
 // Backend is the backend the model's tensors live on.
@@ -122,31 +112,22 @@ func (m *Model) Param(name string) *Param {
 	return nil
 }
 
-// Hyper returns the current optimizer and penalty settings.
-func (m *Model) Hyper() Hyper { return m.hyper }
-
-// SetHyper changes the optimizer and penalty settings; training steps
-// recorded with the old ones are discarded.
-func (m *Model) SetHyper(h Hyper) error {
-	if h.L1 < 0 || h.L2 < 0 || h.LR < 0 || h.Momentum < 0 {
-		return fmt.Errorf("models: negative hyper-parameter in %+v", h)
+func (m *Model) paramNames() []string {
+	names := make([]string, len(m.params))
+	for i, p := range m.params {
+		names[i] = p.Name
 	}
-	if (h.L1 != 0 || h.L2 != 0) && m.Penalized == "" {
-		return fmt.Errorf("models: %s has no penalised weight; L1/L2 must be 0", m.Name)
-	}
-	if h == m.hyper {
-		return nil
-	}
-	m.hyper = h
-	m.resident, m.lastStep = nil, nil
-	err := errors.Join(closeGraphs(m.steps), closeGraphs(m.feeds))
-	m.steps, m.feeds = map[int]*graph{}, map[int]*graph{}
-	return err
+	return names
 }
 
 // OutputSize is the number of outputs per sample.
-func (m *Model) OutputSize() int {
-	return kernels.Numel(m.layers[len(m.layers)-1].out)
+func (m *Model) OutputSize() int { return kernels.Numel(m.outShape()) }
+
+func (m *Model) outShape() []int {
+	if len(m.nodes) == 0 {
+		return m.Input
+	}
+	return m.nodes[len(m.nodes)-1].out
 }
 
 // InputSize is the number of input values per sample.
@@ -154,7 +135,7 @@ func (m *Model) InputSize() int { return kernels.Numel(m.Input) }
 
 // TargetSize is the number of target values per sample (1 for class indices).
 func (m *Model) TargetSize() int {
-	if m.Loss == NLL {
+	if m.Loss.classes() {
 		return 1
 	}
 	return m.OutputSize()
@@ -164,118 +145,38 @@ func (m *Model) TargetSize() int {
 // forward order.
 func (m *Model) HiddenLayers() []string {
 	var names []string
-	for _, l := range m.layers {
-		if l.name != "" {
-			names = append(names, l.name)
+	for _, nd := range m.nodes {
+		if nd.name != "" {
+			names = append(names, nd.name)
 		}
 	}
 	return names
 }
 
-// builder assembles a Model layer by layer.
-type builder struct {
-	m   *Model
-	cur []int // per-sample shape after the last layer
-	err error
-}
-
-func newBuilder(be kernels.Backend, name, variant string, input []int, loss Loss, penalized string) *builder {
-	return &builder{
-		m: &Model{Name: name, Variant: variant, Input: append([]int(nil), input...), Loss: loss,
-			Penalized: penalized, be: be, steps: map[int]*graph{}, feeds: map[int]*graph{}, evals: map[int]*graph{}},
-		cur: append([]int(nil), input...),
+// Arch is the network as the argument list of PyTorch's nn.Sequential
+// (ParseArch reads it back), e.g. "Linear(500, 20), ReLU(), Linear(20, 20)".
+// Modules with names of their own and functional ops appear as the
+// modules they are.
+func (m *Model) Arch() string {
+	ls := make([]Layer, len(m.nodes))
+	for i, nd := range m.nodes {
+		ls[i] = nd.layer
 	}
-}
-
-func (bd *builder) param(name string, shape ...int) *Param {
-	if bd.err != nil {
-		return nil
-	}
-	p := &Param{Name: name, Shape: shape}
-	for _, t := range []**kernels.Tensor{&p.Value, &p.Grad, &p.Buf} {
-		*t, bd.err = bd.m.be.NewTensor(shape...)
-		if bd.err != nil {
-			bd.err = fmt.Errorf("models: allocating %s %v: %w", name, shape, bd.err)
-			return nil
-		}
-	}
-	bd.m.params = append(bd.m.params, p)
-	return p
-}
-
-func (bd *builder) linear(name string, out int) {
-	in := kernels.Numel(bd.cur)
-	l := &layer{kind: linearLayer, name: name, out: []int{out}}
-	l.w = bd.param(name+".weight", out, in)
-	l.b = bd.param(name+".bias", out)
-	bd.add(l)
-}
-
-func (bd *builder) conv(name string, out, k, pad int) {
-	if len(bd.cur) != 3 {
-		bd.fail(fmt.Errorf("models: conv %s needs a [C,H,W] input, got %v", name, bd.cur))
-		return
-	}
-	c, h, w := bd.cur[0], bd.cur[1], bd.cur[2]
-	l := &layer{kind: convLayer, name: name, conv: kernels.Conv2DParams{PadH: pad, PadW: pad},
-		out: []int{out, h + 2*pad - k + 1, w + 2*pad - k + 1}}
-	l.w = bd.param(name+".weight", out, c, k, k)
-	l.b = bd.param(name+".bias", out)
-	bd.add(l)
-}
-
-func (bd *builder) maxPool(name string, k int) {
-	if len(bd.cur) != 3 || bd.cur[1] < k || bd.cur[2] < k {
-		bd.fail(fmt.Errorf("models: max-pool %s of %d needs a [C,H,W] input of at least %d×%d, got %v", name, k, k, k, bd.cur))
-		return
-	}
-	bd.add(&layer{kind: poolLayer, name: name, pool: kernels.Pool2DParams{KernelH: k, KernelW: k},
-		out: []int{bd.cur[0], bd.cur[1] / k, bd.cur[2] / k}})
-}
-
-// act adds an elementwise op or softmax; name is "" for functional ops
-// (torch.relu) and the module name for modules (nn.LogSoftmax).
-func (bd *builder) act(kind layerKind, name string) {
-	bd.add(&layer{kind: kind, name: name, out: append([]int(nil), bd.cur...)})
-}
-
-func (bd *builder) add(l *layer) {
-	if bd.err != nil {
-		return
-	}
-	if bd.m.state == nil {
-		bd.m.stateHost = make([]float32, kernels.StepStateLen)
-		if bd.m.state, bd.err = bd.m.be.NewTensor(kernels.StepStateLen); bd.err != nil {
-			return
-		}
-	}
-	bd.m.layers = append(bd.m.layers, l)
-	bd.cur = l.out
-}
-
-func (bd *builder) fail(err error) {
-	if bd.err == nil {
-		bd.err = err
-	}
-}
-
-func (bd *builder) done() (*Model, error) {
-	if bd.err != nil {
-		bd.m.Close()
-		return nil, bd.err
-	}
-	return bd.m, nil
+	return FormatArch(ls)
 }
 
 // graph holds the tensors and Program of one batch size.
 type graph struct {
-	n      int
-	x, t   *kernels.Tensor
-	acts   []*kernels.Tensor // output of each layer
-	grads  []*kernels.Tensor // gradient of the objective w.r.t. each output
-	argmax []*kernels.Tensor // max-pool indices
-	loss   *kernels.Tensor
-	lossv  [1]float32 // loss after each Run (Program.Read)
+	n     int
+	x, t  *kernels.Tensor
+	acts  []*kernels.Tensor   // output of each module
+	grads []*kernels.Tensor   // gradient of the objective w.r.t. each output
+	saved [][]*kernels.Tensor // what each module's forward keeps for its backward
+	loss  *kernels.Tensor
+	// lossScratch holds what a loss keeps between its forward and
+	// backward (cross-entropy's log-probabilities and their gradient).
+	lossScratch []*kernels.Tensor
+	lossv       [1]float32 // loss after each Run (Program.Read)
 	// xin and tin, in a feed graph, are the host batch that every Run
 	// starts by copying into x and t (Program.Write).
 	xin, tin []float32
@@ -321,18 +222,10 @@ func withBatch(n int, shape []int) []int {
 	return append([]int{n}, shape...)
 }
 
-func view(t *kernels.Tensor, shape ...int) *kernels.Tensor {
-	v, err := t.Reshape(shape...)
-	if err != nil {
-		panic(allocError{err}) // shapes are computed by the builder; unreachable unless it is wrong
-	}
-	return v
-}
-
 // newGraph records the forward pass for batch size n and, with train
-// set, the loss, penalties, backward pass and SGD update. With feed set,
-// the Program begins by copying the host slices g.xin (and g.tin) into
-// its input (and target).
+// set, the loss, penalties, backward pass and optimizer update. With
+// feed set, the Program begins by copying the host slices g.xin (and
+// g.tin) into its input (and target).
 func (m *Model) newGraph(n int, train, feed bool) (g *graph, err error) {
 	g = &graph{n: n, be: m.be}
 	defer func() {
@@ -345,21 +238,28 @@ func (m *Model) newGraph(n int, train, feed bool) (g *graph, err error) {
 			g, err = nil, ae.err
 		}
 	}()
+	if train && len(m.params) == 0 {
+		return nil, fmt.Errorf("models: %s has no parameters to train", m.describe())
+	}
 	g.x = g.alloc(withBatch(n, m.Input)...)
-	L := len(m.layers)
+	L := len(m.nodes)
 	g.acts = make([]*kernels.Tensor, L)
-	g.argmax = make([]*kernels.Tensor, L)
-	for i, l := range m.layers {
-		g.acts[i] = g.alloc(withBatch(n, l.out)...)
-		if l.kind == poolLayer {
-			g.argmax[i] = g.alloc(withBatch(n, l.out)...)
+	g.saved = make([][]*kernels.Tensor, L)
+	for i, nd := range m.nodes {
+		if nd.view(train) {
+			g.acts[i] = viewAs(m.input(g, i), withBatch(n, nd.out)...)
+			continue
+		}
+		g.acts[i] = g.alloc(withBatch(n, nd.out)...)
+		for _, s := range nd.plan.saved {
+			g.saved[i] = append(g.saved[i], g.alloc(withBatch(n, s)...))
 		}
 	}
 	if train {
-		if m.Loss == NLL {
+		if m.Loss.classes() {
 			g.t = g.alloc(n)
 		} else {
-			g.t = g.alloc(withBatch(n, m.layers[L-1].out)...)
+			g.t = g.alloc(withBatch(n, m.outShape())...)
 		}
 	}
 	p := m.be.NewProgram()
@@ -377,18 +277,22 @@ func (m *Model) newGraph(n int, train, feed bool) (g *graph, err error) {
 			p.Write(g.t, g.tin)
 		}
 	}
-	m.recordForward(p, g)
+	m.recordForward(p, g, train)
 	if train {
 		g.loss = g.alloc(1)
 		g.grads = make([]*kernels.Tensor, L)
-		for i, l := range m.layers {
-			if i > 0 || l.w != nil {
-				g.grads[i] = g.alloc(withBatch(n, l.out)...)
+		for i, nd := range m.nodes {
+			switch {
+			case !nd.needGrad:
+			case nd.view(true):
+				g.grads[i] = viewAs(g.grads[i-1], withBatch(n, nd.out)...)
+			default:
+				g.grads[i] = g.alloc(withBatch(n, nd.out)...)
 			}
 		}
 		m.recordLoss(p, g)
 		m.recordBackward(p, g)
-		m.recordSGD(p)
+		m.recordOptimizer(p)
 		// Read in the step's own submit: a Download after Run would be a
 		// second submit on a discrete GPU.
 		p.Read(g.lossv[:], g.loss)
@@ -407,98 +311,34 @@ func (m *Model) input(g *graph, i int) *kernels.Tensor {
 	return g.acts[i-1]
 }
 
-func (m *Model) recordForward(p kernels.Program, g *graph) {
-	for i, l := range m.layers {
-		x, y := m.input(g, i), g.acts[i]
-		switch l.kind {
-		case linearLayer:
-			p.MatMul(y, view(x, g.n, x.Len()/g.n), l.w.Value, false, true, 1, 0)
-			p.AddBias(y, l.b.Value)
-		case convLayer:
-			p.Conv2D(y, x, l.w.Value, l.b.Value, l.conv)
-		case reluLayer:
-			p.ReLU(y, x)
-		case sigmoidLayer:
-			p.Sigmoid(y, x)
-		case poolLayer:
-			p.MaxPool2D(y, g.argmax[i], x, l.pool)
-		case logSoftmaxLayer:
-			p.Softmax(y, x, 1, true)
-		}
-	}
+func (m *Model) ctx(p kernels.Program, g *graph, i int, train bool) *opCtx {
+	nd := m.nodes[i]
+	return &opCtx{p: p, n: g.n, x: m.input(g, i), y: g.acts[i], params: nd.params,
+		saved: g.saved[i], train: train, state: m.state, seed: nd.seed}
 }
 
-func (m *Model) recordLoss(p kernels.Program, g *graph) {
-	L := len(m.layers)
-	y, dy := g.acts[L-1], g.grads[L-1]
-	switch m.Loss {
-	case BCE:
-		p.BCELoss(g.loss, y, g.t)
-		p.BCEBackward(dy, y, g.t)
-	case NLL:
-		p.NLLLoss(g.loss, y, g.t)
-		p.NLLBackward(dy, g.t)
-	case MSE:
-		p.MSELoss(g.loss, y, g.t)
-		p.MSEBackward(dy, y, g.t)
-	}
-	if w := m.Param(m.Penalized); w != nil {
-		if m.hyper.L1 != 0 {
-			p.L1Penalty(g.loss, w.Value, m.hyper.L1)
-		}
-		if m.hyper.L2 != 0 {
-			p.L2Penalty(g.loss, w.Value, m.hyper.L2)
+func (m *Model) recordForward(p kernels.Program, g *graph, train bool) {
+	for i, nd := range m.nodes {
+		if !nd.view(train) {
+			nd.layer.forward(m.ctx(p, g, i, train))
 		}
 	}
 }
 
 func (m *Model) recordBackward(p kernels.Program, g *graph) {
-	for i := len(m.layers) - 1; i >= 0; i-- {
-		l := m.layers[i]
-		x, y, dy := m.input(g, i), g.acts[i], g.grads[i]
-		var dx *kernels.Tensor
+	for i := len(m.nodes) - 1; i >= 0; i-- {
+		nd := m.nodes[i]
+		if !nd.needGrad || nd.view(true) {
+			continue // nothing upstream needs it, or the gradient passes through the same storage
+		}
+		c := m.ctx(p, g, i, true)
+		c.dy = g.grads[i]
 		if i > 0 {
-			dx = g.grads[i-1]
+			c.dx = g.grads[i-1]
 		}
-		if dx == nil && l.w == nil {
-			continue // nothing upstream needs this gradient
-		}
-		switch l.kind {
-		case linearLayer:
-			p.MatMul(l.w.Grad, dy, view(x, g.n, x.Len()/g.n), true, false, 1, 0)
-			p.BiasGrad(l.b.Grad, dy)
-			if dx != nil {
-				p.MatMul(view(dx, g.n, dx.Len()/g.n), dy, l.w.Value, false, false, 1, 0)
-			}
-		case convLayer:
-			p.Conv2DBackwardWeight(l.w.Grad, l.b.Grad, dy, x, l.conv)
-			if dx != nil {
-				p.Conv2DBackwardInput(dx, dy, l.w.Value, l.conv)
-			}
-		case reluLayer:
-			p.ReLUBackward(dx, dy, y)
-		case sigmoidLayer:
-			p.SigmoidBackward(dx, dy, y)
-		case poolLayer:
-			p.MaxPool2DBackward(dx, dy, g.argmax[i], l.pool)
-		case logSoftmaxLayer:
-			p.SoftmaxBackward(dx, dy, y, 1, true)
-		}
+		nd.layer.backward(c)
 	}
-	if w := m.Param(m.Penalized); w != nil {
-		if m.hyper.L1 != 0 {
-			p.L1PenaltyGrad(w.Grad, w.Value, m.hyper.L1)
-		}
-		if m.hyper.L2 != 0 {
-			p.L2PenaltyGrad(w.Grad, w.Value, m.hyper.L2)
-		}
-	}
-}
-
-func (m *Model) recordSGD(p kernels.Program) {
-	for _, q := range m.params {
-		p.SGD(q.Value, q.Grad, q.Buf, m.state, kernels.SGDParams{Momentum: float64(m.hyper.Momentum)})
-	}
+	m.recordPenaltyGrads(p)
 }
 
 func (m *Model) stepGraph(n int) (*graph, error) { return m.cached(m.steps, n, true, false) }
@@ -523,6 +363,15 @@ func (m *Model) cached(cache map[int]*graph, n int, train, feed bool) (*graph, e
 	return g, nil
 }
 
+// discardSteps closes the training-step Programs, which the next step
+// records again (after a change of loss terms or optimizer).
+func (m *Model) discardSteps() error {
+	m.resident, m.lastStep = residency{}, nil
+	err := errors.Join(closeGraphs(m.steps), closeGraphs(m.feeds))
+	m.steps, m.feeds = map[int]*graph{}, map[int]*graph{}
+	return err
+}
+
 func (m *Model) checkBatch(what string, v []float32, per int) (int, error) {
 	if m.closed {
 		return 0, errors.New("models: model is closed")
@@ -535,8 +384,8 @@ func (m *Model) checkBatch(what string, v []float32, per int) (int, error) {
 
 // Step runs one training step on a batch: x holds n samples of
 // InputSize values, t their targets (TargetSize each; class indices as
-// float32 for NLL). It returns the objective (penalties included) on
-// the batch before the update.
+// float32 for NLL and cross-entropy). It returns the objective
+// (penalties included) on the batch before the update.
 func (m *Model) Step(x, t []float32) (float32, error) {
 	n, err := m.checkBatch("input", x, m.InputSize())
 	if err != nil {
@@ -556,7 +405,8 @@ func (m *Model) Step(x, t []float32) (float32, error) {
 
 func (m *Model) runStep(g *graph) (float32, error) {
 	m.lastStep = nil
-	kernels.FillStepState(m.stateHost, m.t+1, float64(m.hyper.LR), 0, 0, 0)
+	o := m.training.Optimizer
+	kernels.FillStepState(m.stateHost, m.t+1, m.lr, o.Beta1, o.Beta2, o.WeightDecay)
 	if err := g.prog.Run(); err != nil {
 		return 0, fmt.Errorf("models: %s training step: %w", m.Name, err)
 	}
@@ -564,6 +414,11 @@ func (m *Model) runStep(g *graph) (float32, error) {
 	m.lastStep = g
 	return g.lossv[0], nil
 }
+
+// OptimizerSteps is the number of optimizer steps taken (torch.optim's
+// per-parameter "step"): Adam's bias corrections and dropout masks
+// depend on it.
+func (m *Model) OptimizerSteps() int { return int(m.t) }
 
 // evalChunk bounds the batch of a forward-only Program, so that
 // evaluating many samples does not allocate activations for all at once.
@@ -596,28 +451,35 @@ func (m *Model) forward(x []float32, keep func(g *graph, off int) error) error {
 	return nil
 }
 
-// Forward returns the network output for the samples in x: probabilities
-// (normative), log-probabilities (decode softmax) or predictions.
+// Forward returns the network output for the samples in x (evaluation
+// mode: dropout off): probabilities, log-probabilities, logits or
+// predictions, whatever the last module gives.
 func (m *Model) Forward(x []float32) ([]float32, error) {
-	return m.capture(x, len(m.layers)-1)
+	if len(m.nodes) == 0 {
+		_, err := m.checkBatch("input", x, m.InputSize())
+		return append([]float32(nil), x...), err
+	}
+	return m.capture(x, len(m.nodes)-1)
 }
 
 // Hidden returns what a PyTorch forward hook on module layer sees for
-// the samples in x, flattened per sample as output.view(S, -1): for the
-// normative network "conv" (before the ReLU), "pool", "fc" (before the
-// ReLU) and "out" (before the sigmoid); for decode "in_layer" (before
-// the ReLU), "out_layer" and, for softmax, "logprob"; for encode "conv"
-// and "out_layer". features is the number of values per sample.
+// the samples in x, flattened per sample as output.view(S, -1), in
+// evaluation mode. Modules are named by their index in the network
+// ("0", "1", …) or by the name Named gave them: for the normative preset
+// "conv" (before the ReLU), "pool", "fc" (before the ReLU) and "out"
+// (before the sigmoid); for decode "in_layer" (before the ReLU),
+// "out_layer" and, for softmax, "logprob"; for encode "conv" and
+// "out_layer". features is the number of values per sample.
 func (m *Model) Hidden(x []float32, layer string) (act []float32, features int, err error) {
-	for i, l := range m.layers {
-		if l.name == layer && layer != "" {
+	for i, nd := range m.nodes {
+		if nd.name == layer && layer != "" {
 			act, err = m.capture(x, i)
-			return act, kernels.Numel(l.out), err
+			return act, kernels.Numel(nd.out), err
 		}
 	}
 	names := m.HiddenLayers()
 	sort.Strings(names)
-	return nil, 0, fmt.Errorf("models: %s has no layer %q (have %v)", m.Name, layer, names)
+	return nil, 0, fmt.Errorf("models: %s has no layer %q (have %v)", m.describe(), layer, names)
 }
 
 // LastStepGPUTime is the device time of the last training step, where
@@ -639,16 +501,16 @@ func (m *Model) LastStepGPUTime() (d time.Duration, ok bool) {
 // that the last training step wrote, as the step Program's own tensor on
 // the backend, of shape [n, per-sample shape...] for that step's batch
 // size n: no copy is made, so a viewer can draw it where it lies. ok is
-// false before the first step, after a failed one, and for a layer the
+// false before the first step, after a failed one, and for a module the
 // model does not have. The tensor stays valid until the model is closed
-// or SetHyper discards its step Programs; a later step with the same
-// batch size overwrites it.
+// or a change of training settings discards its step Programs; a later
+// step with the same batch size overwrites it.
 func (m *Model) Activation(layer string) (t *kernels.Tensor, ok bool) {
 	if m.closed || m.lastStep == nil || layer == "" {
 		return nil, false
 	}
-	for i, l := range m.layers {
-		if l.name == layer {
+	for i, nd := range m.nodes {
+		if nd.name == layer {
 			return m.lastStep.acts[i], true
 		}
 	}
@@ -656,7 +518,7 @@ func (m *Model) Activation(layer string) (t *kernels.Tensor, ok bool) {
 }
 
 func (m *Model) capture(x []float32, i int) ([]float32, error) {
-	per := kernels.Numel(m.layers[i].out)
+	per := kernels.Numel(m.nodes[i].out)
 	var out []float32
 	err := m.forward(x, func(g *graph, off int) error {
 		if out == nil {
@@ -675,7 +537,7 @@ func (m *Model) Close() error {
 	m.closed = true
 	err := errors.Join(closeGraphs(m.steps), closeGraphs(m.feeds), closeGraphs(m.evals))
 	for _, p := range m.params {
-		for _, t := range []*kernels.Tensor{p.Value, p.Grad, p.Buf} {
+		for _, t := range []*kernels.Tensor{p.Value, p.Grad, p.Buf, p.Buf2} {
 			if t != nil {
 				m.be.Free(t)
 			}
@@ -685,4 +547,11 @@ func (m *Model) Close() error {
 		m.be.Free(m.state)
 	}
 	return err
+}
+
+func (m *Model) describe() string {
+	if m.Variant != "" {
+		return m.Name + " (" + m.Variant + ")"
+	}
+	return m.Name
 }

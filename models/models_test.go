@@ -62,7 +62,7 @@ func TestHidden(t *testing.T) {
 func TestStateDictChecks(t *testing.T) {
 	be := cpu.New()
 	defer be.Close()
-	m, err := NewDecode(be, Softmax, 30, 5, 4, 1)
+	m, err := NewDecode(be, DecodeSoftmax, 30, 5, 4, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestStateDictChecks(t *testing.T) {
 	if err := m.SaveStateDict(path); err != nil {
 		t.Fatal(err)
 	}
-	m2, err := NewDecode(be, Softmax, 30, 5, 4, 2)
+	m2, err := NewDecode(be, DecodeSoftmax, 30, 5, 4, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,8 +151,8 @@ func TestStateDictLoadsInPyTorch(t *testing.T) {
 	dir := t.TempDir()
 	nets := map[string]func() (*Model, error){
 		"CNN(48, 64)":              func() (*Model, error) { return NewNormative(be, 48, 64, 1) },
-		"DeepNetSoftmax(30, 5, 4)": func() (*Model, error) { return NewDecode(be, Softmax, 30, 5, 4, 1) },
-		"DeepNetReLU(30, 5)":       func() (*Model, error) { return NewDecode(be, ReLU, 30, 5, 0, 1) },
+		"DeepNetSoftmax(30, 5, 4)": func() (*Model, error) { return NewDecode(be, DecodeSoftmax, 30, 5, 4, 1) },
+		"DeepNetReLU(30, 5)":       func() (*Model, error) { return NewDecode(be, DecodeReLU, 30, 5, 0, 1) },
 		"ConvFC(7)":                func() (*Model, error) { return NewEncode(be, 12, 16, 7, 1) },
 	}
 	var script strings.Builder
@@ -189,7 +189,7 @@ func pyQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + 
 func smallDecode(t *testing.T, be kernels.Backend) (*Model, Dataset) {
 	t.Helper()
 	v := data.SyntheticV1(data.SynthOptions{Neurons: 120, Stimuli: 72, Seed: 3})
-	m, err := NewDecode(be, Softmax, v.N, 12, 8, 5)
+	m, err := NewDecode(be, DecodeSoftmax, v.N, 12, 8, 5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,18 +51,6 @@ func (m *Model) LoadMomentum(sd map[string]*data.Array) error {
 	return m.uploadDict(sd, func(p *Param) *kernels.Tensor { return p.Buf })
 }
 
-// ResetMomentum zeroes the momentum buffers and the step count, as a
-// fresh torch.optim.SGD.
-func (m *Model) ResetMomentum() error {
-	m.t = 0
-	for _, p := range m.params {
-		if err := m.be.Upload(p.Buf, make([]float32, kernels.Numel(p.Shape))); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (m *Model) uploadDict(sd map[string]*data.Array, which func(*Param) *kernels.Tensor) error {
 	for _, p := range m.params {
 		if err := m.be.Upload(which(p), sd[p.Name].Data); err != nil {
@@ -97,13 +85,6 @@ func (m *Model) checkDict(sd map[string]*data.Array) error {
 		return fmt.Errorf("models: %s state_dict: %s", m.describe(), strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-func (m *Model) describe() string {
-	if m.Variant != "" {
-		return m.Name + " (" + m.Variant + ")"
-	}
-	return m.Name
 }
 
 // SaveStateDict writes the parameters to an .npz file, atomically, with

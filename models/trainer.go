@@ -51,6 +51,11 @@ type TrainConfig struct {
 	CheckpointEvery int
 	// Progress, if set, is called after every step.
 	Progress func(step int, loss float32)
+	// Schedule changes the learning rate once per epoch (epoch e of
+	// BatchesPerEpoch steps runs at the schedule's rate for e, from the
+	// optimizer's LR), as a torch.optim.lr_scheduler stepped after each
+	// epoch. The zero value keeps the rate constant.
+	Schedule Schedule
 }
 
 // MetricsHeader is the header line of the Metrics CSV.
@@ -84,7 +89,17 @@ type Trainer struct {
 	Data   Dataset
 	Config TrainConfig
 
-	step int // steps done so far
+	step  int         // steps done so far
+	sched *lrSchedule // the learning rate by epoch
+}
+
+// lrAt is the learning rate of step s (0-based) under the schedule.
+func (tr *Trainer) lrAt(s int) float64 {
+	base := tr.Model.training.Optimizer.LR
+	if tr.sched == nil || tr.sched.base != base || tr.sched.s != tr.Config.Schedule {
+		tr.sched = newLRSchedule(tr.Config.Schedule, base)
+	}
+	return tr.sched.at(s / tr.BatchesPerEpoch())
 }
 
 // NewTrainer checks the data against the model.
@@ -94,6 +109,9 @@ func NewTrainer(m *Model, d Dataset, c TrainConfig) (*Trainer, error) {
 	}
 	if c.Steps < 0 || c.Batch < 0 || c.CheckpointEvery < 0 {
 		return nil, fmt.Errorf("models: negative steps, batch or checkpoint interval in %+v", c)
+	}
+	if err := c.Schedule.Validate(); err != nil {
+		return nil, err
 	}
 	return &Trainer{Model: m, Data: d, Config: c}, nil
 }
@@ -151,6 +169,7 @@ func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 			break
 		}
 		var loss float32
+		m.lr = tr.lrAt(tr.step)
 		var err error
 		if full {
 			loss, err = m.stepResident(d.X, d.T, d.S)
@@ -212,20 +231,24 @@ func (m *Model) stepRows(d Dataset, idx []int) (float32, error) {
 }
 
 // stepResident runs a training step on the whole data set, uploading it
-// only when the step Program's input does not already hold it.
+// only when the step Program's input does not already hold these slices
+// (the same backing arrays and lengths: Dataset's contents must not
+// change while a Trainer uses them).
 func (m *Model) stepResident(x, t []float32, n int) (float32, error) {
 	g, err := m.stepGraph(n)
 	if err != nil {
 		return 0, err
 	}
-	if m.resident != g {
+	key := residentKey(g, x, t)
+	if m.resident != key {
+		m.resident = residency{}
 		if err := m.be.Upload(g.x, x); err != nil {
 			return 0, err
 		}
 		if err := m.be.Upload(g.t, t); err != nil {
 			return 0, err
 		}
-		m.resident = g
+		m.resident = key
 	}
 	return m.runStep(g)
 }
