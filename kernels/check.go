@@ -1,6 +1,10 @@
 package kernels
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"math"
+)
 
 // The checks below are shared by every backend so that a bad op gets the
 // same error wherever it is recorded. Each returns the geometry the
@@ -288,6 +292,93 @@ func WriteFirst(backend string) error {
 func StepStateShape(op string, state *Tensor) error {
 	if state == nil || state.Len() != StepStateLen {
 		return fmt.Errorf("kernels: %s: step state %s must have %d elements (kernels.StepStateLen)", op, state, StepStateLen)
+	}
+	return nil
+}
+
+// LossShapes checks a loss op: loss has one element and x and target
+// have the same shape.
+func LossShapes(op string, loss, x, target *Tensor) error {
+	if err := Scalar(op, "loss", loss); err != nil {
+		return err
+	}
+	return SameShape(op, x, target)
+}
+
+// ClassIndex converts an NLL target value to a class index: ok is false
+// unless v is an integer in [0, c).
+func ClassIndex(v float32, c int) (k int, ok bool) {
+	if !(v >= 0 && v < float32(c)) { // also NaN
+		return 0, false
+	}
+	k = int(v)
+	return k, float32(k) == v && k < c
+}
+
+// ClassIndexError is the error Program.Run returns when row of an NLL
+// target holds v, which is not a class index in [0, c) (ClassIndex).
+func ClassIndexError(backend, op string, row int, v float32, c int) error {
+	return fmt.Errorf("%s: %s: row %d: target %v is not a class index in [0, %d)", backend, op, row, v, c)
+}
+
+// ErrFreed is wrapped by the error of any use of a tensor whose storage
+// Backend.Free released (FreedError).
+var ErrFreed = errors.New("tensor was freed")
+
+// FreedError is the error of op when its operand name, t, was freed
+// (through t or through any tensor that shares its storage).
+func FreedError(backend, op, name string, t *Tensor) error {
+	return fmt.Errorf("%s: %s: %s %s: %w", backend, op, name, t, ErrFreed)
+}
+
+// SGDOperands checks SGD: p, grad and buf of one shape, a step state,
+// and torch.optim.SGD's own checks of the settings.
+func SGDOperands(op string, p, grad, buf, state *Tensor, o SGDParams) error {
+	if err := SameShape(op, p, grad, buf); err != nil {
+		return err
+	}
+	if err := StepStateShape(op, state); err != nil {
+		return err
+	}
+	if !(o.Momentum >= 0) || !(o.WeightDecay >= 0) || math.IsNaN(o.Dampening) {
+		return fmt.Errorf("kernels: %s: momentum %v and weight decay %v must be ≥ 0, dampening %v a number", op, o.Momentum, o.WeightDecay, o.Dampening)
+	}
+	if o.Nesterov && (o.Momentum <= 0 || o.Dampening != 0) {
+		return fmt.Errorf("kernels: %s: Nesterov momentum needs momentum > 0 and dampening 0, got momentum %v, dampening %v", op, o.Momentum, o.Dampening)
+	}
+	return nil
+}
+
+// AdamOperands checks Adam: p, grad, m and v of one shape, a step
+// state, and torch.optim.Adam's own checks of the settings.
+func AdamOperands(op string, p, grad, m, v, state *Tensor, o AdamParams) error {
+	if err := SameShape(op, p, grad, m, v); err != nil {
+		return err
+	}
+	if err := StepStateShape(op, state); err != nil {
+		return err
+	}
+	if !(o.Beta1 >= 0 && o.Beta1 < 1) || !(o.Beta2 >= 0 && o.Beta2 < 1) {
+		return fmt.Errorf("kernels: %s: betas (%v, %v) must be in [0, 1)", op, o.Beta1, o.Beta2)
+	}
+	if !(o.Eps >= 0) || !(o.WeightDecay >= 0) {
+		return fmt.Errorf("kernels: %s: eps %v and weight decay %v must be ≥ 0", op, o.Eps, o.WeightDecay)
+	}
+	return nil
+}
+
+// DropoutCheck checks Dropout's probability and step state.
+func DropoutCheck(op string, p float32, state *Tensor) error {
+	if !(p >= 0 && p <= 1) {
+		return fmt.Errorf("kernels: %s: dropout probability %v is not in [0, 1]", op, p)
+	}
+	return StepStateShape(op, state)
+}
+
+// SoftplusCheck checks Softplus's beta, which divides.
+func SoftplusCheck(op string, beta, threshold float32) error {
+	if !(beta > 0) || math.IsInf(float64(beta), 0) || math.IsNaN(float64(threshold)) {
+		return fmt.Errorf("kernels: %s: beta %v must be positive and finite, threshold %v a number", op, beta, threshold)
 	}
 	return nil
 }

@@ -74,7 +74,13 @@ type Backend interface {
 	Upload(t *Tensor, src []float32) error
 	// Download copies t into dst (len == t.Len()).
 	Download(t *Tensor, dst []float32) error
-	// Free releases a tensor made by NewTensor.
+	// Free releases the storage of t, which t shares with every tensor
+	// Reshape made from it or from its views: freeing any of them
+	// releases it for all, and freeing again is a no-op. Afterwards an
+	// op recorded on any of them, or their Upload or Download, or a
+	// Program.Write or Read of them, is an error naming the op and the
+	// freed tensor and wrapping ErrFreed (FreedError). A Program that
+	// recorded one of them must not be run again.
 	Free(t *Tensor)
 	// NewProgram starts recording an empty Program.
 	NewProgram() Program
@@ -170,9 +176,15 @@ type Ops interface {
 	MSELoss(loss, y, target *Tensor)
 	MSEBackward(dy, y, target *Tensor)
 	// NLLLoss over logp[N,C] with class indices target[N] (float32
-	// holding integers): −mean(logp[i, target[i]]).
+	// holding integers): −mean(logp[i, target[i]]). Targets are data, so
+	// they are checked when the op runs: a target that is not an integer
+	// in [0, C) (kernels.ClassIndex) makes Program.Run return an error
+	// naming the op, the row and the value (ClassIndexError), as
+	// PyTorch's "Target 7 is out of bounds"; a backend does not skip the
+	// row silently.
 	NLLLoss(loss, logp, target *Tensor)
-	// NLLBackward: dlogp[i,c] = −1/N where c == target[i], else 0.
+	// NLLBackward: dlogp[i,c] = −1/N where c == target[i], else 0, with
+	// NLLLoss's check of the targets.
 	NLLBackward(dlogp, target *Tensor)
 
 	// L2Penalty adds coef·Σ w² into loss[0]; L2PenaltyGrad adds 2·coef·w into dw.
@@ -192,7 +204,9 @@ type Ops interface {
 	// dy·alpha·exp(x). dx may alias dy.
 	ELUBackward(dx, dy, x *Tensor, alpha float32)
 	// Softplus (nn.Softplus): y = x where beta·x > threshold, else
-	// log(1 + exp(beta·x))/beta. y may alias x.
+	// log(1 + exp(beta·x))/beta, with the product beta·x that is compared
+	// rounded to float32 as PyTorch forms it. beta must be positive.
+	// y may alias x.
 	Softplus(y, x *Tensor, beta, threshold float32)
 	// SoftplusBackward takes the forward input x: dx = dy where
 	// beta·x > threshold, else dy·z/(z + 1) with z = exp(beta·x). dx may
@@ -203,7 +217,7 @@ type Ops interface {
 	// i is kept when DropoutKeep(seed, t, i, p) for the optimizer step t
 	// that state[StepCount] holds when the op runs, so the mask changes
 	// every step without recording the Program again and is the same on
-	// every backend. y may alias x.
+	// every backend. p must be in [0, 1]. y may alias x.
 	Dropout(y, x, state *Tensor, p float32, seed uint32)
 	// DropoutBackward: dx = dy·scale where the forward kept element i,
 	// else 0 (the mask is recomputed, not stored). dx may alias dy.
@@ -252,13 +266,17 @@ type Ops interface {
 // SGDParams are torch.optim.SGD's settings other than the learning rate,
 // fixed when the op is recorded. Coefficients are float64 so that
 // 1 − Dampening is formed in double precision, as PyTorch forms it.
+// Recording rejects what torch.optim.SGD rejects (SGDOperands): negative
+// momentum or weight decay, Nesterov without momentum or with dampening.
 type SGDParams struct {
 	Momentum, Dampening, WeightDecay float64
 	Nesterov                         bool
 }
 
 // AdamParams are torch.optim.Adam's (AdamW's with Decoupled) settings
-// other than the learning rate, fixed when the op is recorded.
+// other than the learning rate, fixed when the op is recorded. Recording
+// rejects what torch.optim.Adam rejects (AdamOperands): betas outside
+// [0, 1), negative eps or weight decay.
 type AdamParams struct {
 	Beta1, Beta2, Eps, WeightDecay float64
 	Decoupled                      bool // AdamW's decoupled weight decay

@@ -60,8 +60,16 @@ func hash32(x uint32) uint32 {
 // DropoutHash is the 32-bit hash that decides element i's fate at step
 // t: hash32(i + hash32(t + hash32(seed))), with wrapping additions.
 func DropoutHash(seed, t, i uint32) uint32 {
-	return hash32(i + hash32(t+hash32(seed)))
+	return DropoutElemHash(DropoutKey(seed, t), i)
 }
+
+// DropoutKey is the part of DropoutHash that all elements share,
+// hash32(t + hash32(seed)): a backend computes it once per op and then
+// DropoutElemHash per element.
+func DropoutKey(seed, t uint32) uint32 { return hash32(t + hash32(seed)) }
+
+// DropoutElemHash is DropoutHash(seed, t, i) given key = DropoutKey(seed, t).
+func DropoutElemHash(key, i uint32) uint32 { return hash32(i + key) }
 
 // DropoutThreshold is the hash value below which an element is dropped
 // with probability p: the element is kept when DropoutHash ≥ threshold.
