@@ -69,8 +69,13 @@ func (b *Backend) NewTensor(shape ...int) (*kernels.Tensor, error) {
 			return nil, fmt.Errorf("cpu: NewTensor: shape %v: every dimension must be positive", shape)
 		}
 	}
-	return &kernels.Tensor{Shape: append([]int(nil), shape...), Storage: make([]float32, kernels.Numel(shape))}, nil
+	return &kernels.Tensor{Shape: append([]int(nil), shape...), Storage: &buffer{make([]float32, kernels.Numel(shape))}}, nil
 }
+
+// buffer is what kernels.Tensor.Storage holds on this backend. A tensor
+// and its Reshape views hold the same *buffer, so Free, which drops
+// data, is seen by all of them.
+type buffer struct{ data []float32 }
 
 // Upload copies src into t.
 func (b *Backend) Upload(t *kernels.Tensor, src []float32) error {
@@ -98,10 +103,14 @@ func (b *Backend) Download(t *kernels.Tensor, dst []float32) error {
 	return nil
 }
 
-// Free drops the tensor's storage; the garbage collector reclaims it.
+// Free drops the storage of t and of every tensor that shares it; the
+// garbage collector reclaims it once no recorded Program holds it.
 func (b *Backend) Free(t *kernels.Tensor) {
-	if t != nil {
-		t.Storage = nil
+	if t == nil {
+		return
+	}
+	if s, ok := t.Storage.(*buffer); ok && s != nil {
+		s.data = nil
 	}
 }
 
@@ -139,12 +148,13 @@ func data(op, name string, t *kernels.Tensor) ([]float32, error) {
 	if t == nil {
 		return nil, fmt.Errorf("cpu: %s: %s is nil", op, name)
 	}
-	d, ok := t.Storage.([]float32)
-	if !ok {
-		if t.Storage == nil {
-			return nil, fmt.Errorf("cpu: %s: %s %s has no storage (freed?)", op, name, t)
-		}
+	s, ok := t.Storage.(*buffer)
+	if !ok || s == nil {
 		return nil, fmt.Errorf("cpu: %s: %s %s is not a CPU tensor (storage %T)", op, name, t, t.Storage)
+	}
+	d := s.data
+	if d == nil {
+		return nil, kernels.FreedError("cpu", op, name, t)
 	}
 	if len(d) != t.Len() {
 		return nil, fmt.Errorf("cpu: %s: %s %s has %d elements of storage, want %d", op, name, t, len(d), t.Len())

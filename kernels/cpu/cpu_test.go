@@ -86,19 +86,66 @@ func tutorial3Step(tb testing.TB, b kernels.Backend, n int) kernels.Program {
 	return p
 }
 
+// extendedOpsStep records every op of the extended op set, forward and
+// backward, on tensors large enough to be split over goroutines, with
+// the step state written by the Program as a training step does.
+func extendedOpsStep(tb testing.TB, b kernels.Backend, state []float32) kernels.Program {
+	tb.Helper()
+	mk := func(shape ...int) *kernels.Tensor {
+		x, err := b.NewTensor(shape...)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return x
+	}
+	const n = 1 << 17
+	x, y, dy, dx, loss := mk(n), mk(n), mk(n), mk(n), mk(1)
+	img, pooled, dimg := mk(4, 6, 48, 64), mk(4, 6, 12, 16), mk(4, 6, 48, 64)
+	st := mk(kernels.StepStateLen)
+	pp := kernels.Pool2DParams{KernelH: 4, KernelW: 4}
+	p := b.NewProgram()
+	p.Write(st, state)
+	p.Tanh(y, x)
+	p.TanhBackward(dx, dy, y)
+	p.ELU(y, x, 1)
+	p.ELUBackward(dx, dy, x, 1)
+	p.Softplus(y, x, 1, 20)
+	p.SoftplusBackward(dx, dy, x, 1, 20)
+	p.Dropout(y, x, st, 0.5, 7)
+	p.DropoutBackward(dx, dy, st, 0.5, 7)
+	p.AvgPool2D(pooled, img, pp)
+	p.AvgPool2DBackward(dimg, pooled, pp)
+	p.BCEWithLogitsLoss(loss, x, y)
+	p.BCEWithLogitsBackward(dx, x, y)
+	p.PoissonNLLLoss(loss, x, y, true, 1e-8)
+	p.PoissonNLLBackward(dx, x, y, false, 1e-8)
+	p.SGD(x, dx, y, st, kernels.SGDParams{Momentum: 0.9, Nesterov: true, WeightDecay: 1e-4})
+	p.Adam(x, dx, y, dy, st, kernels.AdamParams{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-2, Decoupled: true})
+	if err := p.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
 // TestRunDoesNotAllocate checks that running a training step allocates
 // nothing: all scratch is made when ops are recorded.
 func TestRunDoesNotAllocate(t *testing.T) {
 	b := cpu.New()
 	defer b.Close()
-	p := tutorial3Step(t, b, 8)
-	defer p.Close()
-	if allocs := testing.AllocsPerRun(5, func() {
-		if err := p.Run(); err != nil {
-			t.Fatal(err)
+	state := make([]float32, kernels.StepStateLen)
+	kernels.FillStepState(state, 3, 1e-3, 0.9, 0.999, 1e-2)
+	for name, p := range map[string]kernels.Program{
+		"tutorial 3 step": tutorial3Step(t, b, 8),
+		"extended ops":    extendedOpsStep(t, b, state),
+	} {
+		defer p.Close()
+		if allocs := testing.AllocsPerRun(5, func() {
+			if err := p.Run(); err != nil {
+				t.Fatal(err)
+			}
+		}); allocs != 0 {
+			t.Errorf("%s: Program.Run allocates %v times per run, want 0", name, allocs)
 		}
-	}); allocs != 0 {
-		t.Errorf("Program.Run allocates %v times per run, want 0", allocs)
 	}
 }
 
@@ -184,8 +231,9 @@ func TestConformanceThreads(t *testing.T) {
 	}
 }
 
-// TestRunErrors checks the errors only running can find: class indices
-// and argmax values are data, not shapes.
+// TestRunErrors checks the errors only running can find that the suite
+// does not (it checks NLL class indices, kerneltest's NLLTargets): argmax
+// values are data, not shapes.
 func TestRunErrors(t *testing.T) {
 	b := cpu.New()
 	defer b.Close()
@@ -200,24 +248,6 @@ func TestRunErrors(t *testing.T) {
 			}
 		}
 		return x
-	}
-	logp, loss := mk(nil, 2, 3), mk(nil, 1)
-	for _, c := range []struct {
-		name   string
-		target []float32
-		rec    func(p kernels.Program, target *kernels.Tensor)
-	}{
-		{"NLLLoss class 3 of 3", []float32{0, 3}, func(p kernels.Program, tg *kernels.Tensor) { p.NLLLoss(loss, logp, tg) }},
-		{"NLLLoss class -1", []float32{-1, 0}, func(p kernels.Program, tg *kernels.Tensor) { p.NLLLoss(loss, logp, tg) }},
-		{"NLLBackward class 1.5", []float32{1.5, 0}, func(p kernels.Program, tg *kernels.Tensor) { p.NLLBackward(logp, tg) }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			tg := mk(c.target, 2)
-			err := kernels.Run1(b, func(p kernels.Program) { c.rec(p, tg) })
-			if err == nil || !strings.Contains(err.Error(), "target[") {
-				t.Errorf("Run: %v, want an error naming the bad target", err)
-			}
-		})
 	}
 	t.Run("MaxPool2DBackward argmax out of range", func(t *testing.T) {
 		dx, dy, am := mk(nil, 1, 1, 4, 4), mk(nil, 1, 1, 2, 2), mk([]float32{0, 3, 16, 5}, 1, 1, 2, 2)

@@ -3,6 +3,11 @@
 // given its scratch memory when its op is recorded, so Program.Run does
 // not allocate.
 //
+// Each op's forward and backward sit together in a file named for the
+// family (activations.go, dropout.go, pool.go, losses.go, optim.go;
+// conv.go and gemm.go; the rest in ops.go). A tensor's Storage is a
+// *buffer that its Reshape views share, so Free reaches all of them.
+//
 // Ops are split over a pool of goroutines (Threads, default
 // runtime.GOMAXPROCS) that lives until Close. Convolutions with stride 1
 // run as whole-plane shifted axpys over zero-padded planes (convfast.go),

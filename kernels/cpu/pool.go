@@ -1,0 +1,190 @@
+package cpu
+
+// Pooling: max and average pools, each next to its backward.
+
+import (
+	"fmt"
+
+	"github.com/vkneuro/vkneuro/kernels"
+)
+
+// MaxPool2D records the max over each window and where it was.
+func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParams) {
+	g, err := kernels.PoolGeometry("MaxPool2D", x, pp)
+	if !p.ok(err) || !p.ok(kernels.CheckPoolOut("MaxPool2D", "y", y, g)) || !p.ok(kernels.CheckPoolOut("MaxPool2D", "argmax", argmax, g)) {
+		return
+	}
+	s, ok := p.slices("MaxPool2D", []string{"y", "argmax", "x"}, y, argmax, x)
+	if !ok {
+		return
+	}
+	yd, ad, xd := s[0], s[1], s[2]
+	planes := g.N * g.C
+	p.addParallel(planes, max(1, elemGrain/(g.H*g.W)), func(_, lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := xd[pl*g.H*g.W : (pl+1)*g.H*g.W]
+			yp := yd[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
+			ap := ad[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
+			for oh := 0; oh < g.Ho; oh++ {
+				for ow := 0; ow < g.Wo; ow++ {
+					h0, w0 := oh*g.StrideH, ow*g.StrideW
+					if g.KW == 8 {
+						if i, ok := maxWindow8(xp, h0*g.W+w0, g.W, g.KH); ok {
+							yp[oh*g.Wo+ow] = xp[h0*g.W+w0+i]
+							ap[oh*g.Wo+ow] = float32(h0*g.W + w0 + i)
+							continue
+						}
+					}
+					best := xp[h0*g.W+w0]
+					bi := h0*g.W + w0
+					for kh := 0; kh < g.KH; kh++ {
+						row := xp[(h0+kh)*g.W+w0 : (h0+kh)*g.W+w0+g.KW]
+						for kw, v := range row {
+							// NaN wins, as in PyTorch.
+							if v > best || (v != v && best == best) {
+								best, bi = v, (h0+kh)*g.W+w0+kw
+							}
+						}
+					}
+					yp[oh*g.Wo+ow] = best
+					ap[oh*g.Wo+ow] = float32(bi)
+				}
+			}
+		}
+	})
+}
+
+// MaxPool2DBackward routes dy to the argmax positions of dx.
+func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.Pool2DParams) {
+	g, err := kernels.PoolGeometry("MaxPool2DBackward", dx, pp)
+	if !p.ok(err) || !p.ok(kernels.CheckPoolOut("MaxPool2DBackward", "dy", dy, g)) || !p.ok(kernels.CheckPoolOut("MaxPool2DBackward", "argmax", argmax, g)) {
+		return
+	}
+	s, ok := p.slices("MaxPool2DBackward", []string{"dx", "dy", "argmax"}, dx, dy, argmax)
+	if !ok {
+		return
+	}
+	dxd, dyd, ad := s[0], s[1], s[2]
+	planes := g.N * g.C
+	hw, ohw := g.H*g.W, g.Ho*g.Wo
+	// bad[part] holds an invalid argmax found by goroutine part.
+	grain := max(1, elemGrain/hw)
+	bad := make([]error, p.parts(planes, grain))
+	body := func(part, lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := dxd[pl*hw : (pl+1)*hw]
+			clear(xp)
+			yp := dyd[pl*ohw : (pl+1)*ohw]
+			for i, a := range ad[pl*ohw : (pl+1)*ohw] {
+				j := int(a)
+				if j < 0 || j >= hw || float32(j) != a {
+					bad[part] = fmt.Errorf("cpu: MaxPool2DBackward: argmax value %v at plane %d, output %d is not an index into a %dx%d plane", a, pl, i, g.H, g.W)
+					continue
+				}
+				xp[j] += yp[i]
+			}
+		}
+	}
+	p.add(func() error {
+		clear(bad)
+		p.parallel(planes, grain, body)
+		for _, err := range bad {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// AvgPool2D sets y to the mean of each window of x (no padding).
+func (p *Program) AvgPool2D(y, x *kernels.Tensor, pp kernels.Pool2DParams) {
+	g, err := kernels.PoolGeometry("AvgPool2D", x, pp)
+	if !p.ok(err) || !p.ok(kernels.CheckPoolOut("AvgPool2D", "y", y, g)) {
+		return
+	}
+	s, ok := p.slices("AvgPool2D", []string{"y", "x"}, y, x)
+	if !ok {
+		return
+	}
+	yd, xd := s[0], s[1]
+	hw, ohw := g.H*g.W, g.Ho*g.Wo
+	k := float32(g.KH * g.KW)
+	p.addParallel(g.N*g.C, max(1, elemGrain/hw), func(_, lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := xd[pl*hw : (pl+1)*hw]
+			yp := yd[pl*ohw : (pl+1)*ohw]
+			for oh := 0; oh < g.Ho; oh++ {
+				for ow := 0; ow < g.Wo; ow++ {
+					at := oh*g.StrideH*g.W + ow*g.StrideW
+					var sum float32
+					for kh := 0; kh < g.KH; kh++ {
+						sum += sum32(xp[at+kh*g.W : at+kh*g.W+g.KW])
+					}
+					// Divided, not multiplied by 1/k, as PyTorch.
+					yp[oh*g.Wo+ow] = sum / k
+				}
+			}
+		}
+	})
+}
+
+// AvgPool2DBackward sets dx: each element receives dy/(KH·KW) from every
+// window that covers it. It gathers rather than scatters: each element
+// of dx sums the dy of the windows covering it, found in per-row and
+// per-column tables, and is written once, so dx needs no clearing pass
+// and non-overlapping windows cost one read and one write an element.
+func (p *Program) AvgPool2DBackward(dx, dy *kernels.Tensor, pp kernels.Pool2DParams) {
+	g, err := kernels.PoolGeometry("AvgPool2DBackward", dx, pp)
+	if !p.ok(err) || !p.ok(kernels.CheckPoolOut("AvgPool2DBackward", "dy", dy, g)) {
+		return
+	}
+	s, ok := p.slices("AvgPool2DBackward", []string{"dx", "dy"}, dx, dy)
+	if !ok {
+		return
+	}
+	dxd, dyd := s[0], s[1]
+	rows, cols := windowsCovering(g.H, g.KH, g.StrideH, g.Ho), windowsCovering(g.W, g.KW, g.StrideW, g.Wo)
+	hw, ohw := g.H*g.W, g.Ho*g.Wo
+	k := float32(g.KH * g.KW)
+	p.addParallel(g.N*g.C, max(1, elemGrain/hw), func(_, lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := dxd[pl*hw : (pl+1)*hw]
+			yp := dyd[pl*ohw : (pl+1)*ohw]
+			for h := 0; h < g.H; h++ {
+				row := xp[h*g.W : (h+1)*g.W]
+				r := rows[h]
+				if r.lo == r.hi {
+					clear(row) // a gap between windows, or rows past the last
+					continue
+				}
+				for w := range row {
+					c := cols[w]
+					var sum float32
+					for oh := r.lo; oh < r.hi; oh++ {
+						for _, v := range yp[oh*g.Wo+c.lo : oh*g.Wo+c.hi] {
+							sum += v
+						}
+					}
+					row[w] = sum / k
+				}
+			}
+		}
+	})
+}
+
+// span is the range [lo, hi) of pooling windows along one axis that
+// cover an input position.
+type span struct{ lo, hi int }
+
+// windowsCovering returns, for each of the n input positions along an
+// axis, the windows o (0 ≤ o < no) with o·stride ≤ i < o·stride + k.
+func windowsCovering(n, k, stride, no int) []span {
+	s := make([]span, n)
+	for i := range s {
+		lo := max(0, (i-k+stride)/stride) // ⌈(i−k+1)/stride⌉ for i ≥ k−1, else 0
+		hi := min(no, i/stride+1)
+		s[i] = span{lo, max(lo, hi)}
+	}
+	return s
+}
