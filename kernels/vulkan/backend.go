@@ -3,6 +3,7 @@ package vulkan
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -221,28 +222,33 @@ func (b *Backend) kernel(name string, spec []uint32) (*engine.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.m.Kernel(name, spv, l.bindings, l.push, spec...)
+	return b.m.Kernel(name, spv, l.bindings, int(l.push.Size()/4), spec...)
 }
 
-// layout is a shader's interface: storage-buffer bindings and
-// push-constant words. It must match the shader source.
-type layout struct{ bindings, push int }
+// layout is a shader's interface: its number of storage-buffer
+// bindings and the Go twin of its push-constant block, whose fields
+// Program.dispatch pushes in order. TestLayouts checks both against the
+// shader's SPIR-V.
+type layout struct {
+	bindings int
+	push     reflect.Type
+}
 
 var layouts = map[string]layout{
-	"matmul":                 {3, 8},
-	"matmul_reduce":          {2, 4},
-	"eltwise":                {3, 4},
-	"sgd":                    {4, 5},
-	"reduce_op":              {3, 4},
-	"bias_grad":              {2, 4},
-	"softmax":                {2, 4},
-	"softmax_bwd":            {3, 4},
-	"maxpool":                {3, 9},
-	"maxpool_scatter":        {3, 3},
-	"maxpool_bwd":            {3, 9},
-	"conv2d":                 {4, 10},
-	"conv2d_bwd_input":       {3, 12},
-	"conv2d_bwd_weight":      {3, 14},
-	"conv2d_bwd_weight_taps": {3, 11},
-	"peak":                   {1, 4},
+	"matmul":                 {3, reflect.TypeFor[matmulPush]()},
+	"matmul_reduce":          {2, reflect.TypeFor[matmulReducePush]()},
+	"eltwise":                {3, reflect.TypeFor[eltwisePush]()},
+	"sgd":                    {4, reflect.TypeFor[sgdPush]()},
+	"reduce_op":              {3, reflect.TypeFor[reducePush]()},
+	"bias_grad":              {2, reflect.TypeFor[biasGradPush]()},
+	"softmax":                {2, reflect.TypeFor[softmaxPush]()},
+	"softmax_bwd":            {3, reflect.TypeFor[softmaxPush]()},
+	"maxpool":                {3, reflect.TypeFor[poolPush]()},
+	"maxpool_scatter":        {3, reflect.TypeFor[maxpoolScatterPush]()},
+	"maxpool_bwd":            {3, reflect.TypeFor[poolPush]()},
+	"conv2d":                 {4, reflect.TypeFor[convPush]()},
+	"conv2d_bwd_input":       {3, reflect.TypeFor[convBwdInputPush]()},
+	"conv2d_bwd_weight":      {3, reflect.TypeFor[convBwdWeightPush]()},
+	"conv2d_bwd_weight_taps": {3, reflect.TypeFor[convBwdWeightTapsPush]()},
+	"peak":                   {1, reflect.TypeFor[peakPush]()},
 }

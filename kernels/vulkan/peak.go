@@ -91,9 +91,15 @@ func (b *Backend) MeasurePeak(runs int) (Peak, error) {
 	return res, nil
 }
 
+// peakPush is peak.comp's push-constant block.
+type peakPush struct {
+	N, Iters uint32
+	A, B     float32
+}
+
 // peak records one peak.comp dispatch over n invocations into y.
 func (p *Program) peak(y *engine.Buffer, n, iters int) {
-	push := []uint32{u32(n), u32(iters), f32(peakA), f32(peakB)}
+	push := peakPush{N: u32(n), Iters: u32(iters), A: peakA, B: peakB}
 	p.dispatch("peak", "peak", []uint32{wgElem, 1, 1}, []*engine.Buffer{y}, push, ceilDiv(n, wgElem), 1, 1)
 }
 
