@@ -5,6 +5,8 @@ import (
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
+
+	"github.com/vkneuro/vkneuro/engine/internal/vkc"
 )
 
 // stagingChunk is the size of the host staging buffer used when buffers are
@@ -48,7 +50,9 @@ func (m *Manager) createBuffer(size uint64, usage vk.BufferUsageFlagBits, need, 
 		SharingMode: vk.SharingModeExclusive,
 	}
 	var buf vk.Buffer
-	if r := vk.CreateBuffer(m.dev, info, nil, &buf); r != vk.Success {
+	r := vk.CreateBuffer(m.dev, info, nil, &buf)
+	info.Free()
+	if r != vk.Success {
 		err := vkErr("vkCreateBuffer", r)
 		if isOOM(r) {
 			return vk.NullBuffer, allocation{}, fmt.Errorf("%w: creating a buffer of %d bytes: %w", ErrOutOfMemory, size, err)
@@ -265,18 +269,16 @@ func (m *Manager) staged(b *Buffer, off, count int, fill, drain func(stage []flo
 	for done := 0; done < count; done += chunk {
 		n := min(chunk, count-done)
 		stage := unsafe.Slice((*float32)(m.staging.alloc.ptr()), n)
-		region := []vk.BufferCopy{{Size: vk.DeviceSize(n * 4)}}
+		at, size := uint64(off+done)*4, uint64(n)*4
 		var err error
 		if fill != nil {
 			fill(stage, done)
-			region[0].DstOffset = vk.DeviceSize((off + done) * 4)
 			err = m.oneShot(func(cmd vk.CommandBuffer) {
-				vk.CmdCopyBuffer(cmd, m.staging.buf, b.buf, 1, region)
+				m.fns.CmdCopyBuffer(cmd, m.staging.buf, b.buf, 0, at, size)
 			})
 		} else {
-			region[0].SrcOffset = vk.DeviceSize((off + done) * 4)
 			err = m.oneShot(func(cmd vk.CommandBuffer) {
-				vk.CmdCopyBuffer(cmd, b.buf, m.staging.buf, 1, region)
+				m.fns.CmdCopyBuffer(cmd, b.buf, m.staging.buf, at, 0, size)
 			})
 		}
 		if err != nil {
@@ -321,10 +323,11 @@ func (m *Manager) oneShot(record func(cmd vk.CommandBuffer)) error {
 	}
 	m.poolMu.Lock()
 	err := vkErr("vkBeginCommandBuffer", vk.BeginCommandBuffer(cmd, begin))
+	begin.Free()
 	if err == nil {
-		barrier(cmd, allStages|hostStage, allStages, allWrites|vk.AccessHostWriteBit, allAccess)
+		m.barrier(cmd, allStages|hostStage, allStages, allWrites|vk.AccessHostWriteBit, allAccess)
 		record(cmd)
-		barrier(cmd, allStages, allStages|hostStage, allWrites, allAccess|vk.AccessHostReadBit)
+		m.barrier(cmd, allStages, allStages|hostStage, allWrites, allAccess|vk.AccessHostReadBit)
 		err = vkErr("vkEndCommandBuffer", vk.EndCommandBuffer(cmd))
 	}
 	m.poolMu.Unlock()
@@ -341,12 +344,8 @@ const (
 	allAccess = vk.AccessShaderReadBit | vk.AccessShaderWriteBit | vk.AccessTransferReadBit | vk.AccessTransferWriteBit
 )
 
-// barrier records a global memory barrier.
-func barrier(cmd vk.CommandBuffer, src, dst vk.PipelineStageFlagBits, srcAccess, dstAccess vk.AccessFlagBits) {
-	mb := []vk.MemoryBarrier{{
-		SType:         vk.StructureTypeMemoryBarrier,
-		SrcAccessMask: vk.AccessFlags(srcAccess),
-		DstAccessMask: vk.AccessFlags(dstAccess),
-	}}
-	vk.CmdPipelineBarrier(cmd, vk.PipelineStageFlags(src), vk.PipelineStageFlags(dst), 0, 1, mb, 0, nil, 0, nil)
+// barrier records a global memory barrier and the layout transitions
+// images.
+func (m *Manager) barrier(cmd vk.CommandBuffer, src, dst vk.PipelineStageFlagBits, srcAccess, dstAccess vk.AccessFlagBits, images ...vkc.ImageBarrier) {
+	m.fns.CmdPipelineBarrier(cmd, vk.PipelineStageFlags(src), vk.PipelineStageFlags(dst), vk.AccessFlags(srcAccess), vk.AccessFlags(dstAccess), images...)
 }

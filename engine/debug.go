@@ -76,7 +76,9 @@ func installDebugReport(inst vk.Instance, c *collector) (*debugHook, error) {
 		PUserData:   token,
 	}
 	var cb vk.DebugReportCallback
-	if err := vkErr("vkCreateDebugReportCallbackEXT", vk.CreateDebugReportCallback(inst, info, nil, &cb)); err != nil {
+	r := vk.CreateDebugReportCallback(inst, info, nil, &cb)
+	info.Free()
+	if err := vkErr("vkCreateDebugReportCallbackEXT", r); err != nil {
 		unregister(token)
 		return nil, err
 	}

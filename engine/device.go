@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	vk "github.com/vulkan-go/vulkan"
+
+	"github.com/vkneuro/vkneuro/engine/internal/vkc"
 )
 
 // Heap is one device memory heap.
@@ -94,7 +96,7 @@ func driverString(vendor, v uint32) string {
 }
 
 // describe reads the properties of one physical device.
-func describe(inst vk.Instance, i int, pd vk.PhysicalDevice) DeviceInfo {
+func describe(inst vk.Instance, fns *vkc.Funcs, i int, pd vk.PhysicalDevice) DeviceInfo {
 	var props vk.PhysicalDeviceProperties
 	vk.GetPhysicalDeviceProperties(pd, &props)
 	props.Deref()
@@ -144,27 +146,23 @@ func describe(inst vk.Instance, i int, pd vk.PhysicalDevice) DeviceInfo {
 		})
 	}
 
-	var nq uint32
-	vk.GetPhysicalDeviceQueueFamilyProperties(pd, &nq, nil)
-	qs := make([]vk.QueueFamilyProperties, nq)
-	vk.GetPhysicalDeviceQueueFamilyProperties(pd, &nq, qs)
+	qs := fns.QueueFamilies(pd)
 	// Prefer a compute queue family without graphics (an async compute
 	// queue) when there is one; otherwise any compute family.
 	best := -1
-	for q := range qs[:nq] {
-		qs[q].Deref()
-		f := qs[q].QueueFlags
-		if f&vk.QueueFlags(vk.QueueComputeBit) == 0 || qs[q].QueueCount == 0 {
+	for q := range qs {
+		f := qs[q].Flags
+		if f&vk.QueueFlags(vk.QueueComputeBit) == 0 || qs[q].Count == 0 {
 			continue
 		}
-		if best < 0 || (f&vk.QueueFlags(vk.QueueGraphicsBit) == 0 && qs[best].QueueFlags&vk.QueueFlags(vk.QueueGraphicsBit) != 0) {
+		if best < 0 || (f&vk.QueueFlags(vk.QueueGraphicsBit) == 0 && qs[best].Flags&vk.QueueFlags(vk.QueueGraphicsBit) != 0) {
 			best = q
 		}
 	}
 	if best >= 0 {
 		d.Compute = true
 		d.queueFamily = uint32(best)
-		d.timestampBits = qs[best].TimestampValidBits
+		d.timestampBits = qs[best].TimestampBits
 		d.Timestamps = d.timestampBits > 0 && d.TimestampPeriod > 0
 	}
 	describe2(inst, &d, props.ApiVersion)
@@ -175,7 +173,7 @@ func describe(inst vk.Instance, i int, pd vk.PhysicalDevice) DeviceInfo {
 }
 
 // enumerate lists the physical devices of inst.
-func enumerate(inst vk.Instance) ([]DeviceInfo, error) {
+func enumerate(inst vk.Instance, fns *vkc.Funcs) ([]DeviceInfo, error) {
 	pds, err := vkList("vkEnumeratePhysicalDevices", func(n *uint32, out []vk.PhysicalDevice) vk.Result {
 		return vk.EnumeratePhysicalDevices(inst, n, out)
 	})
@@ -187,7 +185,7 @@ func enumerate(inst vk.Instance) ([]DeviceInfo, error) {
 	}
 	infos := make([]DeviceInfo, 0, len(pds))
 	for i, pd := range pds {
-		infos = append(infos, describe(inst, i, pd))
+		infos = append(infos, describe(inst, fns, i, pd))
 	}
 	return infos, nil
 }
@@ -199,7 +197,11 @@ func Devices() ([]DeviceInfo, error) {
 		return nil, err
 	}
 	defer vk.DestroyInstance(inst, nil)
-	infos, err := enumerate(inst)
+	fns, err := vkc.Load(inst)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := enumerate(inst, fns)
 	for i := range infos {
 		infos[i].handle = nil // belongs to the destroyed instance
 	}

@@ -416,22 +416,3 @@ func TestTeardownClean(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-// TestOpenLoader checks the loader search: a missing name is skipped for
-// the next, and the runtime package's versioned name (what a machine
-// without libvulkan-dev has) opens too.
-func TestOpenLoader(t *testing.T) {
-	if p, _ := openLoader(loaderNames); p == nil {
-		if os.Getenv("VKNEURO_REQUIRE_VULKAN") == "1" {
-			t.Fatalf("no Vulkan loader among %s", loaderList())
-		}
-		t.Skip("no Vulkan loader installed")
-	}
-	p, name := openLoader([]string{"libvkneuro-no-such-loader.so", "libvulkan.so.1"})
-	if p == nil || name != "libvulkan.so.1" {
-		t.Errorf("openLoader(missing, libvulkan.so.1) = %v, %q; want the second", p, name)
-	}
-	if p, name := openLoader([]string{"libvkneuro-no-such-loader.so"}); p != nil {
-		t.Errorf("openLoader(missing) = %v, %q; want nil", p, name)
-	}
-}

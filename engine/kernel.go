@@ -1,14 +1,9 @@
 package engine
 
-// #include <stdlib.h>
-// #include <string.h>
-import "C"
-
 import (
 	"encoding/binary"
 	"fmt"
 	"strings"
-	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
 )
@@ -110,7 +105,9 @@ func (k *Kernel) build(spirv []byte, storageImage bool) error {
 		PCode:    code,
 	}
 	var module vk.ShaderModule
-	if err := vkErr("vkCreateShaderModule", vk.CreateShaderModule(dev, minfo, nil, &module)); err != nil {
+	r := vk.CreateShaderModule(dev, minfo, nil, &module)
+	minfo.Free() // after the call: the binding's C copy points into code
+	if err := vkErr("vkCreateShaderModule", r); err != nil {
 		return err
 	}
 	k.module = module
@@ -138,7 +135,9 @@ func (k *Kernel) build(spirv []byte, storageImage bool) error {
 		PBindings:    binds,
 	}
 	var setLayout vk.DescriptorSetLayout
-	if err := vkErr("vkCreateDescriptorSetLayout", vk.CreateDescriptorSetLayout(dev, linfo, nil, &setLayout)); err != nil {
+	r = vk.CreateDescriptorSetLayout(dev, linfo, nil, &setLayout)
+	linfo.Free()
+	if err := vkErr("vkCreateDescriptorSetLayout", r); err != nil {
 		return err
 	}
 	k.setLayout = setLayout
@@ -156,47 +155,18 @@ func (k *Kernel) build(spirv []byte, storageImage bool) error {
 		}}
 	}
 	var layout vk.PipelineLayout
-	if err := vkErr("vkCreatePipelineLayout", vk.CreatePipelineLayout(dev, pinfo, nil, &layout)); err != nil {
+	r = vk.CreatePipelineLayout(dev, pinfo, nil, &layout)
+	pinfo.Free() // after the call: the C copy points into the Go set layouts
+	if err := vkErr("vkCreatePipelineLayout", r); err != nil {
 		return err
 	}
 	k.layout = layout
 
-	stage := vk.PipelineShaderStageCreateInfo{
-		SType:  vk.StructureTypePipelineShaderStageCreateInfo,
-		Stage:  vk.ShaderStageComputeBit,
-		Module: module,
-		PName:  cstr("main"),
-	}
-	// The binding stores PData in C memory as is, so the constants live in
-	// C memory too (no Go pointer stored in C).
-	var specData unsafe.Pointer
-	if n := len(k.spec); n > 0 {
-		specData = C.malloc(C.size_t(4 * n))
-		defer C.free(specData)
-		copy(unsafe.Slice((*uint32)(specData), n), k.spec)
-		entries := make([]vk.SpecializationMapEntry, n)
-		for i := range entries {
-			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
-		}
-		stage.PSpecializationInfo = []vk.SpecializationInfo{{
-			MapEntryCount: uint32(n),
-			PMapEntries:   entries,
-			DataSize:      uint(4 * n),
-			PData:         specData,
-		}}
-	}
-	cinfo := []vk.ComputePipelineCreateInfo{{
-		SType:  vk.StructureTypeComputePipelineCreateInfo,
-		Stage:  stage,
-		Layout: layout,
-	}}
-	pipes := make([]vk.Pipeline, 1)
-	var r vk.Result
-	withoutGC(func() { r = vk.CreateComputePipelines(dev, vk.PipelineCache(vk.NullHandle), 1, cinfo, nil, pipes) })
+	pipe, r := k.m.fns.CreateComputePipeline(dev, module, layout, k.spec)
 	if err := vkErr("vkCreateComputePipelines", r); err != nil {
 		return err
 	}
-	k.pipeline = pipes[0]
+	k.pipeline = pipe
 	return nil
 }
 

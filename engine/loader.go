@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	vk "github.com/vulkan-go/vulkan"
+
+	"github.com/vkneuro/vkneuro/engine/internal/vkc"
 )
 
 // The loader is process-global in the binding: open it once.
@@ -17,9 +19,9 @@ var (
 // points.
 func loadVulkan() error {
 	loaderOnce.Do(func() {
-		gipa := instanceProcAddr()
+		gipa := vkc.InstanceProcAddr()
 		if gipa == nil {
-			loaderErr = fmt.Errorf("%w: no Vulkan loader found (tried %s)", ErrNoVulkan, loaderList())
+			loaderErr = fmt.Errorf("%w: no Vulkan loader found (tried %s)", ErrNoVulkan, vkc.LoaderList())
 			return
 		}
 		vk.SetGetInstanceProcAddr(gipa)
@@ -40,40 +42,28 @@ const (
 
 // instanceLayers lists the instance layers the loader knows.
 func instanceLayers() (map[string]bool, error) {
-	props, err := vkList("vkEnumerateInstanceLayerProperties", vk.EnumerateInstanceLayerProperties)
-	if err != nil {
+	names, r := vkc.InstanceLayers()
+	if err := vkErr("vkEnumerateInstanceLayerProperties", r); err != nil {
 		return nil, err
 	}
-	have := make(map[string]bool)
-	for i := range props {
-		props[i].Deref()
-		have[vk.ToString(props[i].LayerName[:])] = true
-	}
-	return have, nil
+	return set(names), nil
 }
 
 // instanceExtensions lists the instance extensions available (also those
 // provided by layer, if layer is not "").
 func instanceExtensions(layer string) (map[string]bool, error) {
-	name := ""
-	if layer != "" {
-		name = cstr(layer)
-	}
-	props, err := vkList("vkEnumerateInstanceExtensionProperties", func(n *uint32, out []vk.ExtensionProperties) vk.Result {
-		return vk.EnumerateInstanceExtensionProperties(name, n, out)
-	})
-	if err != nil {
+	names, r := vkc.InstanceExtensions(layer)
+	if err := vkErr("vkEnumerateInstanceExtensionProperties", r); err != nil {
 		return nil, err
 	}
-	return extensionNames(props), nil
+	return set(names), nil
 }
 
-// extensionNames is the set of the extensions' names.
-func extensionNames(props []vk.ExtensionProperties) map[string]bool {
-	have := make(map[string]bool)
-	for i := range props {
-		props[i].Deref()
-		have[vk.ToString(props[i].ExtensionName[:])] = true
+// set makes a set of names.
+func set(names []string) map[string]bool {
+	have := make(map[string]bool, len(names))
+	for _, n := range names {
+		have[n] = true
 	}
 	return have
 }
@@ -138,8 +128,10 @@ func newInstance(validation bool, extra []string) (vk.Instance, error) {
 		PpEnabledExtensionNames: exts,
 	}
 	var inst vk.Instance
-	var r vk.Result
-	withoutGC(func() { r = vk.CreateInstance(info, nil, &inst) })
+	r := vk.CreateInstance(info, nil, &inst)
+	// Free releases the binding's C copy of info and keeps info, whose
+	// strings the copy points into, alive until the call has returned.
+	info.Free()
 	if r == vk.ErrorIncompatibleDriver || r == vk.ErrorInitializationFailed {
 		return nil, fmt.Errorf("%w: %v", ErrNoVulkan, vkErr("vkCreateInstance", r))
 	}
@@ -154,12 +146,10 @@ func newInstance(validation bool, extra []string) (vk.Instance, error) {
 }
 
 // deviceExtensions lists the device extensions of pd.
-func deviceExtensions(pd vk.PhysicalDevice) (map[string]bool, error) {
-	props, err := vkList("vkEnumerateDeviceExtensionProperties", func(n *uint32, out []vk.ExtensionProperties) vk.Result {
-		return vk.EnumerateDeviceExtensionProperties(pd, "", n, out)
-	})
-	if err != nil {
+func deviceExtensions(fns *vkc.Funcs, pd vk.PhysicalDevice) (map[string]bool, error) {
+	names, r := fns.DeviceExtensions(pd)
+	if err := vkErr("vkEnumerateDeviceExtensionProperties", r); err != nil {
 		return nil, err
 	}
-	return extensionNames(props), nil
+	return set(names), nil
 }

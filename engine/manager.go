@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 
 	vk "github.com/vulkan-go/vulkan"
+
+	"github.com/vkneuro/vkneuro/engine/internal/vkc"
 )
 
 // Options choose and configure the device of a Manager.
@@ -47,6 +49,7 @@ type Manager struct {
 
 	info  DeviceInfo
 	inst  vk.Instance
+	fns   *vkc.Funcs // the calls vulkan-go cannot make safely (see vkc)
 	col   *collector
 	hook  *debugHook
 	dev   vk.Device
@@ -104,7 +107,10 @@ func Open(opts Options) (*Manager, error) {
 			return nil, err
 		}
 	}
-	devs, err := enumerate(m.inst)
+	if m.fns, err = vkc.Load(m.inst); err != nil {
+		return nil, err
+	}
+	devs, err := enumerate(m.inst, m.fns)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +133,7 @@ func Open(opts Options) (*Manager, error) {
 func (m *Manager) openDevice(extensions []string) error {
 	exts := make([]string, 0, len(extensions))
 	if len(extensions) > 0 {
-		have, err := deviceExtensions(m.info.handle)
+		have, err := deviceExtensions(m.fns, m.info.handle)
 		if err != nil {
 			return err
 		}
@@ -154,8 +160,11 @@ func (m *Manager) openDevice(extensions []string) error {
 		dinfo.PpEnabledExtensionNames = exts
 	}
 	var dev vk.Device
-	var r vk.Result
-	withoutGC(func() { r = vk.CreateDevice(m.info.handle, dinfo, nil, &dev) })
+	r := vk.CreateDevice(m.info.handle, dinfo, nil, &dev)
+	// Free releases the binding's C copy of dinfo and keeps dinfo, whose
+	// priorities and names the copy points into, alive until the call
+	// has returned.
+	dinfo.Free()
 	if err := vkErr("vkCreateDevice", r); err != nil {
 		return fmt.Errorf("engine: opening %s: %w", m.info.Name, err)
 	}
@@ -169,7 +178,9 @@ func (m *Manager) openDevice(extensions []string) error {
 		QueueFamilyIndex: m.info.queueFamily,
 	}
 	var pool vk.CommandPool
-	if err := vkErr("vkCreateCommandPool", vk.CreateCommandPool(dev, pinfo, nil, &pool)); err != nil {
+	r = vk.CreateCommandPool(dev, pinfo, nil, &pool)
+	pinfo.Free()
+	if err := vkErr("vkCreateCommandPool", r); err != nil {
 		return err
 	}
 	m.pool = pool
@@ -232,12 +243,15 @@ func (m *Manager) newCommandBuffer() (vk.CommandBuffer, error) {
 	m.poolMu.Lock()
 	defer m.poolMu.Unlock()
 	cmds := make([]vk.CommandBuffer, 1)
-	if err := vkErr("vkAllocateCommandBuffers", vk.AllocateCommandBuffers(m.dev, &vk.CommandBufferAllocateInfo{
+	info := &vk.CommandBufferAllocateInfo{
 		SType:              vk.StructureTypeCommandBufferAllocateInfo,
 		CommandPool:        m.pool,
 		Level:              vk.CommandBufferLevelPrimary,
 		CommandBufferCount: 1,
-	}, cmds)); err != nil {
+	}
+	r := vk.AllocateCommandBuffers(m.dev, info, cmds)
+	info.Free()
+	if err := vkErr("vkAllocateCommandBuffers", r); err != nil {
 		return nil, err
 	}
 	return cmds[0], nil
@@ -246,7 +260,9 @@ func (m *Manager) newCommandBuffer() (vk.CommandBuffer, error) {
 func (m *Manager) newFence() (vk.Fence, error) {
 	var f vk.Fence
 	info := &vk.FenceCreateInfo{SType: vk.StructureTypeFenceCreateInfo}
-	if err := vkErr("vkCreateFence", vk.CreateFence(m.dev, info, nil, &f)); err != nil {
+	r := vk.CreateFence(m.dev, info, nil, &f)
+	info.Free()
+	if err := vkErr("vkCreateFence", r); err != nil {
 		return vk.NullFence, err
 	}
 	return f, nil
@@ -259,12 +275,7 @@ func (m *Manager) submitWait(cmd vk.CommandBuffer, fence vk.Fence) error {
 		m.mu.Unlock()
 		return ErrClosed
 	}
-	info := []vk.SubmitInfo{{
-		SType:              vk.StructureTypeSubmitInfo,
-		CommandBufferCount: 1,
-		PCommandBuffers:    []vk.CommandBuffer{cmd},
-	}}
-	r := vk.QueueSubmit(m.queue, 1, info, fence)
+	r := m.fns.QueueSubmit(m.queue, cmd, nil, 0, nil, fence)
 	m.submits.Add(1)
 	m.mu.Unlock()
 	if err := vkErr("vkQueueSubmit", r); err != nil {

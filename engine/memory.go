@@ -172,7 +172,9 @@ func (m *Manager) newBlock(typeIndex uint32, size uint64, dedicated bool) (*memB
 		MemoryTypeIndex: typeIndex,
 	}
 	var mem vk.DeviceMemory
-	if r := vk.AllocateMemory(m.dev, info, nil, &mem); r != vk.Success {
+	r := vk.AllocateMemory(m.dev, info, nil, &mem)
+	info.Free()
+	if r != vk.Success {
 		err := vkErr("vkAllocateMemory", r)
 		if isOOM(r) {
 			return nil, fmt.Errorf("%w: allocating %d bytes on heap %d (%s, %s): %w", ErrOutOfMemory, size, t.heap, heapKind(heap), mib(heap.Size), err)

@@ -689,7 +689,7 @@ func (p *Presenter) record(draws []Draw, dst vk.Image) error {
 		}})
 	for i, d := range draws {
 		if i > 0 {
-			barrier(cmd, vk.PipelineStageComputeShaderBit, vk.PipelineStageComputeShaderBit, vk.AccessShaderWriteBit, vk.AccessShaderReadBit|vk.AccessShaderWriteBit)
+			p.m.barrier(cmd, vk.PipelineStageComputeShaderBit, vk.PipelineStageComputeShaderBit, vk.AccessShaderWriteBit, vk.AccessShaderReadBit|vk.AccessShaderWriteBit)
 		}
 		k := &d.Kernel.k
 		vk.CmdBindPipeline(cmd, vk.PipelineBindPointCompute, k.pipeline)
@@ -773,12 +773,12 @@ func (p *Presenter) recordSnapshot(buf *Buffer) error {
 	if err := p.beginCmd(); err != nil {
 		return err
 	}
-	barrier(cmd, allStages, vk.PipelineStageTransferBit, allWrites, vk.AccessTransferReadBit|vk.AccessTransferWriteBit)
+	p.m.barrier(cmd, allStages, vk.PipelineStageTransferBit, allWrites, vk.AccessTransferReadBit|vk.AccessTransferWriteBit)
 	vk.CmdCopyImageToBuffer(cmd, p.image, vk.ImageLayoutGeneral, buf.buf, 1, []vk.BufferImageCopy{{
 		ImageSubresource: vk.ImageSubresourceLayers{AspectMask: vk.ImageAspectFlags(vk.ImageAspectColorBit), LayerCount: 1},
 		ImageExtent:      vk.Extent3D{Width: uint32(p.width), Height: uint32(p.height), Depth: 1},
 	}})
-	barrier(cmd, vk.PipelineStageTransferBit, allStages|hostStage, vk.AccessTransferWriteBit, allAccess|vk.AccessHostReadBit)
+	p.m.barrier(cmd, vk.PipelineStageTransferBit, allStages|hostStage, vk.AccessTransferWriteBit, allAccess|vk.AccessHostReadBit)
 	return vkErr("vkEndCommandBuffer", vk.EndCommandBuffer(cmd))
 }
 

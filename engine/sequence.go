@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
+
+	"github.com/vkneuro/vkneuro/engine/internal/vkc"
 )
 
 // Descriptor sets come from pools that are added as they fill up. Counts
@@ -35,12 +37,8 @@ func (m *Manager) allocSet(k *Kernel, bufs []*Buffer) (*descPool, vk.DescriptorS
 	}
 	var set vk.DescriptorSet
 	if p != nil {
-		r := vk.AllocateDescriptorSets(m.dev, &vk.DescriptorSetAllocateInfo{
-			SType:              vk.StructureTypeDescriptorSetAllocateInfo,
-			DescriptorPool:     p.pool,
-			DescriptorSetCount: 1,
-			PSetLayouts:        []vk.DescriptorSetLayout{k.setLayout},
-		}, &set)
+		var r vk.Result
+		set, r = m.allocateSet(p, k.setLayout)
 		if r == vk.ErrorOutOfPoolMemory || r == vk.ErrorFragmentedPool {
 			p.sets = 0 // do not try this pool again until sets are freed
 			p = nil
@@ -53,32 +51,35 @@ func (m *Manager) allocSet(k *Kernel, bufs []*Buffer) (*descPool, vk.DescriptorS
 		if p, err = m.newDescPool(); err != nil {
 			return nil, nil, err
 		}
-		if err := vkErr("vkAllocateDescriptorSets", vk.AllocateDescriptorSets(m.dev, &vk.DescriptorSetAllocateInfo{
-			SType:              vk.StructureTypeDescriptorSetAllocateInfo,
-			DescriptorPool:     p.pool,
-			DescriptorSetCount: 1,
-			PSetLayouts:        []vk.DescriptorSetLayout{k.setLayout},
-		}, &set)); err != nil {
-			return nil, nil, err
+		var r vk.Result
+		if set, r = m.allocateSet(p, k.setLayout); r != vk.Success {
+			return nil, nil, vkErr("vkAllocateDescriptorSets", r)
 		}
 	}
 	p.sets--
 	p.descs -= need
-	if len(bufs) > 0 {
-		writes := make([]vk.WriteDescriptorSet, len(bufs))
-		for i, b := range bufs {
-			writes[i] = vk.WriteDescriptorSet{
-				SType:           vk.StructureTypeWriteDescriptorSet,
-				DstSet:          set,
-				DstBinding:      uint32(i),
-				DescriptorCount: 1,
-				DescriptorType:  vk.DescriptorTypeStorageBuffer,
-				PBufferInfo:     []vk.DescriptorBufferInfo{{Buffer: b.buf, Range: vk.DeviceSize(b.Bytes())}},
-			}
-		}
-		vk.UpdateDescriptorSets(m.dev, uint32(len(writes)), writes, 0, nil)
+	writes := make([]vkc.Write, len(bufs))
+	for i, b := range bufs {
+		writes[i] = vkc.Write{Binding: uint32(i), Buffer: b.buf, Range: b.Bytes()}
+	}
+	if err := m.fns.UpdateDescriptorSet(m.dev, set, writes); err != nil {
+		return nil, nil, err
 	}
 	return p, set, nil
+}
+
+// allocateSet allocates one set of layout from p.
+func (m *Manager) allocateSet(p *descPool, layout vk.DescriptorSetLayout) (vk.DescriptorSet, vk.Result) {
+	var set vk.DescriptorSet
+	info := &vk.DescriptorSetAllocateInfo{
+		SType:              vk.StructureTypeDescriptorSetAllocateInfo,
+		DescriptorPool:     p.pool,
+		DescriptorSetCount: 1,
+		PSetLayouts:        []vk.DescriptorSetLayout{layout},
+	}
+	r := vk.AllocateDescriptorSets(m.dev, info, &set)
+	info.Free() // after the call: the C copy points into PSetLayouts
+	return set, r
 }
 
 func (m *Manager) newDescPool() (*descPool, error) {
@@ -91,7 +92,9 @@ func (m *Manager) newDescPool() (*descPool, error) {
 		PPoolSizes:    sizes,
 	}
 	var pool vk.DescriptorPool
-	if err := vkErr("vkCreateDescriptorPool", vk.CreateDescriptorPool(m.dev, info, nil, &pool)); err != nil {
+	r := vk.CreateDescriptorPool(m.dev, info, nil, &pool)
+	info.Free()
+	if err := vkErr("vkCreateDescriptorPool", r); err != nil {
 		return nil, err
 	}
 	p := &descPool{pool: pool, sets: poolSets, descs: poolDescriptors}
@@ -330,20 +333,24 @@ func (s *Sequence) record() error {
 	nq := uint32(2 * len(s.cmds))
 	if s.timestamps && nq > 0 {
 		var qp vk.QueryPool
-		if err := vkErr("vkCreateQueryPool", vk.CreateQueryPool(m.dev, &vk.QueryPoolCreateInfo{
+		info := &vk.QueryPoolCreateInfo{
 			SType:      vk.StructureTypeQueryPoolCreateInfo,
 			QueryType:  vk.QueryTypeTimestamp,
 			QueryCount: nq,
-		}, nil, &qp)); err != nil {
+		}
+		r := vk.CreateQueryPool(m.dev, info, nil, &qp)
+		info.Free()
+		if err := vkErr("vkCreateQueryPool", r); err != nil {
 			return err
 		}
 		s.query = qp
 		s.ticks = make([]uint64, nq)
 	}
 	cmd := s.cmd
-	if err := vkErr("vkBeginCommandBuffer", vk.BeginCommandBuffer(cmd, &vk.CommandBufferBeginInfo{
-		SType: vk.StructureTypeCommandBufferBeginInfo,
-	})); err != nil {
+	begin := &vk.CommandBufferBeginInfo{SType: vk.StructureTypeCommandBufferBeginInfo}
+	r := vk.BeginCommandBuffer(cmd, begin)
+	begin.Free()
+	if err := vkErr("vkBeginCommandBuffer", r); err != nil {
 		return err
 	}
 	if s.query != nil {
@@ -351,10 +358,10 @@ func (s *Sequence) record() error {
 	}
 	// Earlier submits (uploads, other sequences) and host writes are made
 	// visible to the first command.
-	barrier(cmd, allStages|hostStage, allStages, allWrites|vk.AccessHostWriteBit, allAccess)
+	m.barrier(cmd, allStages|hostStage, allStages, allWrites|vk.AccessHostWriteBit, allAccess)
 	for i, c := range s.cmds {
 		if i > 0 {
-			barrier(cmd, allStages, allStages, allWrites, allAccess)
+			m.barrier(cmd, allStages, allStages, allWrites, allAccess)
 		}
 		if s.query != nil {
 			vk.CmdWriteTimestamp(cmd, vk.PipelineStageBottomOfPipeBit, s.query, uint32(2*i))
@@ -372,13 +379,13 @@ func (s *Sequence) record() error {
 		case cmdFill:
 			vk.CmdFillBuffer(cmd, c.dst.buf, 0, vk.DeviceSize(c.dst.Bytes()), c.fillValue)
 		case cmdCopy:
-			vk.CmdCopyBuffer(cmd, c.src.buf, c.dst.buf, 1, []vk.BufferCopy{{Size: vk.DeviceSize(4 * c.n)}})
+			m.fns.CmdCopyBuffer(cmd, c.src.buf, c.dst.buf, 0, 0, uint64(4*c.n))
 		}
 		if s.query != nil {
 			vk.CmdWriteTimestamp(cmd, vk.PipelineStageBottomOfPipeBit, s.query, uint32(2*i+1))
 		}
 	}
-	barrier(cmd, allStages, allStages|hostStage, allWrites, allAccess|vk.AccessHostReadBit)
+	m.barrier(cmd, allStages, allStages|hostStage, allWrites, allAccess|vk.AccessHostReadBit)
 	return vkErr("vkEndCommandBuffer", vk.EndCommandBuffer(cmd))
 }
 
