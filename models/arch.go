@@ -503,6 +503,9 @@ func (c call) build() (Layer, error) {
 		if l.Padding, err = convPadding(b, l); err != nil {
 			return nil, err
 		}
+		if l.Stride == [2]int{1, 1} {
+			l.Stride = [2]int{} // one spelling for stride 1, as String writes it
+		}
 		return l, nil
 	case "Linear":
 		b, err := c.bind([]string{"in_features", "out_features", "bias", "device", "dtype"},
@@ -552,6 +555,9 @@ func (c call) build() (Layer, error) {
 		}
 		if fixed != nil {
 			return nil, fixed
+		}
+		if s == k {
+			s = [2]int{} // stride=None and stride=kernel_size are one pool
 		}
 		if c.name == "MaxPool2d" {
 			return MaxPool2d{Kernel: k, Stride: s}, nil

@@ -5,18 +5,26 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/vkneuro/vkneuro/data"
 	"github.com/vkneuro/vkneuro/internal/atomicfile"
+	"github.com/vkneuro/vkneuro/kernels"
 )
 
 // A checkpoint directory holds ckpt-<step>.npz (parameters under
-// "param.<name>", momentum buffers under "momentum.<name>") and
-// checkpoint.json naming it with the step and the settings that must
-// match on resume. Both are written atomically, the .npz first, so the
-// JSON always names a complete file; older .npz files are removed after.
+// "param.<name>", SGD momentum buffers or Adam's first moments under
+// "momentum.<name>", Adam's second moments under "exp_avg_sq.<name>")
+// and checkpoint.json naming it with the step, the optimizer's step
+// count and the settings that must match on resume. Both are written
+// atomically, the .npz first, so the JSON always names a complete file;
+// older .npz files are removed after.
 const checkpointMetaFile = "checkpoint.json"
+
+// checkpointVersion 2 records the network and the training settings as
+// text; version 1 (SGD only) is still read.
+const checkpointVersion = 2
 
 type checkpointMeta struct {
 	Version int    `json:"version"`
@@ -24,43 +32,66 @@ type checkpointMeta struct {
 	Step    int    `json:"step"`
 	Model   string `json:"model"`
 	Variant string `json:"variant,omitempty"`
+	Arch    string `json:"arch,omitempty"`
 	// Seed and Step determine the minibatch order from here on.
-	Seed     uint64  `json:"seed"`
-	Batch    int     `json:"batch"`
-	Samples  int     `json:"samples"`
-	LR       float32 `json:"lr"`
-	Momentum float32 `json:"momentum"`
-	L1       float32 `json:"l1"`
-	L2       float32 `json:"l2"`
+	Seed    uint64 `json:"seed"`
+	Batch   int    `json:"batch"`
+	Samples int    `json:"samples"`
+	// OptimizerSteps is torch.optim's step count (Adam's bias
+	// corrections, dropout masks).
+	OptimizerSteps int       `json:"optimizer_steps"`
+	Optimizer      string    `json:"optimizer,omitempty"`
+	Penalties      []Penalty `json:"penalties,omitempty"`
+	Schedule       string    `json:"schedule,omitempty"`
+	DropoutSeed    uint64    `json:"dropout_seed,omitempty"`
+	// Version 1: SGD's settings and the preset's penalties.
+	LR       float32 `json:"lr,omitempty"`
+	Momentum float32 `json:"momentum,omitempty"`
+	L1       float32 `json:"l1,omitempty"`
+	L2       float32 `json:"l2,omitempty"`
 }
 
 func (tr *Trainer) meta() checkpointMeta {
-	h := tr.Model.hyper
-	return checkpointMeta{Version: 1, Step: tr.step, Model: tr.Model.Name, Variant: tr.Model.Variant,
-		Seed: tr.Config.Seed, Batch: tr.batch(), Samples: tr.Data.S,
-		LR: h.LR, Momentum: h.Momentum, L1: h.L1, L2: h.L2}
+	m := tr.Model
+	return checkpointMeta{Version: checkpointVersion, Step: tr.step, Model: m.Name, Variant: m.Variant, Arch: m.Arch(),
+		Seed: tr.Config.Seed, Batch: tr.batch(), Samples: tr.Data.S, OptimizerSteps: int(m.t),
+		Optimizer: m.training.Optimizer.String(), Penalties: m.training.Penalties,
+		Schedule: tr.Config.Schedule.String(), DropoutSeed: m.dropoutSeed}
 }
 
-// Checkpoint writes the parameters, momentum buffers, step and seed to
+// upgrade fills a version 1 checkpoint's fields in version 2's terms: it
+// trained the preset m with SGD and L1/L2 on m.Penalized, and its
+// optimizer had taken one step per training step.
+func (meta *checkpointMeta) upgrade(m *Model, schedule Schedule) {
+	o := SGD(float64(meta.LR))
+	o.Momentum = float64(meta.Momentum)
+	meta.Optimizer = o.String()
+	meta.Penalties = nil
+	if meta.L1 != 0 || meta.L2 != 0 {
+		meta.Penalties = []Penalty{{Param: m.Penalized, L1: float64(meta.L1), L2: float64(meta.L2)}}
+	}
+	meta.Arch, meta.Schedule, meta.OptimizerSteps = m.Arch(), schedule.String(), meta.Step
+}
+
+// Checkpoint writes the parameters, optimizer state, step and seed to
 // dir (created if needed).
 func (tr *Trainer) Checkpoint(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("models: checkpoint: %w", err)
 	}
-	params, err := tr.Model.StateDict()
-	if err != nil {
-		return err
-	}
-	mom, err := tr.Model.Momentum()
-	if err != nil {
-		return err
-	}
-	arrays := make(map[string]*data.Array, 2*len(params))
-	for k, v := range params {
-		arrays["param."+k] = v
-	}
-	for k, v := range mom {
-		arrays["momentum."+k] = v
+	m := tr.Model
+	arrays := map[string]*data.Array{}
+	for prefix, which := range optimizerArrays {
+		if prefix == "exp_avg_sq." && m.training.Optimizer.Kind == OptSGD {
+			continue
+		}
+		sd, err := m.download(which)
+		if err != nil {
+			return err
+		}
+		for k, v := range sd {
+			arrays[prefix+k] = v
+		}
 	}
 	meta := tr.meta()
 	meta.File = fmt.Sprintf("ckpt-%09d.npz", tr.step)
@@ -83,10 +114,17 @@ func (tr *Trainer) Checkpoint(dir string) error {
 	return nil
 }
 
-// Resume restores a checkpoint written by Checkpoint. The model, batch
-// size, data set size, seed and hyper-parameters must equal the
-// checkpoint's (they determine the rest of the run); Config.Steps may
-// differ.
+// optimizerArrays are the tensors a checkpoint holds, by key prefix.
+var optimizerArrays = map[string]func(*Param) *kernels.Tensor{
+	"param.":      func(p *Param) *kernels.Tensor { return p.Value },
+	"momentum.":   func(p *Param) *kernels.Tensor { return p.Buf },
+	"exp_avg_sq.": func(p *Param) *kernels.Tensor { return p.Buf2 },
+}
+
+// Resume restores a checkpoint written by Checkpoint. The network, batch
+// size, data set size, seed, optimizer, penalties and schedule must
+// equal the checkpoint's (they determine the rest of the run);
+// Config.Steps may differ.
 func (tr *Trainer) Resume(dir string) error {
 	path := filepath.Join(dir, checkpointMetaFile)
 	raw, err := os.ReadFile(path)
@@ -97,25 +135,30 @@ func (tr *Trainer) Resume(dir string) error {
 	if err := json.Unmarshal(raw, &meta); err != nil {
 		return fmt.Errorf("models: resume: %s: %w", path, err)
 	}
-	if meta.Version != 1 || meta.File == "" || filepath.Base(meta.File) != meta.File {
+	if meta.Version < 1 || meta.Version > checkpointVersion || meta.File == "" || filepath.Base(meta.File) != meta.File {
 		return fmt.Errorf("models: resume: %s: not a vkneuro checkpoint (version %d, file %q)", path, meta.Version, meta.File)
+	}
+	m := tr.Model
+	if meta.Version == 1 {
+		meta.upgrade(m, tr.Config.Schedule)
 	}
 	want := tr.meta()
 	var diffs []string
 	diff := func(what string, got, want any) {
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			diffs = append(diffs, fmt.Sprintf("%s %v (now %v)", what, got, want))
 		}
 	}
 	diff("model", meta.Model, want.Model)
 	diff("variant", meta.Variant, want.Variant)
+	diff("network", meta.Arch, want.Arch)
 	diff("seed", meta.Seed, want.Seed)
 	diff("batch", meta.Batch, want.Batch)
 	diff("samples", meta.Samples, want.Samples)
-	diff("lr", meta.LR, want.LR)
-	diff("momentum", meta.Momentum, want.Momentum)
-	diff("l1", meta.L1, want.L1)
-	diff("l2", meta.L2, want.L2)
+	diff("optimizer", meta.Optimizer, want.Optimizer)
+	diff("penalties", fmt.Sprint(meta.Penalties), fmt.Sprint(want.Penalties))
+	diff("schedule", meta.Schedule, want.Schedule)
+	diff("dropout seed", meta.DropoutSeed, want.DropoutSeed)
 	if len(diffs) > 0 {
 		return fmt.Errorf("models: resume: %s was written with %s: use the same settings to continue", path, strings.Join(diffs, ", "))
 	}
@@ -123,25 +166,43 @@ func (tr *Trainer) Resume(dir string) error {
 	if err != nil {
 		return fmt.Errorf("models: resume: %w", err)
 	}
-	params := map[string]*data.Array{}
-	mom := map[string]*data.Array{}
+	dicts := map[string]map[string]*data.Array{}
 	for k, v := range arrays {
-		switch {
-		case strings.HasPrefix(k, "param."):
-			params[strings.TrimPrefix(k, "param.")] = v
-		case strings.HasPrefix(k, "momentum."):
-			mom[strings.TrimPrefix(k, "momentum.")] = v
-		default:
+		prefix, name, ok := strings.Cut(k, ".")
+		if _, known := optimizerArrays[prefix+"."]; !ok || !known {
 			return fmt.Errorf("models: resume: %s: unexpected key %q", meta.File, k)
 		}
+		if dicts[prefix+"."] == nil {
+			dicts[prefix+"."] = map[string]*data.Array{}
+		}
+		dicts[prefix+"."][name] = v
 	}
-	if err := tr.Model.LoadStateDict(params); err != nil {
-		return fmt.Errorf("models: resume: %s: %w", meta.File, err)
+	adam := m.training.Optimizer.Kind != OptSGD
+	for prefix := range optimizerArrays {
+		sd := dicts[prefix]
+		if prefix == "exp_avg_sq." && !adam {
+			if sd != nil {
+				return fmt.Errorf("models: resume: %s: second moments for an SGD run", meta.File)
+			}
+			continue
+		}
+		if err := m.checkDict(sd); err != nil {
+			return fmt.Errorf("models: resume: %s: %w (%s)", meta.File, err, strings.TrimSuffix(prefix, "."))
+		}
 	}
-	if err := tr.Model.LoadMomentum(mom); err != nil {
-		return fmt.Errorf("models: resume: %s: %w", meta.File, err)
+	if adam {
+		if err := m.ResetOptimizer(); err != nil { // allocates the second moments
+			return err
+		}
+	}
+	for prefix, which := range optimizerArrays {
+		if sd := dicts[prefix]; sd != nil {
+			if err := m.uploadDict(sd, which); err != nil {
+				return fmt.Errorf("models: resume: %s: %w", meta.File, err)
+			}
+		}
 	}
 	tr.step = meta.Step
-	tr.Model.t = uint32(meta.Step)
+	m.t = uint32(meta.OptimizerSteps)
 	return nil
 }

@@ -81,7 +81,9 @@ type Model struct {
 	state     *kernels.Tensor
 	stateHost []float32
 	t         uint32
-	closed    bool
+	// dropoutSeed seeded the Dropout modules' masks (Sequential.DropoutSeed).
+	dropoutSeed uint64
+	closed      bool
 }
 
 // residency identifies the data a step graph's input and target hold:

@@ -65,7 +65,7 @@ func newModel(be kernels.Backend, s Sequential, init func(m *Model, rng *rand.Ra
 		return nil, err
 	}
 	m := &Model{Name: s.Name, Input: append([]int(nil), s.Input...), Loss: s.Loss, be: be, nodes: nodes,
-		steps: map[int]*graph{}, feeds: map[int]*graph{}, evals: map[int]*graph{}}
+		dropoutSeed: s.DropoutSeed, steps: map[int]*graph{}, feeds: map[int]*graph{}, evals: map[int]*graph{}}
 	m.training = Training{Optimizer: SGD(0)}
 	if err := m.allocate(); err != nil {
 		m.Close()
@@ -127,6 +127,12 @@ func planNodes(s Sequential) ([]*node, error) {
 			index++
 		}
 		p, err := nd.layer.plan(cur)
+		if lin, ok := nd.layer.(Linear); ok && err != nil && len(nodes) > 0 && len(cur) == 1 {
+			if prev := nodes[len(nodes)-1]; prev.plan.view && len(prev.in) > 1 {
+				// Say where a flattened size comes from.
+				err = fmt.Errorf("gets %s input features from flattening %s, but in_features is %d", product(prev.in), shapeText(prev.in), lin.In)
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("models: %s: %s: %w", s.Name, where, err)
 		}

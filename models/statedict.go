@@ -15,11 +15,6 @@ func (m *Model) StateDict() (map[string]*data.Array, error) {
 	return m.download(func(p *Param) *kernels.Tensor { return p.Value })
 }
 
-// Momentum downloads the SGD momentum buffers by parameter name.
-func (m *Model) Momentum() (map[string]*data.Array, error) {
-	return m.download(func(p *Param) *kernels.Tensor { return p.Buf })
-}
-
 func (m *Model) download(which func(*Param) *kernels.Tensor) (map[string]*data.Array, error) {
 	out := make(map[string]*data.Array, len(m.params))
 	for _, p := range m.params {
@@ -41,14 +36,6 @@ func (m *Model) LoadStateDict(sd map[string]*data.Array) error {
 		return err
 	}
 	return m.uploadDict(sd, func(p *Param) *kernels.Tensor { return p.Value })
-}
-
-// LoadMomentum uploads SGD momentum buffers, checked like LoadStateDict.
-func (m *Model) LoadMomentum(sd map[string]*data.Array) error {
-	if err := m.checkDict(sd); err != nil {
-		return fmt.Errorf("%w (momentum buffers)", err)
-	}
-	return m.uploadDict(sd, func(p *Param) *kernels.Tensor { return p.Buf })
 }
 
 func (m *Model) uploadDict(sd map[string]*data.Array, which func(*Param) *kernels.Tensor) error {
