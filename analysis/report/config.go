@@ -1,0 +1,137 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vkneuro/vkneuro/data"
+	"github.com/vkneuro/vkneuro/models"
+	"github.com/vkneuro/vkneuro/tasks"
+)
+
+// Config says what to compare and where to write it.
+type Config struct {
+	Out string // output directory, created if absent
+
+	// ModelPath is a normative CNN state_dict (conv/fc/out .weight and
+	// .bias); "" trains one with Epochs, Batch, LR and Momentum on
+	// TrainSamples generated gratings.
+	ModelPath string
+	// V1Path holds V1 responses in the Stringer oribinned1 format (resp
+	// [S,N], stimuli [S] in degrees); "" generates SynthNeurons synthetic
+	// neurons over SynthStimuli orientation bins.
+	V1Path string
+	// MetricsPath is a training-loss CSV (as train --metrics writes) to
+	// plot; "" plots the losses of training on the fly, if any.
+	MetricsPath string
+	// Seed drives the synthetic V1 data, the network's initialisation and
+	// training order, the decoder's split and initialisation, and the
+	// sample units of the tuning curves.
+	Seed int64
+
+	SynthNeurons, SynthStimuli int
+
+	TrainSamples, Epochs, Batch int
+	LR, Momentum                float64
+
+	// DecodeSteps are the decoder's full-batch steps; 0: no decoder.
+	DecodeSteps, DecodeHidden, DecodeClasses int
+	DecodeLR, DecodeL2, DecodeL1             float64
+
+	TSNEIterations int
+	TuningUnits    int // sample neurons or units per tuning-curve panel
+
+	// Logf, if set, receives one line per finished stage.
+	Logf func(format string, a ...any)
+}
+
+// DefaultConfig is the tutorials' report: their training and decoder
+// settings (tasks.DefaultsFor), Tutorial 3's seed, the synthetic V1
+// population's default size, and t-SNE's 1000 iterations.
+func DefaultConfig() Config {
+	norm, err := tasks.DefaultsFor(tasks.Normative, "")
+	if err != nil {
+		panic(err) // the names are constants
+	}
+	dec, err := tasks.DefaultsFor(tasks.Decode, models.DecodeSoftmax)
+	if err != nil {
+		panic(err)
+	}
+	return Config{
+		Seed:         int64(norm.Seed),
+		SynthNeurons: data.DefaultNeurons, SynthStimuli: data.DefaultStimuli,
+		TrainSamples: norm.NTrain, Epochs: norm.Epochs, Batch: norm.Batch, LR: norm.LR, Momentum: norm.Momentum,
+		DecodeSteps: dec.Epochs, DecodeHidden: dec.Hidden, DecodeClasses: dec.Classes,
+		DecodeLR: dec.LR, DecodeL2: dec.L2, DecodeL1: dec.L1,
+		TSNEIterations: 1000, TuningUnits: 3,
+	}
+}
+
+// Problem is one unusable Config setting. Option names it as the report
+// subcommand's flag does (without the dashes), so that the command can
+// point at the flag and a Go caller at the field.
+type Problem struct {
+	Option string // e.g. "decode-steps" for DecodeSteps
+	Msg    string // the value and what was wanted, e.g. "-1, want ≥ 0"
+}
+
+// Problems lists what is wrong with c; none for a usable Config.
+func (c *Config) Problems() []Problem {
+	var ps []Problem
+	check := func(ok bool, option, format string, a ...any) {
+		if !ok {
+			ps = append(ps, Problem{option, fmt.Sprintf(format, a...)})
+		}
+	}
+	check(c.Out != "", "out", "is required")
+	check(c.SynthNeurons >= 2, "synthetic-neurons", "%d, want ≥ 2", c.SynthNeurons)
+	check(c.SynthStimuli >= 8, "synthetic-stimuli", "%d, want ≥ 8", c.SynthStimuli)
+	check(c.TrainSamples >= 1, "train-samples", "%d, want ≥ 1", c.TrainSamples)
+	check(c.Epochs >= 1, "epochs", "%d, want ≥ 1", c.Epochs)
+	check(c.Batch >= 1, "batch", "%d, want ≥ 1", c.Batch)
+	check(c.LR > 0, "lr", "%g, want > 0", c.LR)
+	check(c.Momentum >= 0 && c.Momentum < 1, "momentum", "%g, want 0 ≤ momentum < 1", c.Momentum)
+	check(c.DecodeSteps >= 0, "decode-steps", "%d, want ≥ 0", c.DecodeSteps)
+	check(c.DecodeHidden >= 1, "decode-hidden", "%d, want ≥ 1", c.DecodeHidden)
+	check(c.DecodeClasses >= 2, "decode-classes", "%d, want ≥ 2", c.DecodeClasses)
+	check(c.DecodeLR > 0, "decode-lr", "%g, want > 0", c.DecodeLR)
+	check(c.DecodeL2 >= 0, "decode-l2", "%g, want ≥ 0", c.DecodeL2)
+	check(c.DecodeL1 >= 0, "decode-l1", "%g, want ≥ 0", c.DecodeL1)
+	check(c.TSNEIterations >= 300, "tsne-iterations", "%d, want ≥ 300 (250 are early exaggeration)", c.TSNEIterations)
+	check(c.TuningUnits >= 1, "tuning-units", "%d, want ≥ 1", c.TuningUnits)
+	return ps
+}
+
+// check is Problems as one error.
+func (c *Config) check() error {
+	ps := c.Problems()
+	if len(ps) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.Option + " " + p.Msg
+	}
+	return errors.New("report: config: " + strings.Join(msgs, "; "))
+}
+
+// Input is one of the files a report reads, named as the report
+// subcommand's flag.
+type Input string
+
+const (
+	InputModel   Input = "model"   // Config.ModelPath
+	InputV1      Input = "v1"      // Config.V1Path
+	InputMetrics Input = "metrics" // Config.MetricsPath
+)
+
+// InputError is an unusable input file; Err names the file and what was
+// wrong with it.
+type InputError struct {
+	Input Input
+	Err   error
+}
+
+func (e *InputError) Error() string { return string(e.Input) + ": " + e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
