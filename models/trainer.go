@@ -157,6 +157,10 @@ func (tr *Trainer) rows(s int, perm []int, permEpoch *int) []int {
 
 // Run trains until Config.Steps steps are done or ctx is cancelled.
 func (tr *Trainer) Run(ctx context.Context) (Result, error) {
+	// The fields are exported: check again what NewTrainer checked.
+	if _, err := NewTrainer(tr.Model, tr.Data, tr.Config); err != nil {
+		return Result{Steps: tr.step}, err
+	}
 	m, d := tr.Model, tr.Data
 	perm := make([]int, d.S)
 	permEpoch := -1
@@ -198,14 +202,14 @@ func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 			tr.Config.Progress(tr.step, loss)
 		}
 		if k := tr.Config.CheckpointEvery; k > 0 && tr.Config.CheckpointDir != "" && tr.step%k == 0 && tr.step < tr.Config.Steps {
-			if err := tr.Checkpoint(tr.Config.CheckpointDir); err != nil {
+			if err := tr.flushAndCheckpoint(); err != nil {
 				return res, err
 			}
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()
 	if tr.Config.CheckpointDir != "" {
-		if err := tr.Checkpoint(tr.Config.CheckpointDir); err != nil {
+		if err := tr.flushAndCheckpoint(); err != nil {
 			return res, err
 		}
 	}
@@ -251,4 +255,17 @@ func (m *Model) stepResident(x, t []float32, n int) (float32, error) {
 		m.resident = key
 	}
 	return m.runStep(g)
+}
+
+// flushAndCheckpoint writes the metrics rows so far to disk (when the
+// Metrics writer buffers: it has Flush), then a checkpoint: the metrics
+// file then holds at least every step the checkpoint has done, which a
+// resumed run needs (OpenMetrics).
+func (tr *Trainer) flushAndCheckpoint() error {
+	if f, ok := tr.Config.Metrics.(interface{ Flush() error }); ok {
+		if err := f.Flush(); err != nil {
+			return fmt.Errorf("models: writing metrics: %w", err)
+		}
+	}
+	return tr.Checkpoint(tr.Config.CheckpointDir)
 }

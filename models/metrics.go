@@ -1,0 +1,99 @@
+package models
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/vkneuro/vkneuro/internal/atomicfile"
+)
+
+// MetricsFile is a metrics CSV (MetricsHeader, then one row per step)
+// streamed to disk as training goes: rows are buffered and reach the
+// file at least at every checkpoint (Trainer flushes its Metrics writer
+// before writing one) and at Close, so a crash loses at most the rows
+// after the last checkpoint, which a resumed run writes again.
+type MetricsFile struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+}
+
+// CreateMetrics starts the metrics CSV at path afresh (replacing any
+// file there) for a run that starts at step 0.
+func CreateMetrics(path string) (*MetricsFile, error) {
+	return OpenMetrics(path, 0)
+}
+
+// OpenMetrics opens the metrics CSV at path for a run that continues
+// after step done (0: a fresh run). With done > 0 the file must hold the
+// rows of steps 1…done in order (perhaps followed by rows of steps a
+// crash cut off after the checkpoint, or a torn last line): those are
+// kept, the rest removed, and new rows are appended, so after any
+// number of interruptions the file holds each step once, in order, as
+// an uninterrupted run writes it. The kept part is rewritten atomically.
+func OpenMetrics(path string, done int) (*MetricsFile, error) {
+	keep := []byte(MetricsHeader)
+	if done > 0 {
+		old, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("metrics %s: resuming after step %d needs the file of the run so far: %w", path, done, err)
+		}
+		if keep, err = metricsPrefix(old, done); err != nil {
+			return nil, fmt.Errorf("metrics %s: %w", path, err)
+		}
+	}
+	if err := atomicfile.WriteFile(path, keep, 0o644); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return &MetricsFile{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// metricsPrefix returns the header and the rows of steps 1…done of a
+// metrics CSV.
+func metricsPrefix(b []byte, done int) ([]byte, error) {
+	header := []byte(MetricsHeader)
+	if !bytes.HasPrefix(b, header) {
+		return nil, fmt.Errorf("not a vkneuro metrics file (first line is not %q)", bytes.TrimSpace(header))
+	}
+	off := len(header)
+	for step := 1; step <= done; step++ {
+		nl := bytes.IndexByte(b[off:], '\n')
+		if nl < 0 {
+			return nil, fmt.Errorf("holds %d complete rows, but the checkpoint is at step %d: it is not this run's metrics", step-1, done)
+		}
+		row := b[off : off+nl]
+		first, _, _ := bytes.Cut(row, []byte{','})
+		if n, err := strconv.Atoi(string(first)); err != nil || n != step {
+			return nil, fmt.Errorf("row %d is %q, want step %d: it is not this run's metrics", step, row, step)
+		}
+		off += nl + 1
+	}
+	return b[:off], nil
+}
+
+// Write buffers rows.
+func (m *MetricsFile) Write(p []byte) (int, error) { return m.w.Write(p) }
+
+// Flush writes the buffered rows to the file and syncs it.
+func (m *MetricsFile) Flush() error {
+	if err := m.w.Flush(); err != nil {
+		return fmt.Errorf("metrics %s: %w", m.path, err)
+	}
+	if err := m.f.Sync(); err != nil {
+		return fmt.Errorf("metrics %s: %w", m.path, err)
+	}
+	return nil
+}
+
+// Close flushes and closes the file.
+func (m *MetricsFile) Close() error {
+	return errors.Join(m.Flush(), m.f.Close())
+}
