@@ -10,7 +10,7 @@ SPIRV := $(SHADERS:.comp=.spv)
 # tell nothing new).
 PURE_PKGS = $$(go list -f '{{.ImportPath}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | grep -v -e 'vkneuro/engine' -e 'vkneuro/kernels/vulkan' | cut -d' ' -f1)
 
-.PHONY: all build test race vet fmt shaders bench bench-compare clean-shaders gpu-bundle
+.PHONY: all build test race vet fmt shaders bench bench-compare clean-shaders gpu-bundle stress-gc
 
 all: build
 
@@ -27,7 +27,7 @@ clean-shaders:
 
 vet:
 	go vet ./...
-	go vet -tags viewer ./engine/ ./viewer/ ./cmd/train/
+	go vet -tags viewer ./engine/ ./viewer/ ./cmd/vkneuro/
 	GOEXPERIMENT=simd go vet ./kernels/cpu/
 	go vet -tags purego ./kernels/cpu/
 
@@ -38,7 +38,7 @@ fmt:
 # is present (lavapipe in CI) with validation on; a missing driver fails.
 test: fmt vet
 	VKNEURO_REQUIRE_VULKAN=1 VKNEURO_VALIDATION=1 go test -count=1 -timeout 30m ./...
-	VKNEURO_REQUIRE_VULKAN=1 VKNEURO_REQUIRE_VIEWER=1 VKNEURO_VALIDATION=1 go test -count=1 -tags viewer ./viewer/ ./cmd/train/
+	VKNEURO_REQUIRE_VULKAN=1 VKNEURO_REQUIRE_VIEWER=1 VKNEURO_VALIDATION=1 go test -count=1 -tags viewer ./viewer/ ./cmd/vkneuro/
 	# The CPU kernels' other two builds: Go's experimental simd package,
 	# and the plain loops that run without AVX2 or off amd64.
 	GOEXPERIMENT=simd go test -count=1 ./kernels/cpu/
@@ -50,8 +50,8 @@ bench:
 
 # vkneuro against PyTorch CPU on the tutorials' three workloads, appended
 # to bench/RESULTS.md (needs python3-torch, python3-numpy and
-# libopenblas0-openmp; ~12 min, or ~3 min with COMPARE_FLAGS=--quick).
-# Not part of CI.
+# libopenblas0-openmp; RESULTS.md records how long each run took;
+# COMPARE_FLAGS=--quick runs fewer steps). Not part of CI.
 bench-compare:
 	go run ./bench/cmd/compare $(COMPARE_FLAGS)
 
@@ -63,7 +63,30 @@ gpu-bundle:
 	go test -c -ldflags='-s -w' -o .gpu/vulkan.test ./kernels/vulkan/
 	go test -c -ldflags='-s -w' -o .gpu/models.test ./models/
 	go test -c -ldflags='-s -w' -o .gpu/vulkanstep.test ./bench/vulkanstep/
-	go build -ldflags='-s -w' -o .gpu/train ./cmd/train
-	go build -ldflags='-s -w' -o .gpu/devices ./cmd/devices
+	go build -ldflags='-s -w' -o .gpu/vkneuro ./cmd/vkneuro
 	go build -ldflags='-s -w' -o .gpu/compare ./bench/cmd/compare
 	du -sh .gpu
+
+# GC stress, not part of CI: the Vulkan test suites with the collector
+# running after every 1% of heap growth, STRESS_RUNS times, each suite in
+# a fresh process. vulkan-go keeps C copies of structs that finalizers
+# free and points C memory into Go memory; a collection during a Vulkan
+# call is what this provokes (see engine/internal/vkc). GOGC=1 reaches
+# the test binaries only (-exec), so building is not slowed. The models
+# tests are those of models/vulkan_test.go that -short keeps. ~15 min
+# with the default 5 runs on 2 cores and lavapipe.
+STRESS_RUNS ?= 5
+STRESS_MODELS_RUN ?= Vulkan|OneSubmitPerStep|LastStepGPUTime
+stress-gc:
+	@pass=0; fail=0; \
+	for i in $$(seq $(STRESS_RUNS)); do \
+		for suite in "./engine/..." "-short ./kernels/vulkan/" "-short -run $(STRESS_MODELS_RUN) ./models/"; do \
+			if VKNEURO_REQUIRE_VULKAN=1 VKNEURO_VALIDATION=1 go test -count=1 -exec 'env GOGC=1' $$suite; then \
+				pass=$$((pass+1)); \
+			else \
+				fail=$$((fail+1)); echo "stress-gc: run $$i: go test $$suite failed"; \
+			fi; \
+		done; \
+	done; \
+	echo "stress-gc: GOGC=1, $(STRESS_RUNS) runs of 3 suites: $$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]

@@ -6,7 +6,7 @@
 //
 // The harness is bench/cmd/compare. It writes the inputs with
 // gen_data.py (gratings, synthetic tuned responses, one initial state_dict
-// for both frameworks), trains them with cmd/train and with
+// for both frameworks), trains them with vkneuro train and with
 // pytorch_ref.py (the tutorials' PyTorch models and loops), and compares
 // training-loop times and per-step losses. This package has the parsing,
 // statistics and report helpers it uses, and BenchmarkStep, one training

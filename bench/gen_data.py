@@ -2,7 +2,7 @@
 """Write the benchmark inputs for one workload into a directory.
 
 The harness (bench/cmd/compare) calls this once per workload and size, then
-trains vkneuro's cmd/train and bench/pytorch_ref.py on exactly these files,
+trains vkneuro train and bench/pytorch_ref.py on exactly these files,
 so both frameworks see the same data and start from the same weights.
 
     gen_data.py normative --out DIR [--n 1000]

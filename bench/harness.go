@@ -16,7 +16,7 @@ import (
 )
 
 // Summary is what one training run reports in its --summary JSON file
-// (cmd/train and bench/pytorch_ref.py write the same fields).
+// (vkneuro train and bench/pytorch_ref.py write the same fields).
 type Summary struct {
 	TrainSeconds float64 // wall time of the training loop alone
 	Steps        int     // optimiser steps taken

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch reference for the benchmark: the tutorials' three training loops.
 
-Same command line as vkneuro's cmd/train (the subset the harness uses), same
+Same command line as vkneuro train (the subset the harness uses), same
 input files (written by bench/gen_data.py), same outputs:
 
     pytorch_ref.py normative|decode|encode --data F.npz [--stimuli F.npz]
@@ -256,7 +256,7 @@ def main(argv):
     p.add_argument('--momentum', type=float, default=0.0)
     p.add_argument('--l1', type=float, default=0.0)
     p.add_argument('--l2', type=float, default=0.0)
-    p.add_argument('--test-frac', type=float, default=0.0, help='accepted for parity with cmd/train; must be 0')
+    p.add_argument('--test-frac', type=float, default=0.0, help='accepted for parity with vkneuro train; must be 0')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=0, help='torch.set_num_threads (0: leave as is)')
     p.add_argument('--device', choices=['cpu', 'cuda'], default='cpu', help='where the model trains')

@@ -9,7 +9,7 @@ import (
 )
 
 // BenchmarkStep times one training step of each benchmark workload at the
-// harness's shapes on the CPU backend, without cmd/train around it, so a
+// harness's shapes on the CPU backend, without vkneuro train around it, so a
 // CPU profile shows where a step's time goes:
 //
 //	go test -run '^$' -bench Step -benchtime 20x -cpuprofile cpu.prof ./bench/

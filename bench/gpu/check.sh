@@ -29,7 +29,7 @@ step() {
 	log "$name: exit $rc after $(($(date +%s) - start)) s"
 }
 
-for b in vulkan.test models.test vulkanstep.test devices train compare; do
+for b in vulkan.test models.test vulkanstep.test vkneuro compare; do
 	[ -x "$BIN/$b" ] || { echo "check.sh: $BIN/$b missing: run make gpu-bundle and carry .gpu" >&2; exit 2; }
 done
 # The bare machine has the NVIDIA driver but no Vulkan loader: unpack the
@@ -46,7 +46,7 @@ fi
 export VKNEURO_REQUIRE_VULKAN=1
 { uname -a; nvidia-smi -L 2>&1; "$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' 2>&1; } >"$OUT/machine.txt"
 
-step devices 60 "$ROOT" "$BIN/devices" -peak
+step devices 60 "$ROOT" "$BIN/vkneuro" devices -peak
 # Correctness on the GPU first: the op suite (tutorial shapes included),
 # the GPU tiles, and the models' parity and one-submit tests.
 step vulkan-tests 240 "$ROOT/kernels/vulkan" "$BIN/vulkan.test" -test.count=1 -test.timeout=230s
@@ -56,5 +56,5 @@ step models-tests 180 "$ROOT/models" "$BIN/models.test" -test.count=1 -test.time
 # against PyTorch on CUDA and on the CPU.
 step gpu-bench 180 "$ROOT/kernels/vulkan" "$BIN/vulkan.test" -test.run '^$' -test.bench 'BenchmarkPeak|BenchmarkGPUTime' -test.benchtime 10x
 step step-bench 120 "$ROOT/bench/vulkanstep" "$BIN/vulkanstep.test" -test.run '^$' -test.bench . -test.benchtime 20x
-step compare 300 "$ROOT" "$BIN/compare" --train "$BIN/train" --python "$PYTHON" --backends vulkan --torch-cuda --repeats 2 --results "$OUT/RESULTS-gpu.md" -v
+step compare 300 "$ROOT" "$BIN/compare" --vkneuro "$BIN/vkneuro" --python "$PYTHON" --backends vulkan --torch-cuda --repeats 2 --results "$OUT/RESULTS-gpu.md" -v
 log "done; logs in $OUT"

@@ -1,19 +1,28 @@
-// Command train trains one of the Neuromatch deep-learning tutorials'
-// networks (models.NewNormative, NewDecode, NewEncode) on the CPU or the
-// Vulkan backend, from the tutorials' data files or built-in defaults,
-// and writes metrics, a summary, checkpoints and a PyTorch-loadable
-// state_dict.
+// Command vkneuro trains the Neuromatch deep-learning tutorials' networks
+// on the CPU or the Vulkan backend and analyses them. One binary, with
+// subcommands:
 //
-// Usage:
+//	go install github.com/vkneuro/vkneuro/cmd/vkneuro@latest
 //
-//	train normative|decode|encode [flags]
+//	vkneuro train normative|decode|encode [flags]
+//	vkneuro report --out DIR [--model FILE.npz] [--v1 FILE.npz] [flags]
+//	vkneuro devices [-allow-cpu=false] [-peak]
+//	vkneuro v1sim -out v1.npz [-split v1split.npz] [flags]
+//	vkneuro help [COMMAND]
 //
-// Run "train -h" for the flags. Exit status: 0 done (or stopped from the
-// live viewer), 1 error, 2 bad usage, 130 interrupted (SIGINT/SIGTERM:
-// the step in progress finishes and a checkpoint is written when
-// --checkpoint or --resume is given).
+// Exit status, for every subcommand: 0 done, 1 error (a bad file names
+// the file, key and what was expected), 2 bad usage (an unknown
+// subcommand included), 130 interrupted.
 //
-// # Live viewer
+// # train
+//
+// train trains one of the tutorials' networks (package tasks: the data,
+// split, loss, test and tutorial defaults; models.NewNormative,
+// NewDecode, NewEncode) from the tutorials' data files or built-in
+// defaults, and writes metrics, a summary, checkpoints and a
+// PyTorch-loadable state_dict. SIGINT and SIGTERM stop it after the step
+// in progress, writing a checkpoint when --checkpoint or --resume is
+// given, with exit status 130.
 //
 // --live shows training in a window (package viewer): the conv filters
 // (conv.weight), the conv output (before the ReLU) of sample 0 of the
@@ -32,13 +41,42 @@
 //
 // The window needs GLFW's C build, behind the build tag "viewer":
 //
-//	go build -tags viewer ./cmd/train
+//	go build -tags viewer ./cmd/vkneuro
 //
 // with the Debian packages libx11-dev libxcursor-dev libxrandr-dev
 // libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev; without the tag,
 // --live exits with status 2 and says so. Headless (CI), run under a
-// virtual X server: xvfb-run -a train normative --live --screenshot
-// live.png (Debian: xvfb xauth). Its tests:
+// virtual X server: xvfb-run -a vkneuro train normative --live
+// --screenshot live.png (Debian: xvfb xauth). Its tests:
 //
-//	go test -tags viewer ./cmd/train/
+//	go test -tags viewer ./cmd/vkneuro/
+//
+// # report
+//
+// report is package analysis/report's command line: it compares the
+// hidden representations of Tutorial 3's normative CNN with V1 responses
+// and writes figures, summary.json, index.html and report.md. Without
+// --v1 it uses SYNTHETIC V1-like data; without --model it trains the
+// network with the tutorial's recipe and saves it as DIR/model.npz.
+// --backend auto runs on Vulkan when a real (non-CPU) GPU is present and
+// on the CPU backend otherwise; vulkan also accepts a CPU driver such as
+// lavapipe.
+//
+// # devices
+//
+// devices prints the Vulkan devices the engine sees, their memory heaps
+// and compute limits, and which one the engine would choose; with -peak
+// it also measures that device's FP32 peak (peak.comp, after vkpeak), the
+// rate the GEMM benchmarks are compared with. It exits with status 1 when
+// Vulkan is not available.
+//
+// # v1sim
+//
+// v1sim writes SYNTHETIC mouse-V1-like data sets in the formats of the
+// Stringer et al. files the tutorials load: the 1° binned file (resp,
+// stimuli; W3D4_stringer_oribinned1.npz) and the split file (resp_train,
+// resp_test, stimuli; W3D4_stringer_oribinned6_split.npz). The data come
+// from data.SyntheticV1: a model population of orientation- and
+// direction-tuned neurons, not a recording. Files are written atomically
+// and carry a "synthetic" key; -noise 0 gives noiseless tuning curves.
 package main

@@ -25,7 +25,7 @@ var (
 // and a backend on it. --live always trains on Vulkan, a CPU driver
 // (lavapipe) included, since the viewer draws the training tensors where
 // they lie; close the backend before the Manager.
-func openLive(c *config, stderr io.Writer) (kernels.Backend, *engine.Manager, error) {
+func openLive(c *trainConfig, stderr io.Writer) (kernels.Backend, *engine.Manager, error) {
 	opts, err := viewer.Prepare(engine.Options{Device: c.device, AllowCPU: true})
 	if err != nil {
 		return nil, nil, fmt.Errorf("--live: %w", err)
@@ -70,7 +70,7 @@ const rateWindow = 20
 
 // newLive opens the window on m for training model; cancel stops the
 // Trainer.
-func newLive(c *config, m *engine.Manager, model *models.Model, cancel context.CancelFunc) (*live, error) {
+func newLive(c *trainConfig, m *engine.Manager, model *models.Model, cancel context.CancelFunc) (*live, error) {
 	v, err := viewer.Open(m, viewer.Options{Title: "vkneuro train " + c.model, Screenshot: c.screenshot})
 	if err != nil {
 		return nil, fmt.Errorf("--live: %w", err)

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 // TestLiveNotBuilt: without -tags viewer, --live is a usage error that
 // says how to rebuild, before any data or device is touched.
 func TestLiveNotBuilt(t *testing.T) {
-	code, _, stderr := runArgs(t, "normative", "--live", "--iters", "1")
+	code, _, stderr := runTrain(t, "normative", "--live", "--iters", "1")
 	if code != exitUsage || !strings.Contains(stderr, viewer.ErrNotBuilt.Error()) {
 		t.Errorf("--live without the viewer: exit %d, stderr %q; want exit %d with %q", code, stderr, exitUsage, viewer.ErrNotBuilt)
 	}
@@ -20,3 +21,5 @@ func TestLiveNotBuilt(t *testing.T) {
 		t.Errorf("stderr %q does not say to rebuild with -tags viewer and which packages", stderr)
 	}
 }
+
+func testMain(m *testing.M) { os.Exit(m.Run()) }

@@ -20,10 +20,10 @@ import (
 	"github.com/vkneuro/vkneuro/viewer/viewertest"
 )
 
-// TestMain re-runs the tests under a virtual X server when there is no
+// testMain re-runs the tests under a virtual X server when there is no
 // display, as the viewer's tests do.
-func TestMain(m *testing.M) {
-	viewertest.Main(m, "VKNEURO_TRAIN_UNDER_XVFB", "train test")
+func testMain(m *testing.M) {
+	viewertest.Main(m, "VKNEURO_TRAIN_UNDER_XVFB", "vkneuro test")
 }
 
 // requireLive skips the test without a display or Vulkan, unless
@@ -66,7 +66,7 @@ func runLive(t *testing.T, frame func(*viewer.Viewer, viewer.Frame), args ...str
 		}
 	}
 	defer func() { onLiveManager, onLiveFrame = nil, nil }()
-	code, _, stderr = runArgs(t, args...)
+	code, _, stderr = runTrain(t, args...)
 	if lr.m == nil {
 		t.Fatalf("train %q did not open a Manager for --live: exit %d, stderr %q", args, code, stderr)
 	}
@@ -96,7 +96,7 @@ func TestLive(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := runArgs(t, append(args, "--backend", "vulkan", "--metrics", plainCSV)...); code != exitOK {
+	if code, _, stderr := runTrain(t, append(args, "--backend", "vulkan", "--metrics", plainCSV)...); code != exitOK {
 		t.Fatalf("without --live: exit %d: %s", code, stderr)
 	}
 	if a, b := readCSV(t, liveCSV), readCSV(t, plainCSV); !slices.EqualFunc(a, b, slices.Equal) {

@@ -10,50 +10,28 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/vkneuro/vkneuro/data"
 	"github.com/vkneuro/vkneuro/engine"
 	"github.com/vkneuro/vkneuro/internal/atomicfile"
 	"github.com/vkneuro/vkneuro/kernels"
-	"github.com/vkneuro/vkneuro/kernels/cpu"
-	"github.com/vkneuro/vkneuro/kernels/vulkan"
 	"github.com/vkneuro/vkneuro/models"
+	"github.com/vkneuro/vkneuro/tasks"
 	"github.com/vkneuro/vkneuro/viewer"
-)
-
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// Exit codes.
-const (
-	exitOK          = 0
-	exitError       = 1
-	exitUsage       = 2
-	exitInterrupted = 130 // 128 + SIGINT, as a shell reports it
 )
 
 // afterStep, when set (by tests), is called after every optimizer step
 // with the context that SIGINT/SIGTERM cancel.
 var afterStep func(ctx context.Context, step int)
 
-// run is main without os.Exit: SIGINT and SIGTERM cancel the training
-// loop, which finishes the current step and writes a checkpoint.
-func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return runContext(ctx, args, stdout, stderr)
-}
-
-// config holds the parsed flags.
-type config struct {
+// trainConfig holds the parsed flags of train.
+type trainConfig struct {
 	model                    string
 	dataPath, stimuliPath    string
 	initPath, savePath       string
@@ -81,39 +59,22 @@ func keepOrDefault[T any](given bool, v *T, d T) {
 	}
 }
 
-// defaults are the tutorials' settings per network.
-type defaults struct {
-	epochs, batch        int
-	lr, momentum, l1, l2 float64
-	testFrac             float64
-	seed                 uint64
-	hidden               int
-}
-
-func modelDefaults(model, variant string) defaults {
-	switch {
-	case model == "normative": // Tutorial 3's train() and seed
-		return defaults{epochs: 25, batch: 100, lr: 5e-4, momentum: 0.99, seed: 12}
-	case model == "decode" && variant == models.ReLU: // Bonus Section 1: 50 iterations, lr 1e-4, 10 hidden units
-		return defaults{epochs: 50, lr: 1e-4, testFrac: 0.4, seed: 4, hidden: 10}
-	case model == "decode": // Bonus Section 2.3: 1000 iterations, lr 0.1, L2 1e-2, L1 5e-4, 20 hidden units, 60/40 split
-		return defaults{epochs: 1000, lr: 0.1, l2: 1e-2, l1: 5e-4, testFrac: 0.4, seed: 4, hidden: 20}
-	default: // encode, Bonus Section 3.2: 200 iterations, lr 2, momentum 0.9, L2 5e-4, L1 1e-6
-		return defaults{epochs: 200, lr: 2, momentum: 0.9, l2: 5e-4, l1: 1e-6, seed: 1}
-	}
-}
-
-const usageText = `usage: train normative|decode|encode [flags]
+// trainUsage is train -h's text; the defaults it lists are
+// tasks.DefaultsFor's, the ones parseTrainArgs applies.
+func trainUsage() string {
+	norm, soft, relu, enc := trainDefaults(tasks.Normative, ""), trainDefaults(tasks.Decode, models.DecodeSoftmax),
+		trainDefaults(tasks.Decode, models.DecodeReLU), trainDefaults(tasks.Encode, "")
+	return fmt.Sprintf(`usage: vkneuro train normative|decode|encode [flags]
 
 Trains a Neuromatch tutorial network. Defaults are the tutorials' settings:
-  normative  Tutorial 3 CNN: epochs 25, batch 100, lr 5e-4, momentum 0.99, seed 12;
-             default data: 1000 gratings at random orientations in (-90°, 90°)
-  decode     Bonus DeepNetSoftmax (--model softmax): 1000 full-batch steps, lr 0.1,
-             l2 1e-2, l1 5e-4 on in_layer.weight, 20 hidden, 20 classes, test-frac 0.4;
-             --model relu (DeepNetReLU, MSE on degrees): 50 steps, lr 1e-4, 10 hidden;
-             default data: synthetic V1 responses (data.SyntheticV1), seed 4
-  encode     Bonus ConvFC: 200 full-batch steps, lr 2, momentum 0.9, l2 5e-4,
-             l1 1e-6 on out_layer.weight; default data: synthetic split V1
+  normative  Tutorial 3 CNN: %s;
+             default data: %d gratings at random orientations in (-90°, 90°)
+  decode     Bonus DeepNetSoftmax (--model softmax): %s,
+             penalties on in_layer.weight, %d hidden, %d classes, test-frac %g;
+             --model relu (DeepNetReLU, MSE on degrees): %s, %d hidden;
+             default data: synthetic V1 responses (data.SyntheticV1)
+  encode     Bonus ConvFC: %s,
+             penalties on out_layer.weight; default data: synthetic split V1
              responses (data.SyntheticV1Split), stimuli 12x16 gratings
 
 Minibatches (--batch < samples) follow Tutorial 3's train(): each epoch shuffles
@@ -127,13 +88,45 @@ conv output, the loss curve and steps/s in a window while training on Vulkan
 with a checkpoint (--checkpoint), then writes --save and --summary; exit 0.
 
 flags:
-`
+`, describeSettings(norm.Settings), norm.NTrain,
+		describeSettings(soft.Settings), soft.Hidden, soft.Classes, soft.TestFrac,
+		describeSettings(relu.Settings), relu.Hidden, describeSettings(enc.Settings))
+}
 
-func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
+// trainDefaults is tasks.DefaultsFor of names parseTrainArgs has checked.
+func trainDefaults(network, variant string) tasks.Defaults {
+	d, err := tasks.DefaultsFor(network, variant)
+	if err != nil {
+		panic(err) // unreachable: network and variant are checked first
+	}
+	return d
+}
+
+// describeSettings lists the settings s sets, as train's flags name them.
+func describeSettings(s tasks.Settings) string {
+	var parts []string
+	if s.Batch == 0 {
+		parts = append(parts, fmt.Sprintf("%d full-batch steps", s.Epochs))
+	} else {
+		parts = append(parts, fmt.Sprintf("epochs %d, batch %d", s.Epochs, s.Batch))
+	}
+	parts = append(parts, fmt.Sprintf("lr %g", s.LR))
+	for _, v := range []struct {
+		name string
+		v    float64
+	}{{"momentum", s.Momentum}, {"l2", s.L2}, {"l1", s.L1}} {
+		if v.v != 0 {
+			parts = append(parts, fmt.Sprintf("%s %g", v.name, v.v))
+		}
+	}
+	return strings.Join(append(parts, fmt.Sprintf("seed %d", s.Seed)), ", ")
+}
+
+func newTrainFlagSet(c *trainConfig, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
+		fmt.Fprint(stderr, trainUsage())
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.dataPath, "data", "", "training data `FILE.npz` (normative: stimuli [S,H,W], labels [S]; decode: resp [S,N], stimuli [S] degrees; encode: resp_train, resp_test [S,N], stimuli [S])")
@@ -157,24 +150,20 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.checkpointEvery, "checkpoint-every", 0, "checkpoint every K steps (0: only at the end and on interrupt)")
 	fs.StringVar(&c.resumeDir, "resume", "", "continue from the checkpoint in `DIR`")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
-	fs.StringVar(&c.variant, "model", models.Softmax, "decode: softmax (classes, NLL) or relu (degrees, MSE)")
-	fs.IntVar(&c.hidden, "hidden", 0, "decode: hidden units (default 20 softmax, 10 relu)")
-	fs.IntVar(&c.classes, "classes", 20, "decode softmax: orientation classes")
-	fs.IntVar(&c.neurons, "neurons", 0, "decode/encode without --data: synthetic population size (0 = 23589)")
-	fs.IntVar(&c.nTrain, "n-train", 1000, "normative without --data: number of training gratings")
+	fs.StringVar(&c.variant, "model", models.DecodeSoftmax, "decode: softmax (classes, NLL) or relu (degrees, MSE)")
+	soft, relu := trainDefaults(tasks.Decode, models.DecodeSoftmax), trainDefaults(tasks.Decode, models.DecodeReLU)
+	fs.IntVar(&c.hidden, "hidden", 0, fmt.Sprintf("decode: hidden units (default %d softmax, %d relu)", soft.Hidden, relu.Hidden))
+	fs.IntVar(&c.classes, "classes", soft.Classes, "decode softmax: orientation classes")
+	fs.IntVar(&c.neurons, "neurons", 0, fmt.Sprintf("decode/encode without --data: synthetic population size (0 = %d)", data.DefaultNeurons))
+	fs.IntVar(&c.nTrain, "n-train", trainDefaults(tasks.Normative, "").NTrain, "normative without --data: number of training gratings")
 	fs.BoolVar(&c.live, "live", false, "show training in a window: conv filters, feature maps, loss curve, steps/s (Vulkan only; needs a binary built with -tags viewer); closing it or Escape stops training like SIGINT, with a checkpoint")
 	fs.StringVar(&c.screenshot, "screenshot", "", "with --live: write the last frame to `FILE.png` on exit")
 	return fs
 }
 
-// usageError is a bad command line (exit 2).
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func parseArgs(args []string, stderr io.Writer) (*config, error) {
-	c := &config{}
-	fs := newFlagSet(c, stderr)
+func parseTrainArgs(args []string, stderr io.Writer) (*trainConfig, error) {
+	c := &trainConfig{}
+	fs := newTrainFlagSet(c, stderr)
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		c.model, args = args[0], args[1:]
 	}
@@ -198,7 +187,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return nil, usageError{fmt.Sprintf("unknown network %q: want normative, decode or encode", c.model)}
 	}
 	if c.model == "decode" {
-		if c.variant != models.Softmax && c.variant != models.ReLU {
+		if c.variant != models.DecodeSoftmax && c.variant != models.DecodeReLU {
 			return nil, usageError{fmt.Sprintf("--model %q: want softmax or relu", c.variant)}
 		}
 	} else {
@@ -206,16 +195,16 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	d := modelDefaults(c.model, c.variant)
-	keepOrDefault(set["epochs"], &c.epochs, d.epochs)
-	keepOrDefault(set["batch"], &c.batch, d.batch)
-	keepOrDefault(set["lr"], &c.lr, d.lr)
-	keepOrDefault(set["momentum"], &c.momentum, d.momentum)
-	keepOrDefault(set["l1"], &c.l1, d.l1)
-	keepOrDefault(set["l2"], &c.l2, d.l2)
-	keepOrDefault(set["test-frac"], &c.testFrac, d.testFrac)
-	keepOrDefault(set["seed"], &c.seed, d.seed)
-	keepOrDefault(set["hidden"], &c.hidden, d.hidden)
+	d := trainDefaults(c.model, c.variant)
+	keepOrDefault(set["epochs"], &c.epochs, d.Epochs)
+	keepOrDefault(set["batch"], &c.batch, d.Batch)
+	keepOrDefault(set["lr"], &c.lr, d.LR)
+	keepOrDefault(set["momentum"], &c.momentum, d.Momentum)
+	keepOrDefault(set["l1"], &c.l1, d.L1)
+	keepOrDefault(set["l2"], &c.l2, d.L2)
+	keepOrDefault(set["test-frac"], &c.testFrac, d.TestFrac)
+	keepOrDefault(set["seed"], &c.seed, d.Seed)
+	keepOrDefault(set["hidden"], &c.hidden, d.Hidden)
 	switch {
 	case c.iters < 0 || c.epochs < 0 || c.batch < 0 || c.checkpointEvery < 0 || c.neurons < 0:
 		return nil, usageError{"--iters, --epochs, --batch, --checkpoint-every and --neurons must be ≥ 0"}
@@ -235,9 +224,9 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return nil, usageError{"--checkpoint-every needs --checkpoint DIR"}
 	case c.initPath != "" && c.resumeDir != "":
 		return nil, usageError{"--init and --resume exclude each other (a checkpoint holds the parameters)"}
-	case c.backend != "auto" && c.backend != "vulkan" && c.backend != "cpu":
-		return nil, usageError{fmt.Sprintf("--backend %q: want auto, vulkan or cpu", c.backend)}
-	case c.hidden < 0 || c.classes < 2:
+	case !validBackend(c.backend):
+		return nil, usageError{fmt.Sprintf("--backend %q: want %s", c.backend, backendNames)}
+	case c.hidden < 0 || c.model == "decode" && c.hidden < 1 || c.classes < 2:
 		return nil, usageError{"--hidden must be ≥ 1 and --classes ≥ 2"}
 	case c.nTrain < 1:
 		return nil, usageError{"--n-train must be ≥ 1"}
@@ -256,29 +245,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	return c, nil
 }
 
-// openBackend picks the backend; note says why auto fell back to the CPU.
-func openBackend(c *config) (be kernels.Backend, note string, err error) {
-	switch c.backend {
-	case "cpu":
-		return cpu.New(), "", nil
-	case "vulkan":
-		be, err := vulkan.Open(engine.Options{Device: c.device, AllowCPU: true})
-		if err != nil {
-			return nil, "", fmt.Errorf("--backend vulkan: %w", err)
-		}
-		return be, "", nil
-	}
-	// auto: a real GPU only; a CPU Vulkan driver is slower than the CPU backend.
-	be, err = vulkan.Open(engine.Options{Device: c.device})
-	if err == nil {
-		return be, "", nil
-	}
-	msg := strings.SplitN(err.Error(), "\n", 2)[0]
-	return cpu.New(), "train: using the CPU backend (no Vulkan GPU: " + msg + ")", nil
-}
-
-// summary is the --summary JSON.
-type summary struct {
+// trainSummary is the --summary JSON.
+type trainSummary struct {
 	Model        string         `json:"model"`
 	Variant      string         `json:"variant,omitempty"`
 	Backend      string         `json:"backend"`
@@ -298,14 +266,15 @@ type summary struct {
 	Test         map[string]any `json:"test,omitempty"`
 }
 
-func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c, err := parseArgs(args, stderr)
+// trainMain is the train subcommand.
+func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parseTrainArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "train: %v (see train -h)\n", err)
+		fmt.Fprintf(stderr, "train: %v (see vkneuro train -h)\n", err)
 		return exitUsage
 	}
 	if err != nil {
@@ -318,9 +287,20 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return code
 }
 
-func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error) {
+// options are the tasks.Options the flags describe.
+func (c *trainConfig) options() tasks.Options {
+	return tasks.Options{Network: c.model, Variant: c.variant, Data: c.dataPath, Stimuli: c.stimuliPath, Seed: c.seed,
+		TestFrac: c.testFrac, Hidden: c.hidden, Classes: c.classes, Neurons: c.neurons, NTrain: c.nTrain}
+}
+
+// settings are the training settings the flags describe.
+func (c *trainConfig) settings() tasks.Settings {
+	return tasks.Settings{Epochs: c.epochs, Iters: c.iters, Batch: c.batch, LR: c.lr, Momentum: c.momentum, L1: c.l1, L2: c.l2, Seed: c.seed}
+}
+
+func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, error) {
 	// Load and check the data before touching a device, so bad files fail fast.
-	job, err := loadJob(c)
+	task, err := tasks.Load(c.options())
 	if err != nil {
 		return exitError, err
 	}
@@ -331,17 +311,15 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 			return exitError, err
 		}
 		defer dev.Close() // after the backend
+		defer be.Close()
 	} else {
-		var note string
-		if be, note, err = openBackend(c); err != nil {
+		var release func() error
+		if be, release, err = openBackend("train", c.backend, c.device, stderr); err != nil {
 			return exitError, err
 		}
-		if note != "" {
-			fmt.Fprintln(stderr, note)
-		}
+		defer release()
 	}
-	defer be.Close()
-	m, err := job.build(be)
+	m, err := task.Build(be)
 	if err != nil {
 		return exitError, err
 	}
@@ -351,22 +329,15 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 			return exitError, err
 		}
 	}
-	if err := m.SetHyper(models.Hyper{LR: float32(c.lr), Momentum: float32(c.momentum), L1: float32(c.l1), L2: float32(c.l2)}); err != nil {
-		return exitError, err
-	}
 	var metrics bytes.Buffer
 	metrics.WriteString(models.MetricsHeader)
-	tc := models.TrainConfig{Batch: c.batch, Seed: c.seed, CheckpointDir: c.checkpointDir, CheckpointEvery: c.checkpointEvery}
+	tc := models.TrainConfig{CheckpointDir: c.checkpointDir, CheckpointEvery: c.checkpointEvery}
 	if c.metricsPath != "" {
 		tc.Metrics = &metrics
 	}
-	tr, err := models.NewTrainer(m, job.train, tc)
+	tr, err := task.Trainer(m, c.settings(), tc)
 	if err != nil {
 		return exitError, err
-	}
-	tr.Config.Steps = c.iters
-	if c.iters == 0 {
-		tr.Config.Steps = c.epochs * tr.BatchesPerEpoch()
 	}
 	if c.resumeDir != "" {
 		if err := tr.Resume(c.resumeDir); err != nil {
@@ -430,16 +401,16 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 			return exitError, err
 		}
 	}
-	test, err := job.evaluate(m)
+	test, err := testMetrics(task, m)
 	if err != nil {
 		return exitError, err
 	}
-	s := summary{Model: c.model, Variant: c.variant, Backend: be.Name(), Device: be.Device(),
+	s := trainSummary{Model: c.model, Variant: c.variant, Backend: be.Name(), Device: be.Device(),
 		Steps: res.Steps, StepsThisRun: res.Ran, TrainSeconds: res.Seconds, FinalLoss: jsonFloat(res.FinalLoss),
-		Batch: min(max(c.batch, 0), job.train.S), LR: c.lr, Momentum: c.momentum, L1: c.l1, L2: c.l2, Seed: c.seed,
-		TrainSamples: job.train.S, Data: job.source, Test: test}
+		Batch: min(max(c.batch, 0), task.Train.S), LR: c.lr, Momentum: c.momentum, L1: c.l1, L2: c.l2, Seed: c.seed,
+		TrainSamples: task.Train.S, Data: task.Source, Test: test}
 	if c.batch == 0 {
-		s.Batch = job.train.S
+		s.Batch = task.Train.S
 	}
 	if c.summaryPath != "" {
 		b, err := json.MarshalIndent(s, "", "  ")
@@ -458,8 +429,18 @@ func train(ctx context.Context, c *config, stdout, stderr io.Writer) (int, error
 	return exitOK, nil
 }
 
+// testMetrics are the summary's "test" object: the task's test score and
+// the number of samples; nil without a test set.
+func testMetrics(task *tasks.Task, m *models.Model) (map[string]any, error) {
+	sc, ok, err := task.Evaluate(m)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return map[string]any{"samples": sc.Samples, sc.Metric: jsonFloat(sc.Value)}, nil
+}
+
 // checkpointNote says where the checkpoint of a stopped run is.
-func checkpointNote(c *config) string {
+func checkpointNote(c *trainConfig) string {
 	if c.checkpointDir == "" {
 		return "; no checkpoint (no --checkpoint)"
 	}
@@ -493,7 +474,7 @@ func describeTest(test map[string]any) string {
 // newProgress returns the per-step progress callback: a progress bar on
 // a terminal (unless --quiet), otherwise nothing. Call it with step −1
 // to finish.
-func newProgress(c *config, stderr io.Writer, total, start int) func(step int, loss float32) {
+func newProgress(c *trainConfig, stderr io.Writer, total, start int) func(step int, loss float32) {
 	f, ok := stderr.(*os.File)
 	if c.quiet || !ok || !term.IsTerminal(int(f.Fd())) {
 		return func(int, float32) {}

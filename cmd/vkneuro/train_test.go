@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,13 +16,6 @@ import (
 	"github.com/vkneuro/vkneuro/engine"
 	"github.com/vkneuro/vkneuro/kernels/vulkan"
 )
-
-func runArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var o, e bytes.Buffer
-	code = run(args, &o, &e)
-	return code, o.String(), e.String()
-}
 
 // small is a quick decode problem with minibatches and momentum.
 func small(dir string, extra ...string) []string {
@@ -51,12 +43,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"decode", "--live", "--screenshot", "a.jpg"}, `--screenshot "a.jpg": want a .png`},
 		{[]string{"normative", "--live", "--backend", "cpu"}, "use --backend vulkan or auto"},
 	} {
-		code, _, stderr := runArgs(t, c.args...)
+		code, _, stderr := runTrain(t, c.args...)
 		if code != exitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("train %q: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, stderr, exitUsage, c.want)
 		}
 	}
-	if code, _, _ := runArgs(t, "-h"); code != exitOK {
+	if code, _, _ := runTrain(t, "-h"); code != exitOK {
 		t.Errorf("train -h: exit %d", code)
 	}
 }
@@ -105,7 +97,7 @@ func TestBadFiles(t *testing.T) {
 		{[]string{"decode", "--backend", "cpu", "--neurons", "80", "--init", badInit},
 			[]string{"init.npz", `key "in_layer.weight" has shape [20 81], want [20 80]`, `missing key "out_layer.bias"`}},
 	} {
-		code, _, stderr := runArgs(t, c.args...)
+		code, _, stderr := runTrain(t, c.args...)
 		if code != exitError {
 			t.Errorf("train %q: exit %d, want %d; stderr %q", c.args, code, exitError, stderr)
 		}
@@ -133,7 +125,7 @@ func readCSV(t *testing.T, path string) [][]string {
 func TestOutputs(t *testing.T) {
 	dir := t.TempDir()
 	metrics, summ, save := filepath.Join(dir, "m.csv"), filepath.Join(dir, "s.json"), filepath.Join(dir, "w.npz")
-	code, stdout, stderr := runArgs(t, "normative", "--backend", "cpu", "--n-train", "100", "--iters", "4", "--quiet",
+	code, stdout, stderr := runTrain(t, "normative", "--backend", "cpu", "--n-train", "100", "--iters", "4", "--quiet",
 		"--metrics", metrics, "--summary", summ, "--save", save)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -177,7 +169,7 @@ func TestOutputs(t *testing.T) {
 		t.Errorf("saved keys %v, want %v", keys, want)
 	}
 	// --init from the saved file reproduces the first loss of a continuation.
-	code, _, stderr = runArgs(t, "normative", "--backend", "cpu", "--n-train", "100", "--iters", "1", "--init", save)
+	code, _, stderr = runTrain(t, "normative", "--backend", "cpu", "--n-train", "100", "--iters", "1", "--init", save)
 	if code != exitOK {
 		t.Errorf("--init of a saved state_dict: exit %d: %s", code, stderr)
 	}
@@ -202,7 +194,7 @@ func TestResume(t *testing.T) {
 	ck := filepath.Join(dir, "ck")
 	mustRun := func(args ...string) {
 		t.Helper()
-		if code, _, stderr := runArgs(t, args...); code != exitOK {
+		if code, _, stderr := runTrain(t, args...); code != exitOK {
 			t.Fatalf("train %q: exit %d: %s", args, code, stderr)
 		}
 	}
@@ -218,7 +210,7 @@ func TestResume(t *testing.T) {
 	sameWeights(t, restW, fullW)
 
 	// Resuming with other settings is refused.
-	code, _, stderr := runArgs(t, small(dir, "--resume", ck, "--lr", "0.1")...)
+	code, _, stderr := runTrain(t, small(dir, "--resume", ck, "--lr", "0.1")...)
 	if code != exitError || !strings.Contains(stderr, "lr 0.05 (now 0.1)") {
 		t.Errorf("resume with another lr: exit %d: %s", code, stderr)
 	}
@@ -281,7 +273,7 @@ func TestSIGINT(t *testing.T) {
 			}
 		}
 	}
-	code, _, stderr := runArgs(t, small(dir, "--checkpoint", ck)...)
+	code, _, stderr := runTrain(t, small(dir, "--checkpoint", ck)...)
 	afterStep = nil
 	if code != exitInterrupted || !strings.Contains(stderr, "interrupted after step") {
 		t.Fatalf("exit %d, stderr %q; want %d and an interruption message", code, stderr, exitInterrupted)
@@ -293,10 +285,10 @@ func TestSIGINT(t *testing.T) {
 	if _, err := data.ReadNPZ(filepath.Join(ck, meta.File)); err != nil {
 		t.Errorf("checkpoint file: %v", err)
 	}
-	if code, _, stderr := runArgs(t, small(dir, "--resume", ck, "--save", resumedW)...); code != exitOK {
+	if code, _, stderr := runTrain(t, small(dir, "--resume", ck, "--save", resumedW)...); code != exitOK {
 		t.Fatalf("resume: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := runArgs(t, small(dir, "--save", fullW)...); code != exitOK {
+	if code, _, stderr := runTrain(t, small(dir, "--save", fullW)...); code != exitOK {
 		t.Fatalf("uninterrupted: exit %d: %s", code, stderr)
 	}
 	sameWeights(t, resumedW, fullW)
@@ -320,10 +312,10 @@ func TestBackends(t *testing.T) {
 	args := func(backend, metrics string) []string {
 		return []string{"decode", "--backend", backend, "--neurons", "80", "--iters", "10", "--metrics", metrics}
 	}
-	if code, _, stderr := runArgs(t, args("vulkan", vk)...); code != exitOK {
+	if code, _, stderr := runTrain(t, args("vulkan", vk)...); code != exitOK {
 		t.Fatalf("--backend vulkan: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := runArgs(t, args("cpu", cp)...); code != exitOK {
+	if code, _, stderr := runTrain(t, args("cpu", cp)...); code != exitOK {
 		t.Fatalf("--backend cpu: exit %d: %s", code, stderr)
 	}
 	rv, rc := readCSV(t, vk), readCSV(t, cp)
@@ -339,7 +331,7 @@ func TestBackends(t *testing.T) {
 			t.Errorf("step %d: vulkan loss %g, cpu %g", i, a, b)
 		}
 	}
-	code, _, stderr := runArgs(t, "decode", "--neurons", "80", "--iters", "1")
+	code, _, stderr := runTrain(t, "decode", "--neurons", "80", "--iters", "1")
 	if code != exitOK {
 		t.Fatalf("--backend auto: exit %d: %s", code, stderr)
 	}
@@ -378,7 +370,7 @@ func TestDataFiles(t *testing.T) {
 	}
 	lab := &data.Array{Shape: []int{6, 1}, Data: []float32{0, 1, 0, 1, 1, 0}}
 	norm := writeNPZ(t, filepath.Join(dir, "norm.npz"), map[string]*data.Array{"stimuli": img, "labels": lab})
-	if code, _, stderr := runArgs(t, "normative", "--backend", "cpu", "--data", norm, "--iters", "2", "--summary", summ); code != exitOK {
+	if code, _, stderr := runTrain(t, "normative", "--backend", "cpu", "--data", norm, "--iters", "2", "--summary", summ); code != exitOK {
 		t.Fatalf("normative --data: exit %d: %s", code, stderr)
 	}
 	if test := readTest(); test != nil {
@@ -391,7 +383,7 @@ func TestDataFiles(t *testing.T) {
 	if err := data.SaveV1(dec, v); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := runArgs(t, "decode", "--model", "relu", "--backend", "cpu", "--data", dec, "--iters", "3", "--test-frac", "0.25", "--summary", summ); code != exitOK {
+	if code, _, stderr := runTrain(t, "decode", "--model", "relu", "--backend", "cpu", "--data", dec, "--iters", "3", "--test-frac", "0.25", "--summary", summ); code != exitOK {
 		t.Fatalf("decode --data: exit %d: %s", code, stderr)
 	}
 	if test := readTest(); test["samples"] != 10 || !(test["mse"] > 0) {
@@ -405,7 +397,7 @@ func TestDataFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	stim := writeNPZ(t, filepath.Join(dir, "stim.npz"), map[string]*data.Array{"stimuli": arr(6, 1, 8, 10)})
-	if code, _, stderr := runArgs(t, "encode", "--backend", "cpu", "--data", enc, "--stimuli", stim, "--iters", "3", "--lr", "0.1", "--summary", summ); code != exitOK {
+	if code, _, stderr := runTrain(t, "encode", "--backend", "cpu", "--data", enc, "--stimuli", stim, "--iters", "3", "--lr", "0.1", "--summary", summ); code != exitOK {
 		t.Fatalf("encode --data --stimuli: exit %d: %s", code, stderr)
 	}
 	if test := readTest(); test["samples"] != 6 || !(test["mse"] > 0) {

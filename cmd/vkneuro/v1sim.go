@@ -1,31 +1,57 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/vkneuro/vkneuro/data"
 )
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "v1sim:", err)
-		}
-		os.Exit(2)
+// v1simMain is the v1sim subcommand: a bad command line exits 2, a file
+// that cannot be written 1.
+func v1simMain(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	err := v1sim(args, stdout, stderr)
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "v1sim:", err)
+		return exitUsage
+	case errors.As(err, new(flagError)):
+		return exitUsage // the flag package has printed the problem
 	}
+	fmt.Fprintln(stderr, "v1sim:", err)
+	return exitError
 }
+
+// flagError is an error the flag package has already printed.
+type flagError struct{ error }
 
 // maxValues bounds stimuli × neurons so that a typo cannot exhaust memory
 // (2^28 float32 values are 1 GiB; the default set is 8.5 million).
 const maxValues = 1 << 28
 
-func run(args []string, stdout, stderr io.Writer) error {
+func v1sim(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("v1sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: vkneuro v1sim -out v1.npz [-split v1split.npz] [-neurons N] [-seed S]
+                     [-noise 1] [-stimuli 360] [-split-stimuli 60]
+
+Writes SYNTHETIC V1 data (data.SyntheticV1: a model population of orientation-
+and direction-tuned neurons, not a recording) in the Stringer file formats, with
+a "synthetic" key. At least one of -out and -split is required.
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
 	out := fs.String("out", "", "write the 1° binned file (keys resp, stimuli) to this .npz path")
 	split := fs.String("split", "", "write the split file (keys resp_train, resp_test, stimuli) to this .npz path")
 	neurons := fs.Int("neurons", data.DefaultNeurons, "number of neurons")
@@ -34,25 +60,28 @@ func run(args []string, stdout, stderr io.Writer) error {
 	stimuli := fs.Int("stimuli", data.DefaultStimuli, "orientation bins in the -out file")
 	splitStimuli := fs.Int("split-stimuli", data.DefaultSplitStimuli, "orientation bins in the -split file")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return flagError{err}
 	}
 	switch {
 	case fs.NArg() > 0:
-		return fmt.Errorf("unexpected argument %q; all options are flags", fs.Arg(0))
+		return usageError{fmt.Sprintf("unexpected argument %q; all options are flags", fs.Arg(0))}
 	case *out == "" && *split == "":
-		return errors.New("nothing to write: give -out and/or -split")
+		return usageError{"nothing to write: give -out and/or -split"}
 	case *out != "" && *out == *split:
-		return fmt.Errorf("-out and -split name the same file %q", *out)
+		return usageError{fmt.Sprintf("-out and -split name the same file %q", *out)}
 	case *neurons < 1:
-		return fmt.Errorf("-neurons %d: want at least 1", *neurons)
+		return usageError{fmt.Sprintf("-neurons %d: want at least 1", *neurons)}
 	case *stimuli < 1 || *splitStimuli < 1:
-		return fmt.Errorf("-stimuli %d, -split-stimuli %d: want at least 1", *stimuli, *splitStimuli)
+		return usageError{fmt.Sprintf("-stimuli %d, -split-stimuli %d: want at least 1", *stimuli, *splitStimuli)}
 	case *noise < 0 || *noise != *noise:
-		return fmt.Errorf("-noise %v: want a value ≥ 0", *noise)
+		return usageError{fmt.Sprintf("-noise %v: want a value ≥ 0", *noise)}
 	}
 	for _, s := range []int{*stimuli, *splitStimuli} {
 		if int64(s)*int64(*neurons) > maxValues {
-			return fmt.Errorf("%d stimuli × %d neurons exceeds %d values", s, *neurons, maxValues)
+			return usageError{fmt.Sprintf("%d stimuli × %d neurons exceeds %d values", s, *neurons, maxValues)}
 		}
 	}
 	opt := data.SynthOptions{Neurons: *neurons, Seed: *seed, Noise: *noise}

@@ -14,7 +14,7 @@ func TestRunWritesBothFormats(t *testing.T) {
 	dir := t.TempDir()
 	out, split := filepath.Join(dir, "v1.npz"), filepath.Join(dir, "split.npz")
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"--out", out, "--split", split, "--neurons", "40", "--seed", "7"}, &stdout, &stderr)
+	err := v1sim([]string{"--out", out, "--split", split, "--neurons", "40", "--seed", "7"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatal(err, stderr.String())
 	}
@@ -42,7 +42,7 @@ func TestRunWritesBothFormats(t *testing.T) {
 
 func TestRunNoiseless(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "v1.npz")
-	if err := run([]string{"-out", out, "-neurons", "5", "-noise", "0", "-stimuli", "36"}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+	if err := v1sim([]string{"-out", out, "-neurons", "5", "-noise", "0", "-stimuli", "36"}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := data.LoadV1(out)
@@ -72,7 +72,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"-out", filepath.Join(dir, "missing", "v.npz"), "-neurons", "2"}, "data: " + filepath.Join(dir, "missing", "v.npz") + ": open "},
 		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
 	} {
-		err := run(tc.args, &bytes.Buffer{}, &bytes.Buffer{})
+		err := v1sim(tc.args, &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("run(%q): error %v, want prefix %q", tc.args, err, tc.want)
 		}

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""RSA fixture for cmd/report, computed with Tutorial 3's own code.
+"""RSA fixture for analysis/report (vkneuro report), computed with Tutorial 3's own code.
 
 Writes three files next to this script:
 

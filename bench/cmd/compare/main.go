@@ -18,11 +18,11 @@
 //	           SGD lr 2 momentum 0.9, MSE + l2 5e-4 + l1 1e-6 on out_layer.weight
 //
 // It needs /usr/bin/python3 with torch and numpy (bench/gen_data.py writes
-// the inputs, bench/pytorch_ref.py is the reference), and builds ./cmd/train
-// once. On a CPU Vulkan driver (lavapipe) the vulkan backend runs the quick
+// the inputs, bench/pytorch_ref.py is the reference), and builds
+// ./cmd/vkneuro once, whose train subcommand trains the vkneuro side. On a CPU Vulkan driver (lavapipe) the vulkan backend runs the quick
 // variant once: those numbers check that it works, not GPU speed.
 //
-// cmd/train is built with the environment the harness runs in, so
+// cmd/vkneuro is built with the environment the harness runs in, so
 // GOEXPERIMENT=simd go run ./bench/cmd/compare measures the AVX2 kernels.
 //
 // To see where vkneuro's CPU time goes, profile one step of each workload:
@@ -56,7 +56,7 @@ import (
 type workload struct {
 	name      string
 	gen       []string // gen_data.py arguments besides the workload and --out
-	args      []string // training arguments shared by cmd/train and pytorch_ref.py
+	args      []string // training arguments shared by vkneuro train and pytorch_ref.py
 	steps     int      // optimiser steps the arguments imply
 	fullBatch bool     // deterministic trajectory: losses comparable step by step
 	size      string   // short description for the tables
@@ -180,15 +180,15 @@ type result struct {
 }
 
 type harness struct {
-	root, tmp string
-	python    string
-	trainBin  string
-	threads   int
-	timeout   time.Duration
-	vulkanEnv []string
-	verbose   bool
-	torchEnv  []string // extra environment of the PyTorch runs
-	torchCUDA bool     // also run PyTorch on CUDA, the reference for Vulkan
+	root, tmp  string
+	python     string
+	vkneuroBin string // runs the vkneuro side as "vkneuro train ..."
+	threads    int
+	timeout    time.Duration
+	vulkanEnv  []string
+	verbose    bool
+	torchEnv   []string // extra environment of the PyTorch runs
+	torchCUDA  bool     // also run PyTorch on CUDA, the reference for Vulkan
 }
 
 // keepHeap tells glibc malloc to keep freed memory instead of returning
@@ -217,7 +217,7 @@ func run() error {
 	scaling := flag.Bool("scaling", false, "instead of the standard comparison, time steps against neuron count (decode, encode) and batch size (normative)")
 	threads := flag.Int("threads", runtime.NumCPU(), "threads for both frameworks (GOMAXPROCS and torch.set_num_threads)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch and numpy")
-	trainBin := flag.String("train", "", "prebuilt cmd/train binary (default: go build ./cmd/train into the temp dir)")
+	vkneuroBin := flag.String("vkneuro", "", "prebuilt vkneuro binary (default: go build ./cmd/vkneuro into the temp dir)")
 	results := flag.String("results", "bench/RESULTS.md", `markdown file to append the report to, relative to the repository root ("" to only print)`)
 	timeout := flag.Duration("timeout", 30*time.Minute, "limit for one training run")
 	keep := flag.Bool("keep", false, "keep the temp dir with data, metrics and summaries")
@@ -290,19 +290,19 @@ func run() error {
 	m := describeMachine(h)
 	if slices.Contains(backends, "vulkan") && m.vulkanCPU && os.Getenv("VKNEURO_DEVICE") == "" {
 		// The engine auto-picks a CPU driver only when told to; name it so
-		// the vulkan runs use it whatever cmd/train's default.
+		// the vulkan runs use it whatever vkneuro train's default.
 		h.vulkanEnv = []string{"VKNEURO_DEVICE=" + m.vulkanName}
 	}
 	if len(backends) > 0 {
-		if *trainBin != "" {
-			h.trainBin = *trainBin
+		if *vkneuroBin != "" {
+			h.vkneuroBin = *vkneuroBin
 		} else {
-			h.trainBin = filepath.Join(tmp, "train")
-			fmt.Fprintln(os.Stderr, "compare: go build ./cmd/train")
-			cmd := exec.Command("go", "build", "-o", h.trainBin, "./cmd/train")
+			h.vkneuroBin = filepath.Join(tmp, "vkneuro")
+			fmt.Fprintln(os.Stderr, "compare: go build ./cmd/vkneuro")
+			cmd := exec.Command("go", "build", "-o", h.vkneuroBin, "./cmd/vkneuro")
 			cmd.Dir = root
 			if out, err := cmd.CombinedOutput(); err != nil {
-				return fmt.Errorf("go build ./cmd/train: %w\n%s", err, out)
+				return fmt.Errorf("go build ./cmd/vkneuro: %w\n%s", err, out)
 			}
 		}
 	}
@@ -401,7 +401,7 @@ func describeMachine(h *harness) machine {
 	if out, err := exec.Command("vulkaninfo", "--summary").Output(); err == nil {
 		m.vulkan = bench.VulkanDevices(string(out))
 	} else if devs, err := engine.Devices(); err == nil {
-		// No vulkan-tools: ask the engine, which sees what cmd/train sees.
+		// No vulkan-tools: ask the engine, which sees what vkneuro train sees.
 		// Without this a lavapipe-only machine looked GPU-less, and the
 		// vulkan runs went full size on the CPU driver.
 		for _, d := range devs {
@@ -511,8 +511,8 @@ func (h *harness) train(r runner, w workload, data string, tag string) result {
 		env = append(env, "OMP_NUM_THREADS="+t, "MKL_NUM_THREADS="+t)
 		env = append(env, h.torchEnv...)
 	} else {
-		prog = h.trainBin
-		args = append(args, "--backend", r.backend)
+		prog = h.vkneuroBin
+		args = append(append([]string{"train"}, args...), "--backend", r.backend)
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(h.threads))
 		if r.backend == "vulkan" {
 			env = append(env, h.vulkanEnv...)
