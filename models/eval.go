@@ -2,23 +2,28 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/vkneuro/vkneuro/data"
 )
 
-// Eval holds test metrics: Accuracy (fraction correct) for BCE and NLL
-// models, MSE for MSE models (the other field is 0).
+// Eval holds test metrics: Accuracy (fraction correct) for the
+// classification losses (BCE, BCE-with-logits, NLL, cross-entropy), MSE
+// of the predictions for the regression losses (MSE; Poisson, where the
+// prediction is the rate: exp of the output with log_input), and Loss,
+// the loss's own value (mean reduction, penalties excluded) for all.
 type Eval struct {
 	Accuracy float64
 	MSE      float64
+	Loss     float64
 	N        int // samples evaluated
 }
 
-// Evaluate runs the forward-only Program on d and scores the outputs:
-// BCE: output > 0.5 against target > 0.5; NLL: arg-max class (first on
-// ties, as torch.argmax) against the target class; MSE: mean squared
-// error over all outputs, accumulated in float64.
+// Evaluate runs the forward-only Program (dropout off) on d and scores
+// the outputs in float64: binary outputs > 0.5 (probabilities) or > 0
+// (logits) against target > 0.5; classes by arg-max (first on ties, as
+// torch.argmax) against the target class.
 func (m *Model) Evaluate(d Dataset) (Eval, error) {
 	if err := d.Check(m); err != nil {
 		return Eval{}, err
@@ -29,41 +34,102 @@ func (m *Model) Evaluate(d Dataset) (Eval, error) {
 	}
 	e := Eval{N: d.S}
 	switch m.Loss {
-	case BCE:
+	case BCE, BCEWithLogits:
+		cut := float32(0.5)
+		if m.Loss == BCEWithLogits {
+			cut = 0
+		}
 		correct := 0
 		for i, p := range y {
-			if (p > 0.5) == (d.T[i] > 0.5) {
+			if (p > cut) == (d.T[i] > 0.5) {
 				correct++
 			}
 		}
-		e.Accuracy = float64(correct) / float64(d.S)
-	case NLL:
+		e.Accuracy = float64(correct) / float64(len(y))
+	case NLL, CrossEntropy:
 		c := m.OutputSize()
 		correct := 0
 		for i := 0; i < d.S; i++ {
-			row := y[i*c : (i+1)*c]
-			best := 0
-			for j, v := range row {
-				if v > row[best] {
-					best = j
-				}
-			}
-			if float32(best) == d.T[i] {
+			if float32(argmax(y[i*c:(i+1)*c])) == d.T[i] {
 				correct++
 			}
 		}
 		e.Accuracy = float64(correct) / float64(d.S)
-	case MSE:
+	case MSE, PoissonNLL, PoissonNLLRate:
 		var s float64
 		for i, v := range y {
-			r := float64(v) - float64(d.T[i])
+			pred := float64(v)
+			if m.Loss == PoissonNLL {
+				pred = math.Exp(pred)
+			}
+			r := pred - float64(d.T[i])
 			s += r * r
 		}
 		e.MSE = s / float64(len(y))
 	default:
 		return e, fmt.Errorf("models: %s: unknown loss %v", m.Name, m.Loss)
 	}
+	e.Loss = hostLoss(m.Loss, y, d.T, m.OutputSize())
 	return e, nil
+}
+
+func argmax(row []float32) int {
+	best := 0
+	for j, v := range row {
+		if v > row[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// hostLoss is loss l of outputs y against targets t (c outputs per
+// sample), in float64 with PyTorch's definitions, as the training step
+// computes it on the device.
+func hostLoss(l Loss, y, t []float32, c int) float64 {
+	var s float64
+	n := len(y)
+	switch l {
+	case BCE:
+		for i, v := range y {
+			p, tt := float64(v), float64(t[i])
+			s -= tt*math.Max(math.Log(p), -100) + (1-tt)*math.Max(math.Log(1-p), -100)
+		}
+	case BCEWithLogits:
+		for i, v := range y {
+			x, tt := float64(v), float64(t[i])
+			s += math.Max(x, 0) - x*tt + math.Log1p(math.Exp(-math.Abs(x)))
+		}
+	case NLL, CrossEntropy:
+		n = len(y) / c
+		for i := 0; i < n; i++ {
+			row := y[i*c : (i+1)*c]
+			v := float64(row[int(t[i])])
+			if l == CrossEntropy {
+				mx := float64(row[argmax(row)])
+				var z float64
+				for _, r := range row {
+					z += math.Exp(float64(r) - mx)
+				}
+				v -= mx + math.Log(z)
+			}
+			s -= v
+		}
+	case MSE:
+		for i, v := range y {
+			r := float64(v) - float64(t[i])
+			s += r * r
+		}
+	case PoissonNLL:
+		for i, v := range y {
+			s += math.Exp(float64(v)) - float64(t[i])*float64(v)
+		}
+	case PoissonNLLRate:
+		for i, v := range y {
+			s += float64(v) - float64(t[i])*math.Log(float64(v)+poissonEps)
+		}
+	}
+	return s / float64(n)
 }
 
 // Tutorial 3's data set: gratings (not centred, 48×64 at res 0.1)

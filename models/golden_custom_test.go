@@ -2,6 +2,7 @@ package models
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"slices"
 	"testing"
@@ -123,6 +124,21 @@ func runGoldenCustom(t *testing.T, be kernels.Backend, c customCase) {
 		t.Fatal(err)
 	}
 	x, tg := f.arrays["x"], f.arrays["target"]
+	// Evaluate's loss (host, float64) plus the penalties is PyTorch's
+	// first objective.
+	ev, err := m.Evaluate(Dataset{X: x.Data, T: tg.Data, S: x.Shape[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := ev.Loss
+	for _, p := range c.Penalties {
+		for _, w := range init[p.Param].Data {
+			obj += p.L1*math.Abs(float64(w)) + p.L2*float64(w)*float64(w)
+		}
+	}
+	if want := float64(f.arrays["losses"].Data[0]); !(math.Abs(obj-want) <= 1e-5*math.Abs(want)) {
+		t.Errorf("Evaluate's loss + penalties %.9g, PyTorch's first objective %.9g", obj, want)
+	}
 	var losses []float32
 	var lrs []float64
 	tr, err := NewTrainer(m, Dataset{X: x.Data, T: tg.Data, S: x.Shape[0]}, TrainConfig{

@@ -1,9 +1,15 @@
 package models
 
 import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/vkneuro/vkneuro/data"
 	"github.com/vkneuro/vkneuro/kernels"
 	"github.com/vkneuro/vkneuro/kernels/cpu"
 )
@@ -167,6 +173,65 @@ func TestSetTrainingErrors(t *testing.T) {
 	} {
 		if err := m.SetTraining(c.t); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("SetTraining(%+v) = %v, want %q", c.t, err, c.want)
+		}
+	}
+}
+
+// TestSequentialStateDictInPyTorch saves custom networks' state dicts
+// and checks with testdata/models/check_state_dict.py that each loads
+// strictly into nn.Sequential(<arch>) and gives vkneuro's forward pass
+// (needs /usr/bin/python3 with torch; skipped without). The reverse, a
+// state dict exported from PyTorch training in vkneuro, is
+// TestGoldenCustom.
+func TestSequentialStateDictInPyTorch(t *testing.T) {
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
+		t.Skipf("no PyTorch at %s: %v", py, err)
+	}
+	be := cpu.New()
+	defer be.Close()
+	dir := t.TempDir()
+	for i, c := range []struct {
+		input []int
+		arch  string
+		loss  Loss
+	}{
+		{[]int{1, 24, 32}, "Conv2d(1, 8, 5, padding=2), ReLU(), MaxPool2d(2), Conv2d(8, 16, kernel_size=3, padding=1), Tanh(), AvgPool2d(4), Flatten(), Linear(192, 32), ELU(), Dropout(0.2), Linear(32, 1), Sigmoid()", BCE},
+		{[]int{30}, "Linear(30, 12, bias=False), Softplus(beta=2), Linear(12, 5), LogSoftmax(dim=1)", NLL},
+		{[]int{2, 9, 11}, "Conv2d(2, 3, (3, 5), stride=(2, 1), padding=(1, 2)), Sigmoid(), Flatten(), Linear(165, 7)", MSE},
+	} {
+		layers, err := ParseArch(c.arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := New(be, Sequential{Input: c.input, Layers: layers, Loss: c.loss, Seed: uint64(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		state := filepath.Join(dir, fmt.Sprint(i, "state.npz"))
+		if err := m.SaveStateDict(state); err != nil {
+			t.Fatal(err)
+		}
+		x := &data.Array{Shape: append([]int{4}, c.input...), Data: make([]float32, 4*m.InputSize())}
+		for j := range x.Data {
+			x.Data[j] = float32(math.Sin(float64(j)))
+		}
+		y, err := m.Forward(x.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, out := filepath.Join(dir, fmt.Sprint(i, "x.npz")), filepath.Join(dir, fmt.Sprint(i, "y.npz"))
+		if err := data.WriteNPZ(in, map[string]*data.Array{"x": x}); err != nil {
+			t.Fatal(err)
+		}
+		if err := data.WriteNPZ(out, map[string]*data.Array{"y": {Shape: []int{4, m.OutputSize()}, Data: y}}); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(py, "../testdata/models/check_state_dict.py", m.Arch(), state, in, out)
+		cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+		if got, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(got)) != "ok" {
+			t.Errorf("%s: PyTorch: %v\n%s", c.arch, err, got)
 		}
 	}
 }
