@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,51 +67,6 @@ func ReadSummary(path string) (Summary, error) {
 		}
 	}
 	return s, nil
-}
-
-// ReadLosses reads the per-step losses from a --metrics CSV file: a header
-// row naming a "loss" column, then one row per step.
-func ReadLosses(path string) ([]float64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("bench: metrics: %w", err)
-	}
-	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("bench: metrics %s: header: %w", path, err)
-	}
-	col := -1
-	for i, h := range header {
-		if strings.TrimSpace(h) == "loss" {
-			col = i
-			break
-		}
-	}
-	if col < 0 {
-		return nil, fmt.Errorf("bench: metrics %s: header %q has no %q column", path, strings.Join(header, ","), "loss")
-	}
-	var losses []float64
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("bench: metrics %s: line %d: %w", path, line, err)
-		}
-		if col >= len(rec) {
-			return nil, fmt.Errorf("bench: metrics %s: line %d: %d fields, loss is column %d", path, line, len(rec), col+1)
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(rec[col]), 64)
-		if err != nil {
-			return nil, fmt.Errorf("bench: metrics %s: line %d: loss: %w", path, line, err)
-		}
-		losses = append(losses, v)
-	}
-	return losses, nil
 }
 
 // Median of xs (mean of the two middle values for an even count); NaN

@@ -92,28 +92,6 @@ func TestReadSummary(t *testing.T) {
 	}
 }
 
-func TestReadLosses(t *testing.T) {
-	p := writeFile(t, "m.csv", "step,test_loss,loss\n1,9,0.5\n2,9,0.25\n")
-	got, err := ReadLosses(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 || got[0] != 0.5 || got[1] != 0.25 {
-		t.Errorf("ReadLosses = %v, want [0.5 0.25]", got)
-	}
-	for _, bad := range []struct{ csv, want string }{
-		{"step,value\n1,2\n", `no "loss" column`},
-		{"step,loss\n1,0.5\n2,abc\n", "line 3"},
-		{"step,loss\n1\n", "line 2"},
-		{"", "header"},
-	} {
-		p := writeFile(t, "m.csv", bad.csv)
-		if _, err := ReadLosses(p); err == nil || !strings.Contains(err.Error(), bad.want) {
-			t.Errorf("ReadLosses(%q) error = %v, want one containing %q", bad.csv, err, bad.want)
-		}
-	}
-}
-
 func TestCPUInfo(t *testing.T) {
 	text := "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n"
 	model, n, err := CPUInfo(strings.NewReader(text))

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/sbinet/npyio/npz"
+
+	"github.com/vkneuro/vkneuro/tasks"
 )
 
 // The tests below run bench/gen_data.py and bench/pytorch_ref.py at tiny
@@ -84,7 +86,7 @@ func get(t *testing.T, m map[string]array, key string, shape ...int) []float32 {
 
 func firstLoss(t *testing.T, metrics, summary string, steps int) float64 {
 	t.Helper()
-	losses, err := ReadLosses(metrics)
+	losses, err := tasks.ReadLosses(metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,11 +326,11 @@ func TestPyTorchRefCUDA(t *testing.T) {
 	}
 	runPy(t, args("cpu")...)
 	runPy(t, args("cuda")...)
-	cpu, err := ReadLosses(filepath.Join(dir, "cpu.csv"))
+	cpu, err := tasks.ReadLosses(filepath.Join(dir, "cpu.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	gpu, err := ReadLosses(filepath.Join(dir, "cuda.csv"))
+	gpu, err := tasks.ReadLosses(filepath.Join(dir, "cuda.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,15 @@
 package bench
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
+	"github.com/vkneuro/vkneuro/data"
 	"github.com/vkneuro/vkneuro/kernels"
 	"github.com/vkneuro/vkneuro/models"
+	"github.com/vkneuro/vkneuro/tasks"
 )
 
 // StepCase is one benchmark workload's training step at the harness's
@@ -18,17 +21,40 @@ type StepCase struct {
 	N     int // samples per step
 }
 
-const neurons = 23589
+// The harness's shapes, those of the tutorials' data: the recordings'
+// neurons (data.DefaultNeurons, 23,589), decode's training stimuli (the
+// tasks' 60% of the 360 one-degree bins: 216), encode's stimuli (the
+// split file's 60) and normative's training gratings (1000).
+var (
+	Neurons           = data.DefaultNeurons
+	DecodeStimuli     = decodeStimuli()
+	EncodeStimuli     = data.DefaultSplitStimuli
+	NormativeGratings = normative.NTrain
+)
 
-// StepCases are the three workloads of the harness.
+// The tutorials' settings of the three workloads.
+var (
+	normative = tasks.MustDefaultsFor(tasks.Normative, "")
+	softmax   = tasks.MustDefaultsFor(tasks.Decode, models.DecodeSoftmax)
+	encode    = tasks.MustDefaultsFor(tasks.Encode, "")
+)
+
+func decodeStimuli() int {
+	train, _ := tasks.Split(data.DefaultStimuli, softmax.TestFrac, 0)
+	return len(train)
+}
+
+// StepCases are the three workloads of the harness, with the tutorials'
+// hyper-parameters.
 var StepCases = []StepCase{
-	{"normative/batch100", func(be kernels.Backend) (*models.Model, error) { return models.NewNormative(be, 48, 64, 1) },
-		models.Hyper{LR: 5e-4, Momentum: 0.99}, 100},
-	{"decode/216x23589", func(be kernels.Backend) (*models.Model, error) {
-		return models.NewDecode(be, models.DecodeSoftmax, neurons, 20, 20, 1)
-	}, models.Hyper{LR: 0.1, L2: 1e-2, L1: 5e-4}, 216},
-	{"encode/60x23589", func(be kernels.Backend) (*models.Model, error) { return models.NewEncode(be, 12, 16, neurons, 1) },
-		models.Hyper{LR: 2, Momentum: 0.9, L2: 5e-4, L1: 1e-6}, 60},
+	{fmt.Sprintf("normative/batch%d", normative.Batch), func(be kernels.Backend) (*models.Model, error) { return models.NewNormative(be, 48, 64, 1) },
+		normative.Hyper(), normative.Batch},
+	{fmt.Sprintf("decode/%dx%d", DecodeStimuli, Neurons), func(be kernels.Backend) (*models.Model, error) {
+		return models.NewDecode(be, models.DecodeSoftmax, Neurons, softmax.Hidden, softmax.Classes, 1)
+	}, softmax.Hyper(), DecodeStimuli},
+	{fmt.Sprintf("encode/%dx%d", EncodeStimuli, Neurons), func(be kernels.Backend) (*models.Model, error) {
+		return models.NewEncode(be, 12, 16, Neurons, 1)
+	}, encode.Hyper(), EncodeStimuli},
 }
 
 // BenchStep times Model.Step of c on be with random data (step time does

@@ -72,3 +72,13 @@ func DefaultsFor(network, variant string) (Defaults, error) {
 	}
 	return Defaults{}, fmt.Errorf("tasks: unknown network %q: want normative, decode or encode", network)
 }
+
+// MustDefaultsFor is DefaultsFor for a network and variant known to be
+// valid (this package's and models' constants); it panics on others.
+func MustDefaultsFor(network, variant string) Defaults {
+	d, err := DefaultsFor(network, variant)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}

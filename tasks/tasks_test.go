@@ -257,6 +257,12 @@ func TestReadLosses(t *testing.T) {
 	if err != nil || len(l) != 2 || l[0] != 0.5 || l[1] == l[1] {
 		t.Errorf("ReadLosses = %v, %v; want [0.5 NaN]", l, err)
 	}
+	// The column named exactly "loss", wherever it stands (PyTorch's
+	// reference also writes a test_loss).
+	os.WriteFile(p, []byte("step,test_loss,loss\n1,9,0.5\n2,9,0.25\n"), 0o644)
+	if l, err := ReadLosses(p); err != nil || !slices.Equal(l, []float64{0.5, 0.25}) {
+		t.Errorf("ReadLosses with a test_loss column = %v, %v; want [0.5 0.25]", l, err)
+	}
 	for _, c := range []struct{ csv, want string }{
 		{"step,epoch\n1,0\n", `: header "step,epoch" has no "loss" column (want "step,loss,epoch")`},
 		{"step,loss\n1\n", ": line 2 has 1 fields, no loss column 2"},

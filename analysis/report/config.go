@@ -50,14 +50,7 @@ type Config struct {
 // settings (tasks.DefaultsFor), Tutorial 3's seed, the synthetic V1
 // population's default size, and t-SNE's 1000 iterations.
 func DefaultConfig() Config {
-	norm, err := tasks.DefaultsFor(tasks.Normative, "")
-	if err != nil {
-		panic(err) // the names are constants
-	}
-	dec, err := tasks.DefaultsFor(tasks.Decode, models.DecodeSoftmax)
-	if err != nil {
-		panic(err)
-	}
+	norm, dec := tasks.MustDefaultsFor(tasks.Normative, ""), tasks.MustDefaultsFor(tasks.Decode, models.DecodeSoftmax)
 	return Config{
 		Seed:         int64(norm.Seed),
 		SynthNeurons: data.DefaultNeurons, SynthStimuli: data.DefaultStimuli,

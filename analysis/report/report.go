@@ -422,12 +422,9 @@ func (r *report) pickTuningUnits() {
 // seed, so the same seed and data give the same split and classes.
 func (r *report) decodeTask(v1 *data.V1) (*tasks.Task, error) {
 	c := r.cfg
-	d, err := tasks.DefaultsFor(tasks.Decode, models.DecodeSoftmax)
-	if err != nil {
-		return nil, err
-	}
 	o := r.options()
-	o.Network, o.Variant, o.Hidden, o.Classes, o.TestFrac = tasks.Decode, models.DecodeSoftmax, c.DecodeHidden, c.DecodeClasses, d.TestFrac
+	o.Network, o.Variant, o.Hidden, o.Classes = tasks.Decode, models.DecodeSoftmax, c.DecodeHidden, c.DecodeClasses
+	o.TestFrac = tasks.MustDefaultsFor(tasks.Decode, models.DecodeSoftmax).TestFrac
 	t, err := tasks.NewDecode(v1, r.v1Desc, o)
 	if err != nil {
 		return nil, &InputError{InputV1, err}

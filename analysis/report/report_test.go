@@ -381,8 +381,7 @@ func TestProblems(t *testing.T) {
 // settings, the ones the train subcommand uses.
 func TestDefaultConfig(t *testing.T) {
 	c := DefaultConfig()
-	norm, _ := tasks.DefaultsFor(tasks.Normative, "")
-	dec, _ := tasks.DefaultsFor(tasks.Decode, models.DecodeSoftmax)
+	norm, dec := tasks.MustDefaultsFor(tasks.Normative, ""), tasks.MustDefaultsFor(tasks.Decode, models.DecodeSoftmax)
 	if c.Epochs != norm.Epochs || c.Batch != norm.Batch || c.LR != norm.LR || c.Momentum != norm.Momentum ||
 		c.TrainSamples != norm.NTrain || uint64(c.Seed) != norm.Seed {
 		t.Errorf("normative training %+v, tutorial %+v", c, norm)

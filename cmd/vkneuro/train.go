@@ -62,8 +62,8 @@ func keepOrDefault[T any](given bool, v *T, d T) {
 // trainUsage is train -h's text; the defaults it lists are
 // tasks.DefaultsFor's, the ones parseTrainArgs applies.
 func trainUsage() string {
-	norm, soft, relu, enc := trainDefaults(tasks.Normative, ""), trainDefaults(tasks.Decode, models.DecodeSoftmax),
-		trainDefaults(tasks.Decode, models.DecodeReLU), trainDefaults(tasks.Encode, "")
+	norm, soft, relu, enc := tasks.MustDefaultsFor(tasks.Normative, ""), tasks.MustDefaultsFor(tasks.Decode, models.DecodeSoftmax),
+		tasks.MustDefaultsFor(tasks.Decode, models.DecodeReLU), tasks.MustDefaultsFor(tasks.Encode, "")
 	return fmt.Sprintf(`usage: vkneuro train normative|decode|encode [flags]
 
 Trains a Neuromatch tutorial network. Defaults are the tutorials' settings:
@@ -91,15 +91,6 @@ flags:
 `, describeSettings(norm.Settings), norm.NTrain,
 		describeSettings(soft.Settings), soft.Hidden, soft.Classes, soft.TestFrac,
 		describeSettings(relu.Settings), relu.Hidden, describeSettings(enc.Settings))
-}
-
-// trainDefaults is tasks.DefaultsFor of names parseTrainArgs has checked.
-func trainDefaults(network, variant string) tasks.Defaults {
-	d, err := tasks.DefaultsFor(network, variant)
-	if err != nil {
-		panic(err) // unreachable: network and variant are checked first
-	}
-	return d
 }
 
 // describeSettings lists the settings s sets, as train's flags name them.
@@ -151,11 +142,11 @@ func newTrainFlagSet(c *trainConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.resumeDir, "resume", "", "continue from the checkpoint in `DIR`")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
 	fs.StringVar(&c.variant, "model", models.DecodeSoftmax, "decode: softmax (classes, NLL) or relu (degrees, MSE)")
-	soft, relu := trainDefaults(tasks.Decode, models.DecodeSoftmax), trainDefaults(tasks.Decode, models.DecodeReLU)
+	soft, relu := tasks.MustDefaultsFor(tasks.Decode, models.DecodeSoftmax), tasks.MustDefaultsFor(tasks.Decode, models.DecodeReLU)
 	fs.IntVar(&c.hidden, "hidden", 0, fmt.Sprintf("decode: hidden units (default %d softmax, %d relu)", soft.Hidden, relu.Hidden))
 	fs.IntVar(&c.classes, "classes", soft.Classes, "decode softmax: orientation classes")
 	fs.IntVar(&c.neurons, "neurons", 0, fmt.Sprintf("decode/encode without --data: synthetic population size (0 = %d)", data.DefaultNeurons))
-	fs.IntVar(&c.nTrain, "n-train", trainDefaults(tasks.Normative, "").NTrain, "normative without --data: number of training gratings")
+	fs.IntVar(&c.nTrain, "n-train", tasks.MustDefaultsFor(tasks.Normative, "").NTrain, "normative without --data: number of training gratings")
 	fs.BoolVar(&c.live, "live", false, "show training in a window: conv filters, feature maps, loss curve, steps/s (Vulkan only; needs a binary built with -tags viewer); closing it or Escape stops training like SIGINT, with a checkpoint")
 	fs.StringVar(&c.screenshot, "screenshot", "", "with --live: write the last frame to `FILE.png` on exit")
 	return fs
@@ -195,7 +186,7 @@ func parseTrainArgs(args []string, stderr io.Writer) (*trainConfig, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	d := trainDefaults(c.model, c.variant)
+	d := tasks.MustDefaultsFor(c.model, c.variant) // both checked above
 	keepOrDefault(set["epochs"], &c.epochs, d.Epochs)
 	keepOrDefault(set["batch"], &c.batch, d.Batch)
 	keepOrDefault(set["lr"], &c.lr, d.LR)

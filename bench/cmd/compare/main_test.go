@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// TestSpec pins the standard workloads to issue 7's recipe: the harness
-// rejects a run whose step count differs from what its arguments imply,
-// so a wrong count here would fail every run.
+// TestSpec pins the standard workloads to the tutorials' settings
+// (tasks.DefaultsFor): the harness rejects a run whose step count
+// differs from what its arguments imply, so a wrong count here would
+// fail every run.
 func TestSpec(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -16,8 +17,8 @@ func TestSpec(t *testing.T) {
 		args  string
 	}{
 		{"normative", 250, "--epochs 25 --batch 100 --lr 0.0005 --momentum 0.99 --l1 0 --l2 0"},
-		{"decode", 300, "--iters 300 --batch 0 --lr 0.1 --momentum 0 --l2 0.01 --l1 0.0005"},
-		{"encode", 200, "--iters 200 --batch 0 --lr 2 --momentum 0.9 --l2 0.0005 --l1 1e-6"},
+		{"decode", 1000, "--iters 1000 --batch 0 --lr 0.1 --momentum 0 --l1 0.0005 --l2 0.01"},
+		{"encode", 200, "--iters 200 --batch 0 --lr 2 --momentum 0.9 --l1 1e-06 --l2 0.0005"},
 	}
 	for _, c := range cases {
 		w := spec(c.name, full)
@@ -36,6 +37,9 @@ func TestSpec(t *testing.T) {
 	}
 	if got := spec("encode", full).gen; !slices.Equal(got, []string{"--s", "60", "--n", "23589"}) {
 		t.Errorf("encode data %v, want 60×23589", got)
+	}
+	if got := spec("normative", full).gen; !slices.Equal(got, []string{"--n", "1000"}) {
+		t.Errorf("normative data %v, want 1000 gratings", got)
 	}
 	// A last partial batch counts as a step, as torch.split makes it.
 	if got := normative(1000, 300, 2).steps; got != 8 {
