@@ -9,7 +9,7 @@
 #
 # Every step has its own time limit and writes its log under $OUT (the
 # device tool's folder that comes back), so a failing step loses only
-# its own numbers. About 10 minutes in all on an H200. Run it here too
+# its own numbers; bench/RESULTS.md has how long a run took. Run it here too
 # (lavapipe, PYTHON=/usr/bin/python3) to check the script itself.
 set -u
 OUT=${OUT:-/tmp/vkneuro-gpu}
