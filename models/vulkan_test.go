@@ -3,11 +3,14 @@ package models
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
 	"github.com/vkneuro/vkneuro/engine"
 	"github.com/vkneuro/vkneuro/engine/enginetest"
+	"github.com/vkneuro/vkneuro/kernels"
+	"github.com/vkneuro/vkneuro/kernels/cpu"
 	"github.com/vkneuro/vkneuro/kernels/vulkan"
 )
 
@@ -127,5 +130,114 @@ func TestLastStepGPUTime(t *testing.T) {
 			t.Errorf("timed=%v: LastStepGPUTime = %v, %v", timed, d, ok)
 		}
 		m.Close()
+	}
+}
+
+// TestOneSubmitPerStepAdamSchedule: under Adam, a learning-rate schedule
+// that changes the rate every epoch, and dropout, N steps are still N
+// submits of the same recorded Programs: the per-step values ride in the
+// step state, nothing is recorded or allocated again.
+func TestOneSubmitPerStepAdamSchedule(t *testing.T) {
+	for _, batch := range []int{0, 10} {
+		t.Run(fmt.Sprint("batch=", batch), func(t *testing.T) {
+			mgr := enginetest.OpenStaging(t)
+			be, err := vulkan.New(mgr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer be.Close()
+			m, d, sched := customDecode(t, be)
+			defer m.Close()
+			warm, err := NewTrainer(m, d, TrainConfig{Steps: 8, Batch: batch, Schedule: sched})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := warm.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			progs := map[*graph]bool{}
+			for _, g := range m.steps {
+				progs[g] = true
+			}
+			for _, g := range m.feeds {
+				progs[g] = true
+			}
+			const n = 12
+			var lrs []float64
+			tr, err := NewTrainer(m, d, TrainConfig{Steps: 8 + n, Batch: batch, Schedule: sched,
+				Progress: func(int, float32) { lrs = append(lrs, m.LR()) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.step = 8 // continue the schedule where warm left it
+			before, stats := mgr.Submits(), mgr.Stats()
+			if _, err := tr.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := mgr.Submits() - before; got != n {
+				t.Errorf("%d steps made %d queue submits, want %d", n, got, n)
+			}
+			if after := mgr.Stats(); after != stats {
+				t.Errorf("%d steps changed the device objects from %+v to %+v", n, stats, after)
+			}
+			for _, cache := range []map[int]*graph{m.steps, m.feeds} {
+				for _, g := range cache {
+					if !progs[g] {
+						t.Errorf("batch %d: a step Program was recorded again", g.n)
+					}
+				}
+			}
+			changes := 0
+			for i := 1; i < len(lrs); i++ {
+				if lrs[i] != lrs[i-1] {
+					changes++
+				}
+			}
+			if changes == 0 {
+				t.Errorf("the learning rate never changed over %d steps: %v", n, lrs)
+			}
+		})
+	}
+}
+
+// TestDropoutSameOnBackends: the same network, seeds and data give the
+// same dropout masks on the CPU and on Vulkan, step after step (the
+// losses follow each other to rounding, which different masks would not
+// allow), and the masks change from step to step.
+func TestDropoutSameOnBackends(t *testing.T) {
+	train := func(be kernels.Backend) []float32 {
+		m, d, sched := customDecode(t, be)
+		defer m.Close()
+		var losses []float32
+		tr, err := NewTrainer(m, d, TrainConfig{Steps: 6, Schedule: sched,
+			Progress: func(_ int, l float32) { losses = append(losses, l) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return losses
+	}
+	c := cpu.New()
+	defer c.Close()
+	want := train(c)
+	got := train(openVulkan(t).be)
+	for i := range want {
+		if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*math.Abs(float64(want[i]))) {
+			t.Errorf("step %d: vulkan loss %.9g, cpu %.9g", i+1, got[i], want[i])
+		}
+	}
+	// Masks per step: with one sample the dropped units of two steps of
+	// the same weights differ.
+	m, d, _ := customDecode(t, c)
+	defer m.Close()
+	if err := m.SetTraining(Training{Optimizer: Adam(0)}); err != nil { // the weights stay put
+		t.Fatal(err)
+	}
+	l1, _ := m.Step(d.X[:m.InputSize()], d.T[:1])
+	l2, _ := m.Step(d.X[:m.InputSize()], d.T[:1])
+	if l1 == l2 {
+		t.Errorf("two steps at lr 0 gave the same loss %v: the dropout mask did not change", l1)
 	}
 }
