@@ -50,30 +50,28 @@ func normative(gratings, batch, epochs int) workload {
 // decode is the Bonus tutorial's DeepNetSoftmax training (its lr and
 // penalties) for iters full-batch steps.
 func decode(stimuli, neurons, iters int) workload {
-	s := tasks.MustDefaultsFor(tasks.Decode, models.DecodeSoftmax).Settings
-	s.Iters = iters
-	return workload{
-		name:      tasks.Decode,
-		gen:       []string{"--s", strconv.Itoa(stimuli), "--n", strconv.Itoa(neurons)},
-		args:      trainArgs(s),
-		steps:     iters,
-		fullBatch: true,
-		size:      fmt.Sprintf("%d×%d, %d steps", stimuli, neurons, iters),
-	}
+	return fullBatch(tasks.Decode, tasks.MustDefaultsFor(tasks.Decode, models.DecodeSoftmax).Settings, stimuli, neurons, iters,
+		fmt.Sprintf("%d×%d, %d steps", stimuli, neurons, iters))
 }
 
 // encode is the Bonus tutorial's ConvFC training for iters full-batch
 // steps.
 func encode(stimuli, neurons, iters int) workload {
-	s := tasks.MustDefaultsFor(tasks.Encode, "").Settings
-	s.Iters = iters
+	return fullBatch(tasks.Encode, tasks.MustDefaultsFor(tasks.Encode, "").Settings, stimuli, neurons, iters,
+		fmt.Sprintf("%d stimuli → %d neurons, %d steps", stimuli, neurons, iters))
+}
+
+// fullBatch is network's workload of iters full-batch steps with the
+// settings s on stimuli × neurons generated data.
+func fullBatch(network string, s tasks.Settings, stimuli, neurons, iters int, size string) workload {
+	s.Iters, s.Batch = iters, 0
 	return workload{
-		name:      tasks.Encode,
+		name:      network,
 		gen:       []string{"--s", strconv.Itoa(stimuli), "--n", strconv.Itoa(neurons)},
 		args:      trainArgs(s),
 		steps:     iters,
 		fullBatch: true,
-		size:      fmt.Sprintf("%d stimuli → %d neurons, %d steps", stimuli, neurons, iters),
+		size:      size,
 	}
 }
 
