@@ -56,14 +56,13 @@ func (p *Program) SigmoidBackward(dx, dy, y *kernels.Tensor) {
 	})
 }
 
-// Tanh sets y = tanh(x); y may alias x. float64's Tanh rounded once: a
-// float32 form through exp loses the relative precision near 0.
+// Tanh sets y = tanh(x); y may alias x.
 func (p *Program) Tanh(y, x *kernels.Tensor) {
 	p.elementwise("Tanh", []string{"y", "x"}, []*kernels.Tensor{y, x}, func(lo, hi int, s [][]float32) {
 		yd, xd := s[0][lo:hi], s[1][lo:hi]
 		yd = yd[:len(xd)]
 		for i, v := range xd {
-			yd[i] = float32(math.Tanh(float64(v)))
+			yd[i] = tanh32(v)
 		}
 	})
 }
@@ -82,10 +81,8 @@ func (p *Program) TanhBackward(dx, dy, y *kernels.Tensor) {
 }
 
 // ELU sets y = x for x > 0, else alpha·(exp(x) − 1); y may alias x.
-// exp(x) − 1 is Expm1 in float64: in float32 it would cancel to a few
-// significant bits just below 0.
+// exp(x) − 1 is expm1_32, which does not cancel just below 0.
 func (p *Program) ELU(y, x *kernels.Tensor, alpha float32) {
-	a := float64(alpha)
 	p.elementwise("ELU", []string{"y", "x"}, []*kernels.Tensor{y, x}, func(lo, hi int, s [][]float32) {
 		yd, xd := s[0][lo:hi], s[1][lo:hi]
 		yd = yd[:len(xd)]
@@ -93,7 +90,7 @@ func (p *Program) ELU(y, x *kernels.Tensor, alpha float32) {
 			if v > 0 {
 				yd[i] = v
 			} else {
-				yd[i] = float32(a * math.Expm1(float64(v)))
+				yd[i] = alpha * expm1_32(v)
 			}
 		}
 	})
@@ -117,9 +114,9 @@ func (p *Program) ELUBackward(dx, dy, x *kernels.Tensor, alpha float32) {
 
 // Softplus sets y = x where beta·x > threshold, else
 // log(1 + exp(beta·x))/beta; y may alias x. The branch is decided on the
-// float32 product, as PyTorch; the value is computed in float64 as
-// max(z, 0) + log1p(exp(−|z|)), which neither overflows for large z
-// nor loses the tiny values of very negative z.
+// float32 product, as PyTorch; the value is max(z, 0) + log1p(exp(−|z|)),
+// which neither overflows for large z nor loses the tiny values of very
+// negative z, with log1p in float64 (there is no float32 one here).
 func (p *Program) Softplus(y, x *kernels.Tensor, beta, threshold float32) {
 	if !p.ok(kernels.SoftplusCheck("Softplus", beta, threshold)) {
 		return
@@ -129,19 +126,19 @@ func (p *Program) Softplus(y, x *kernels.Tensor, beta, threshold float32) {
 		yd, xd := s[0][lo:hi], s[1][lo:hi]
 		yd = yd[:len(xd)]
 		for i, v := range xd {
-			if beta*v > threshold {
+			z := beta * v
+			if z > threshold {
 				yd[i] = v
 				continue
 			}
-			z := b * float64(v)
-			yd[i] = float32((max(z, 0) + math.Log1p(math.Exp(-math.Abs(z)))) / b)
+			yd[i] = float32((float64(max(z, 0)) + math.Log1p(float64(exp32(-abs32(z))))) / b)
 		}
 	})
 }
 
 // SoftplusBackward sets dx = dy where beta·x > threshold, else
-// dy·σ(beta·x) (σ(z) = z'/(z'+1) with z' = exp(z), the doc's form),
-// from the forward input x; dx may alias dy.
+// dy·σ(beta·x), the doc's dy·e/(e + 1) with e = exp(beta·x), from the
+// forward input x; dx may alias dy.
 func (p *Program) SoftplusBackward(dx, dy, x *kernels.Tensor, beta, threshold float32) {
 	if !p.ok(kernels.SoftplusCheck("SoftplusBackward", beta, threshold)) {
 		return

@@ -153,7 +153,7 @@ func (p *Program) BCEWithLogitsLoss(loss, x, target *kernels.Tensor) {
 		var acc float64
 		for i, v := range xd {
 			xv := float64(v)
-			acc += max(xv, 0) - float64(td[i])*xv + math.Log1p(math.Exp(-math.Abs(xv)))
+			acc += max(xv, 0) - float64(td[i])*xv + math.Log1p(float64(exp32(-abs32(v))))
 		}
 		return acc
 	})
@@ -166,13 +166,7 @@ func (p *Program) BCEWithLogitsBackward(dx, x, target *kernels.Tensor) {
 		dd, xd, td := s[0][lo:hi], s[1][lo:hi], s[2][lo:hi]
 		dd = dd[:len(xd)]
 		for i, v := range xd {
-			// σ in float64 keeps σ − t exact enough where they nearly cancel.
-			e := math.Exp(-math.Abs(float64(v)))
-			sig := 1 / (1 + e)
-			if v < 0 {
-				sig = e / (1 + e)
-			}
-			dd[i] = float32((sig - float64(td[i])) * inv)
+			dd[i] = float32((float64(sigmoid32(v)) - float64(td[i])) * inv)
 		}
 	})
 }
@@ -186,7 +180,7 @@ func (p *Program) PoissonNLLLoss(loss, x, target *kernels.Tensor, logInput bool,
 		for i, v := range xd {
 			xv, tv := float64(v), float64(td[i])
 			if logInput {
-				acc += math.Exp(xv) - tv*xv
+				acc += float64(exp32(v)) - tv*xv
 			} else {
 				acc += xv - tv*math.Log(xv+e)
 			}
@@ -206,7 +200,7 @@ func (p *Program) PoissonNLLBackward(dx, x, target *kernels.Tensor, logInput boo
 		for i, v := range xd {
 			xv, tv := float64(v), float64(td[i])
 			if logInput {
-				dd[i] = float32((math.Exp(xv) - tv) * inv)
+				dd[i] = float32((float64(exp32(v)) - tv) * inv)
 			} else {
 				dd[i] = float32((1 - tv/(xv+e)) * inv)
 			}

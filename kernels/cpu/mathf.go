@@ -65,3 +65,42 @@ func relu32(x float32) float32 {
 	b := math.Float32bits(x)
 	return math.Float32frombits(b &^ uint32(int32(b)>>31))
 }
+
+// expm1_32 is e^x − 1 in float32, keeping its relative precision near
+// 0, where exp32(x) − 1 cancels to a few bits: for |x| < 0.7 the Taylor
+// polynomial of degree 9 (truncation below |x|⁹/10! < 1.2e-8 relative,
+// a tenth of an ulp),
+// else exp32(x) − 1, which loses at most a bit or two there (e^x − 1
+// is then at least 0.5 in size).
+func expm1_32(x float32) float32 {
+	if abs32(x) < 0.7 {
+		const (
+			c2 = 1.0 / 2
+			c3 = 1.0 / 6
+			c4 = 1.0 / 24
+			c5 = 1.0 / 120
+			c6 = 1.0 / 720
+			c7 = 1.0 / 5040
+			c8 = 1.0 / 40320
+			c9 = 1.0 / 362880
+		)
+		p := c8 + x*c9
+		p = c7 + x*p
+		p = c6 + x*p
+		p = c5 + x*p
+		p = c4 + x*p
+		p = c3 + x*p
+		p = c2 + x*p
+		return x + x*x*p
+	}
+	return exp32(x) - 1
+}
+
+// tanh32 is tanh(x) = t/(t + 2) with t = e^{2|x|} − 1 (expm1_32), the
+// sign restored; |x| is capped at 9, past which tanh rounds to ±1 in
+// float32 and t would overflow.
+func tanh32(x float32) float32 {
+	t := expm1_32(2 * min(abs32(x), 9))
+	y := t / (t + 2)
+	return math.Float32frombits(math.Float32bits(y) | math.Float32bits(x)&(1<<31))
+}

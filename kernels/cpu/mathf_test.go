@@ -55,3 +55,66 @@ func TestRelu32(t *testing.T) {
 		}
 	}
 }
+
+// TestExpm1_32 sweeps expm1_32 against float64 math.Expm1, densely near
+// 0 where the polynomial and the exp32 branch meet the cancellation.
+func TestExpm1_32(t *testing.T) {
+	worst := 0.0
+	sweep := func(lo, hi, step float32) {
+		for x := lo; x <= hi; x += step {
+			want := math.Expm1(float64(x))
+			got := float64(expm1_32(x))
+			rel := math.Abs(got-want) / math.Abs(want)
+			if want == 0 {
+				rel = math.Abs(got)
+			}
+			worst = math.Max(worst, rel)
+			if rel > 4*0x1p-23 {
+				t.Fatalf("expm1_32(%v) = %v, want %v (relative error %.3g)", x, got, want, rel)
+			}
+		}
+	}
+	sweep(-87, 88, 0.00137)
+	sweep(-1, 1, 1.3e-5)
+	sweep(-1e-3, 1e-3, 1.1e-8)
+	t.Logf("worst relative error %.3g (%.2f ulp)", worst, worst/0x1p-23)
+	for _, c := range []struct{ x, want float32 }{{-100, -1}, {0, 0}, {1e-30, 1e-30}} {
+		if got := expm1_32(c.x); got != c.want {
+			t.Errorf("expm1_32(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+}
+
+// TestTanh32 sweeps tanh32 against float64 math.Tanh: 4 ulp relative,
+// the sign of zero, saturation and NaN.
+func TestTanh32(t *testing.T) {
+	worst := 0.0
+	sweep := func(lo, hi, step float32) {
+		for x := lo; x <= hi; x += step {
+			want := math.Tanh(float64(x))
+			got := float64(tanh32(x))
+			rel := math.Abs(got-want) / math.Abs(want)
+			if want == 0 {
+				rel = math.Abs(got)
+			}
+			worst = math.Max(worst, rel)
+			if rel > 4*0x1p-23 {
+				t.Fatalf("tanh32(%v) = %v, want %v (relative error %.3g)", x, got, want, rel)
+			}
+		}
+	}
+	sweep(-20, 20, 0.00113)
+	sweep(-1e-3, 1e-3, 1.1e-8)
+	t.Logf("worst relative error %.3g (%.2f ulp)", worst, worst/0x1p-23)
+	for _, c := range []struct{ x, want float32 }{{100, 1}, {-100, -1}, {float32(math.Inf(1)), 1}, {1e-30, 1e-30}} {
+		if got := tanh32(c.x); got != c.want {
+			t.Errorf("tanh32(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+	if got := tanh32(float32(math.Copysign(0, -1))); got != 0 || !math.Signbit(float64(got)) {
+		t.Errorf("tanh32(-0) = %v, want -0", got)
+	}
+	if got := tanh32(float32(math.NaN())); got == got {
+		t.Errorf("tanh32(NaN) = %v, want NaN", got)
+	}
+}

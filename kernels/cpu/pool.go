@@ -130,10 +130,11 @@ func (p *Program) AvgPool2D(y, x *kernels.Tensor, pp kernels.Pool2DParams) {
 }
 
 // AvgPool2DBackward sets dx: each element receives dy/(KH·KW) from every
-// window that covers it. It gathers rather than scatters: each element
-// of dx sums the dy of the windows covering it, found in per-row and
-// per-column tables, and is written once, so dx needs no clearing pass
-// and non-overlapping windows cost one read and one write an element.
+// window that covers it. Each element of dx is written once, with no
+// clearing pass: where windows do not overlap (stride ≥ kernel), a row
+// of dx is its window row's dy/k repeated across each window and zeros
+// in the gaps; where they overlap, each element gathers the dy of the
+// windows covering it, found in per-row and per-column tables.
 func (p *Program) AvgPool2DBackward(dx, dy *kernels.Tensor, pp kernels.Pool2DParams) {
 	g, err := kernels.PoolGeometry("AvgPool2DBackward", dx, pp)
 	if !p.ok(err) || !p.ok(kernels.CheckPoolOut("AvgPool2DBackward", "dy", dy, g)) {
@@ -145,6 +146,7 @@ func (p *Program) AvgPool2DBackward(dx, dy *kernels.Tensor, pp kernels.Pool2DPar
 	}
 	dxd, dyd := s[0], s[1]
 	rows, cols := windowsCovering(g.H, g.KH, g.StrideH, g.Ho), windowsCovering(g.W, g.KW, g.StrideW, g.Wo)
+	disjoint := g.StrideW >= g.KW
 	hw, ohw := g.H*g.W, g.Ho*g.Wo
 	k := float32(g.KH * g.KW)
 	p.addParallel(g.N*g.C, max(1, elemGrain/hw), func(_, lo, hi int) {
@@ -154,23 +156,39 @@ func (p *Program) AvgPool2DBackward(dx, dy *kernels.Tensor, pp kernels.Pool2DPar
 			for h := 0; h < g.H; h++ {
 				row := xp[h*g.W : (h+1)*g.W]
 				r := rows[h]
-				if r.lo == r.hi {
-					clear(row) // a gap between windows, or rows past the last
-					continue
-				}
-				for w := range row {
-					c := cols[w]
-					var sum float32
-					for oh := r.lo; oh < r.hi; oh++ {
-						for _, v := range yp[oh*g.Wo+c.lo : oh*g.Wo+c.hi] {
-							sum += v
+				switch {
+				case r.lo == r.hi:
+					clear(row) // a gap between window rows, or rows past the last
+				case disjoint && r.hi == r.lo+1:
+					spreadRow(row, yp[r.lo*g.Wo:(r.lo+1)*g.Wo], g.KW, g.StrideW, k)
+				default:
+					for w := range row {
+						c := cols[w]
+						var sum float32
+						for oh := r.lo; oh < r.hi; oh++ {
+							for _, v := range yp[oh*g.Wo+c.lo : oh*g.Wo+c.hi] {
+								sum += v
+							}
 						}
+						row[w] = sum / k
 					}
-					row[w] = sum / k
 				}
 			}
 		}
 	})
+}
+
+// spreadRow sets row to dy[ow]/k across each window ow of width kw every
+// stride ≥ kw elements, and to zero in the gaps and past the last window.
+func spreadRow(row, dy []float32, kw, stride int, k float32) {
+	end := 0
+	for ow, d := range dy {
+		w0 := ow * stride
+		fill(row[w0:w0+kw], d/k)
+		end = min(w0+stride, len(row))
+		clear(row[w0+kw : end])
+	}
+	clear(row[end:])
 }
 
 // span is the range [lo, hi) of pooling windows along one axis that
