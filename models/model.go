@@ -70,6 +70,7 @@ type Model struct {
 	steps    map[int]*graph // training-step Programs by batch size
 	feeds    map[int]*graph // the same, taking their batch by Program.Write
 	evals    map[int]*graph // forward-only Programs by batch size
+	igrads   map[int]*graph // input-gradient Programs by batch size
 	// resident is the full-batch step whose input and target hold a
 	// data set already (see stepResident).
 	resident residency
@@ -180,11 +181,13 @@ type graph struct {
 	lossScratch []*kernels.Tensor
 	lossv       [1]float32 // loss after each Run (Program.Read)
 	// xin and tin, in a feed graph, are the host batch that every Run
-	// starts by copying into x and t (Program.Write).
-	xin, tin []float32
-	prog     kernels.Program
-	owned    []*kernels.Tensor
-	be       kernels.Backend
+	// starts by copying into x and t (Program.Write); in an
+	// input-gradient graph tin is the output gradient, and gxout the
+	// input gradient each Run reads back.
+	xin, tin, gxout []float32
+	prog            kernels.Program
+	owned           []*kernels.Tensor
+	be              kernels.Backend
 }
 
 func (g *graph) alloc(shape ...int) *kernels.Tensor {
@@ -341,6 +344,108 @@ func (m *Model) recordBackward(p kernels.Program, g *graph) {
 		nd.layer.backward(c)
 	}
 	m.recordPenaltyGrads(p)
+}
+
+// newInputGradGraph records, for batch size n, the forward pass in
+// evaluation mode and the backward pass from a gradient g.tin of the
+// output (taken by Program.Write, as the input g.xin) down to the
+// gradient of the input, g.gx, read back into g.gxout.
+func (m *Model) newInputGradGraph(n int) (g *graph, err error) {
+	g = &graph{n: n, be: m.be}
+	defer func() {
+		if r := recover(); r != nil {
+			ae, ok := r.(allocError)
+			if !ok {
+				panic(r)
+			}
+			g.close()
+			g, err = nil, ae.err
+		}
+	}()
+	g.x = g.alloc(withBatch(n, m.Input)...)
+	gx := g.alloc(withBatch(n, m.Input)...)
+	L := len(m.nodes)
+	g.acts, g.grads, g.saved = make([]*kernels.Tensor, L), make([]*kernels.Tensor, L), make([][]*kernels.Tensor, L)
+	for i, nd := range m.nodes {
+		below := gx
+		if i > 0 {
+			below = g.grads[i-1]
+		}
+		if nd.view(false) {
+			g.acts[i] = viewAs(m.input(g, i), withBatch(n, nd.out)...)
+			g.grads[i] = viewAs(below, withBatch(n, nd.out)...)
+			continue
+		}
+		g.acts[i] = g.alloc(withBatch(n, nd.out)...)
+		g.grads[i] = g.alloc(withBatch(n, nd.out)...)
+		for _, sh := range nd.plan.saved {
+			g.saved[i] = append(g.saved[i], g.alloc(withBatch(n, sh)...))
+		}
+	}
+	p := m.be.NewProgram()
+	g.prog = p
+	g.xin, g.tin, g.gxout = make([]float32, g.x.Len()), make([]float32, g.grads[L-1].Len()), make([]float32, gx.Len())
+	p.Write(g.x, g.xin)
+	p.Write(g.grads[L-1], g.tin)
+	m.recordForward(p, g, false)
+	for i := L - 1; i >= 0; i-- {
+		nd := m.nodes[i]
+		if nd.view(false) {
+			continue
+		}
+		c := m.ctx(p, g, i, false)
+		c.dy, c.dx = g.grads[i], gx
+		if i > 0 {
+			c.dx = g.grads[i-1]
+		}
+		nd.layer.backward(c)
+	}
+	p.Read(g.gxout, gx)
+	if err := p.Err(); err != nil {
+		g.close()
+		return nil, fmt.Errorf("models: recording %s input gradient for batch %d: %w", m.Name, n, err)
+	}
+	return g, nil
+}
+
+// InputGradient returns, for each sample of x, the gradient with respect
+// to the input of Σ_j dy[j]·y[j], where y is the network's output for
+// that sample in evaluation mode and dy the sample's row of dy
+// (OutputSize values each): a vector-Jacobian product, e.g. the
+// effective linear receptive field of output unit j when dy is one-hot
+// at j. It leaves the parameters and the optimizer state alone (the
+// parameters' gradient tensors are overwritten, as every training step
+// does).
+func (m *Model) InputGradient(x, dy []float32) ([]float32, error) {
+	S, err := m.checkBatch("input", x, m.InputSize())
+	if err != nil {
+		return nil, err
+	}
+	if len(dy) != S*m.OutputSize() {
+		return nil, fmt.Errorf("models: %s: output gradient has %d values for %d samples, want %d", m.Name, len(dy), S, S*m.OutputSize())
+	}
+	if len(m.nodes) == 0 {
+		return append([]float32(nil), dy...), nil
+	}
+	in, out := m.InputSize(), m.OutputSize()
+	gx := make([]float32, len(x))
+	for off := 0; off < S; off += evalChunk {
+		n := min(evalChunk, S-off)
+		g, ok := m.igrads[n]
+		if !ok {
+			if g, err = m.newInputGradGraph(n); err != nil {
+				return nil, err
+			}
+			m.igrads[n] = g
+		}
+		copy(g.xin, x[off*in:(off+n)*in])
+		copy(g.tin, dy[off*out:(off+n)*out])
+		if err := g.prog.Run(); err != nil {
+			return nil, fmt.Errorf("models: %s input gradient: %w", m.Name, err)
+		}
+		copy(gx[off*in:], g.gxout)
+	}
+	return gx, nil
 }
 
 func (m *Model) stepGraph(n int) (*graph, error) { return m.cached(m.steps, n, true, false) }
@@ -537,7 +642,7 @@ func (m *Model) Close() error {
 		return nil
 	}
 	m.closed = true
-	err := errors.Join(closeGraphs(m.steps), closeGraphs(m.feeds), closeGraphs(m.evals))
+	err := errors.Join(closeGraphs(m.steps), closeGraphs(m.feeds), closeGraphs(m.evals), closeGraphs(m.igrads))
 	for _, p := range m.params {
 		for _, t := range []*kernels.Tensor{p.Value, p.Grad, p.Buf, p.Buf2} {
 			if t != nil {
