@@ -48,8 +48,15 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("train %q: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, stderr, exitUsage, c.want)
 		}
 	}
-	if code, _, _ := runTrain(t, "-h"); code != exitOK {
-		t.Errorf("train -h: exit %d", code)
+	// -h lists the tutorials' settings that parseTrainArgs applies.
+	code, _, stderr := runTrain(t, "-h")
+	for _, want := range []string{"Tutorial 3 CNN: epochs 25, batch 100, lr 0.0005, momentum 0.99, seed 12;",
+		"(--model softmax): 1000 full-batch steps, lr 0.1, l2 0.01, l1 0.0005, seed 4,",
+		"20 hidden, 20 classes, test-frac 0.4;", "50 full-batch steps, lr 0.0001, seed 4, 10 hidden;",
+		"ConvFC: 200 full-batch steps, lr 2, momentum 0.9, l2 0.0005, l1 1e-06, seed 1,"} {
+		if code != exitOK || !strings.Contains(stderr, want) {
+			t.Errorf("train -h: exit %d, the usage does not say %q:\n%s", code, want, stderr)
+		}
 	}
 }
 
