@@ -6,6 +6,8 @@
 // Work-group size must be a power of two.
 #version 450
 
+#include "mathf.glsl"
+
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 // The term, as a specialization constant so that each term is its own
 // pipeline without a run-time switch.
@@ -20,6 +22,7 @@ layout(push_constant) uniform Push {
 	uint c;   // NLL: classes per row
 	uint acc; // add into out instead of overwriting
 	float s;
+	float eps; // POISSON's
 } pc;
 
 const uint SUM = 0; // x
@@ -28,6 +31,9 @@ const uint ABS = 2; // |x|
 const uint BCE = 3; // −(t·max(log x, −100) + (1−t)·max(log(1−x), −100))
 const uint MSE = 4; // (x − t)²
 const uint NLL = 5; // −x[i·c + t[i]], i over n rows; out-of-range classes add 0
+const uint BCE_LOGITS = 6;  // max(x, 0) − t·x + log1p(exp(−|x|)), BCE of σ(x)
+const uint POISSON_LOG = 7; // exp(x) − t·x (x the log rate)
+const uint POISSON = 8;     // x − t·log(x + eps) (x the rate)
 
 shared float red[gl_WorkGroupSize.x];
 
@@ -52,6 +58,20 @@ float term(uint i) {
 			return 0.0;
 		}
 		return -x[i * pc.c + uint(k)];
+	}
+	case BCE_LOGITS: {
+		// The doc's (1 − t)·x + m + log(exp(−m) + exp(−x − m)), m =
+		// max(−x, 0), with the two cases of m written out: one exp.
+		const float v = x[i];
+		return softplusf(v) - t[i] * v;
+	}
+	case POISSON_LOG: {
+		const float v = x[i];
+		return expf(v) - t[i] * v;
+	}
+	case POISSON: {
+		const float v = x[i];
+		return v - t[i] * log(v + pc.eps);
 	}
 	default:
 		return x[i];

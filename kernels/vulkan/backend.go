@@ -251,4 +251,7 @@ var layouts = map[string]layout{
 	"conv2d_bwd_weight":      {3, reflect.TypeFor[convBwdWeightPush]()},
 	"conv2d_bwd_weight_taps": {3, reflect.TypeFor[convBwdWeightTapsPush]()},
 	"peak":                   {1, reflect.TypeFor[peakPush]()},
+	"avgpool":                {2, reflect.TypeFor[poolPush]()},
+	"avgpool_bwd":            {2, reflect.TypeFor[poolPush]()},
+	"adam":                   {5, reflect.TypeFor[adamPush]()},
 }

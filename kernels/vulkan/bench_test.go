@@ -89,6 +89,22 @@ func benchOps(gpu bool) []benchOp {
 			func(p kernels.Program, t []*kernels.Tensor) {
 				p.SGD(t[0], t[1], t[2], t[3], kernels.SGDParams{Momentum: 0.9})
 			}},
+		benchOp{"AvgPool2D", "100x6x48x64,4x4", [][]int{py, y}, float64(n * o * h * w),
+			func(p kernels.Program, t []*kernels.Tensor) { p.AvgPool2D(t[0], t[1], pp) }},
+		benchOp{"AvgPool2DBackward", "100x6x48x64,4x4", [][]int{y, py}, float64(n * o * h * w),
+			func(p kernels.Program, t []*kernels.Tensor) { p.AvgPool2DBackward(t[0], t[1], pp) }},
+		benchOp{"Tanh", "1M", [][]int{{1 << 20}, {1 << 20}}, 1 << 20,
+			func(p kernels.Program, t []*kernels.Tensor) { p.Tanh(t[0], t[1]) }},
+		benchOp{"Softplus", "1M", [][]int{{1 << 20}, {1 << 20}}, 1 << 20,
+			func(p kernels.Program, t []*kernels.Tensor) { p.Softplus(t[0], t[1], 1, 20) }},
+		benchOp{"Dropout", "1M", [][]int{{1 << 20}, {1 << 20}, {kernels.StepStateLen}}, 1 << 20,
+			func(p kernels.Program, t []*kernels.Tensor) { p.Dropout(t[0], t[1], t[2], 0.5, 1) }},
+		benchOp{"BCEWithLogitsLoss", "1M", [][]int{{1}, {1 << 20}, {1 << 20}}, 4 << 20,
+			func(p kernels.Program, t []*kernels.Tensor) { p.BCEWithLogitsLoss(t[0], t[1], t[2]) }},
+		benchOp{"Adam", "1M", [][]int{{1 << 20}, {1 << 20}, {1 << 20}, {1 << 20}, {kernels.StepStateLen}}, 12 << 20,
+			func(p kernels.Program, t []*kernels.Tensor) {
+				p.Adam(t[0], t[1], t[2], t[3], t[4], kernels.AdamParams{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
+			}},
 	)
 	return ops
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/vkneuro/vkneuro/kernels"
 	"github.com/vkneuro/vkneuro/shaders"
 )
 
@@ -255,4 +256,13 @@ func reflectSPIRV(code []byte) (spirvInterface, error) {
 	}
 	sort.Ints(r.bindings)
 	return r, nil
+}
+
+// TestStepStateIndices pins the step-state indices that sgd.comp,
+// adam.comp and eltwise.comp (DROPOUT) read as literals.
+func TestStepStateIndices(t *testing.T) {
+	got := []int{kernels.StepLR, kernels.StepAdamLR, kernels.StepAdamBC2, kernels.StepDecay, kernels.StepFirst, kernels.StepCount}
+	if want := []int{0, 1, 2, 3, 4, 5}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("kernels.Step{LR, AdamLR, AdamBC2, Decay, First, Count} = %v; the shaders read %v: update them", got, want)
+	}
 }

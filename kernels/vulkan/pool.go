@@ -6,9 +6,9 @@ import "github.com/vkneuro/vkneuro/kernels"
 // writer per element too (a scatter where windows do not overlap, a
 // gather where they do), so no atomics are needed.
 
-// poolPush is the push-constant block of maxpool.comp and
-// maxpool_bwd.comp: Total elements (outputs forward, inputs backward)
-// of planes H×W pooled to Ho×Wo.
+// poolPush is the push-constant block of maxpool.comp,
+// maxpool_bwd.comp, avgpool.comp and avgpool_bwd.comp: Total elements
+// (outputs forward, inputs backward) of planes H×W pooled to Ho×Wo.
 type poolPush struct {
 	Total, H, W, Ho, Wo, KH, KW, SH, SW uint32
 }
@@ -40,7 +40,9 @@ func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParam
 		return
 	}
 	total := y.Len()
-	p.dispatch(op, "maxpool", []uint32{wgElem, 1, 1}, bs, newPoolPush(total, g), elemGroups(total), 1, 1)
+	if groups, ok := p.loopGroups(op, total, windowLoops(g)); ok {
+		p.dispatch(op, "maxpool", []uint32{wgElem, 1, 1}, bs, newPoolPush(total, g), groups, 1, 1)
+	}
 }
 
 // MaxPool2DBackward records, for non-overlapping windows (the usual
@@ -71,5 +73,66 @@ func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.P
 		return
 	}
 	total := dx.Len()
-	p.dispatch(op, "maxpool_bwd", []uint32{wgElem, 1, 1}, bs, newPoolPush(total, g), elemGroups(total), 1, 1)
+	if groups, ok := p.loopGroups(op, total, coverLoops(g)); ok {
+		p.dispatch(op, "maxpool_bwd", []uint32{wgElem, 1, 1}, bs, newPoolPush(total, g), groups, 1, 1)
+	}
+}
+
+// windowLoops bounds the loop iterations of one output of a pool
+// forward: the window's rows and taps, and the grid-stride step.
+func windowLoops(g kernels.PoolGeom) int { return g.KH*(g.KW+1) + 1 }
+
+// coverLoops bounds the loop iterations of one input element of a
+// gathering pool backward: the windows covering it along each axis.
+func coverLoops(g kernels.PoolGeom) int {
+	rows, cols := ceilDiv(g.KH, g.StrideH), ceilDiv(g.KW, g.StrideW)
+	return rows*(cols+1) + 1
+}
+
+// AvgPool2D records avgpool.comp.
+func (p *Program) AvgPool2D(y, x *kernels.Tensor, pp kernels.Pool2DParams) {
+	const op = "AvgPool2D"
+	if p.err != nil {
+		return
+	}
+	g, err := kernels.PoolGeometry(op, x, pp)
+	if !p.ok(err) || !p.ok(kernels.CheckPoolOut(op, "y", y, g)) {
+		return
+	}
+	bs, ok := p.bufs(op, []string{"x", "y"}, x, y)
+	if !ok {
+		return
+	}
+	total := y.Len()
+	if groups, ok := p.loopGroups(op, total, windowLoops(g)); ok {
+		p.dispatch(op, "avgpool", []uint32{wgElem, 1, 1}, bs, newPoolPush(total, g), groups, 1, 1)
+	}
+}
+
+// AvgPool2DBackward records avgpool_bwd.comp, one writer per element of
+// dx: for non-overlapping windows (stride ≥ kernel) the one window
+// covering it is computed, for overlapping ones the windows are
+// gathered.
+func (p *Program) AvgPool2DBackward(dx, dy *kernels.Tensor, pp kernels.Pool2DParams) {
+	const op = "AvgPool2DBackward"
+	if p.err != nil {
+		return
+	}
+	g, err := kernels.PoolGeometry(op, dx, pp)
+	if !p.ok(err) || !p.ok(kernels.CheckPoolOut(op, "dy", dy, g)) {
+		return
+	}
+	bs, ok := p.bufs(op, []string{"dy", "dx"}, dy, dx)
+	if !ok {
+		return
+	}
+	overlap := g.StrideH < g.KH || g.StrideW < g.KW
+	loops := 1
+	if overlap {
+		loops = coverLoops(g)
+	}
+	total := dx.Len()
+	if groups, ok := p.loopGroups(op, total, loops); ok {
+		p.dispatch(op, "avgpool_bwd", []uint32{wgElem, 1, 1, b32(overlap)}, bs, newPoolPush(total, g), groups, 1, 1)
+	}
 }

@@ -334,6 +334,28 @@ func b32(v bool) uint32 {
 
 func elemGroups(n int) int { return min(ceilDiv(n, wgElem), maxGridStride) }
 
+// loopGroups is the grid of a grid-stride dispatch of wgElem
+// invocations over n elements that take perElem loop iterations each:
+// elemGroups(n), or more groups on a CPU driver where an invocation
+// would otherwise run past loopBudget. ok is false (and the Program's
+// error set) when a single element takes more than the budget there.
+func (p *Program) loopGroups(op string, n, perElem int) (groups int, ok bool) {
+	groups = elemGroups(n)
+	if !p.be.m.Info().CPU {
+		return groups, true
+	}
+	if perElem > loopBudget {
+		return 0, p.ok(fmt.Errorf("vulkan: %s: %d loop iterations per element exceed the %d that %s runs per invocation",
+			op, perElem, loopBudget, p.be.Device()))
+	}
+	need := ceilDiv(n, wgElem*(loopBudget/perElem))
+	if lim := int(p.be.m.Info().MaxWorkGroupCount[0]); need > lim {
+		return 0, p.ok(fmt.Errorf("vulkan: %s: %d elements of %d loop iterations need %d work-groups to stay within the %d iterations that %s runs per invocation, more than its limit %d",
+			op, n, perElem, need, loopBudget, p.be.Device(), lim))
+	}
+	return max(groups, need), true
+}
+
 // Fill sets every element of t to v (vkCmdFillBuffer).
 func (p *Program) Fill(t *kernels.Tensor, v float32) {
 	if p.err != nil {

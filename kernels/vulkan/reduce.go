@@ -19,6 +19,7 @@ type reducePush struct {
 	C   uint32 // NLL: classes per row
 	Acc uint32 // 1: add into out instead of overwriting
 	S   float32
+	Eps float32 // POISSON's
 }
 
 // reduce op codes, as in reduce_op.comp.
@@ -29,6 +30,9 @@ const (
 	redBCE
 	redMSE
 	redNLL
+	redBCELogits
+	redPoissonLog
+	redPoisson
 )
 
 // reduceElems is how many elements one reduction group covers before a
@@ -38,11 +42,13 @@ const reduceElems = 8 * wgReduce
 // reduce records out[0] = (acc ? out[0] : 0) + s·Σ_{i<n} term(i): one
 // dispatch when one group suffices, else per-group partials into scratch
 // and a second one-group pass over them.
-func (p *Program) reduce(op string, code int, x, t, out *engine.Buffer, n, c int, acc bool, s float32) {
+// push.N, Acc and S are set here; C and Eps are the term's.
+func (p *Program) reduce(op string, code int, x, t, out *engine.Buffer, n int, acc bool, s float32, push reducePush) {
 	spec := []uint32{wgReduce, 1, 1, u32(code)}
 	groups := min(ceilDiv(n, reduceElems), wgReduce)
-	push := reducePush{N: u32(n), C: u32(c), Acc: b32(acc), S: s}
+	push.N = u32(n)
 	if groups == 1 {
+		push.Acc, push.S = b32(acc), s
 		p.dispatch(op, "reduce_op", spec, []*engine.Buffer{x, t, out}, push, 1, 1, 1)
 		return
 	}
@@ -50,9 +56,10 @@ func (p *Program) reduce(op string, code int, x, t, out *engine.Buffer, n, c int
 	if part == nil {
 		return
 	}
-	p.dispatch(op, "reduce_op", spec, []*engine.Buffer{x, t, part}, reducePush{N: u32(n), C: u32(c), S: 1}, groups, 1, 1)
+	push.S = 1
+	p.dispatch(op, "reduce_op", spec, []*engine.Buffer{x, t, part}, push, groups, 1, 1)
 	p.dispatch(op, "reduce_op", []uint32{wgReduce, 1, 1, redSum}, []*engine.Buffer{part, part, out},
-		reducePush{N: u32(groups), Acc: push.Acc, S: s}, 1, 1, 1)
+		reducePush{N: u32(groups), Acc: b32(acc), S: s}, 1, 1, 1)
 }
 
 func (p *Program) sum(op string, out, x *kernels.Tensor, mean bool) {
@@ -67,7 +74,7 @@ func (p *Program) sum(op string, out, x *kernels.Tensor, mean bool) {
 	if mean {
 		s = 1 / float32(x.Len())
 	}
-	p.reduce(op, redSum, bs[1], bs[1], bs[0], x.Len(), 0, false, s)
+	p.reduce(op, redSum, bs[1], bs[1], bs[0], x.Len(), false, s, reducePush{})
 }
 
 // Sum sets out[0] = Σ x.
@@ -76,46 +83,49 @@ func (p *Program) Sum(out, x *kernels.Tensor) { p.sum("Sum", out, x, false) }
 // Mean sets out[0] = Σ x / len(x).
 func (p *Program) Mean(out, x *kernels.Tensor) { p.sum("Mean", out, x, true) }
 
-// loss records the mean of a term over same-shape input and target.
-func (p *Program) loss(op string, code int, loss, a, t *kernels.Tensor) {
-	if p.err != nil || !p.ok(kernels.Scalar(op, "loss", loss)) || !p.ok(kernels.SameShape(op, a, t)) {
+// loss records the mean of a term over same-shape input and target;
+// push carries the term's parameters.
+func (p *Program) loss(op string, code int, loss, a, t *kernels.Tensor, push reducePush) {
+	if p.err != nil || !p.ok(kernels.LossShapes(op, loss, a, t)) {
 		return
 	}
 	bs, ok := p.bufs(op, []string{"loss", "input", "target"}, loss, a, t)
 	if ok {
-		p.reduce(op, code, bs[1], bs[2], bs[0], a.Len(), 0, false, 1/float32(a.Len()))
+		p.reduce(op, code, bs[1], bs[2], bs[0], a.Len(), false, 1/float32(a.Len()), push)
 	}
 }
 
 // lossGrad records the element-wise gradient of a mean loss over
-// same-shape input and target, the shader's scale s times 1/n; names
-// name the gradient, the input and the target.
-func (p *Program) lossGrad(op string, code int, names []string, grad, a, t *kernels.Tensor, s float32) {
+// same-shape input and target: push.S, the shader's scale, is
+// multiplied by 1/n here; names name the gradient, the input and the
+// target.
+func (p *Program) lossGrad(op string, code int, names []string, grad, a, t *kernels.Tensor, push eltwisePush) {
 	if a == nil {
 		p.ok(fmt.Errorf("kernels: %s: %s is nil", op, names[1]))
 		return
 	}
-	p.pointwise(op, code, names, grad, a, t, eltwisePush{S: s / float32(a.Len())})
+	push.S /= float32(a.Len())
+	p.pointwise(op, code, names, grad, a, t, push)
 }
 
 // BCELoss sets loss[0] = −mean(t·log p + (1−t)·log(1−p)), logs clamped at −100.
 func (p *Program) BCELoss(loss, pr, target *kernels.Tensor) {
-	p.loss("BCELoss", redBCE, loss, pr, target)
+	p.loss("BCELoss", redBCE, loss, pr, target, reducePush{})
 }
 
 // BCEBackward sets dp = (p − t)/max(p(1−p), 1e-12)/n.
 func (p *Program) BCEBackward(dp, pr, target *kernels.Tensor) {
-	p.lossGrad("BCEBackward", opBCEBwd, []string{"dp", "p", "target"}, dp, pr, target, 1)
+	p.lossGrad("BCEBackward", opBCEBwd, []string{"dp", "p", "target"}, dp, pr, target, eltwisePush{S: 1})
 }
 
 // MSELoss sets loss[0] = mean((y − t)²).
 func (p *Program) MSELoss(loss, y, target *kernels.Tensor) {
-	p.loss("MSELoss", redMSE, loss, y, target)
+	p.loss("MSELoss", redMSE, loss, y, target, reducePush{})
 }
 
 // MSEBackward sets dy = 2(y − t)/n.
 func (p *Program) MSEBackward(dy, y, target *kernels.Tensor) {
-	p.lossGrad("MSEBackward", opMSEBwd, []string{"dy", "y", "target"}, dy, y, target, 2)
+	p.lossGrad("MSEBackward", opMSEBwd, []string{"dy", "y", "target"}, dy, y, target, eltwisePush{S: 2})
 }
 
 // NLLLoss sets loss[0] = −mean(logp[i, target[i]]). A target outside
@@ -130,7 +140,7 @@ func (p *Program) NLLLoss(loss, logp, target *kernels.Tensor) {
 	}
 	bs, ok := p.bufs("NLLLoss", []string{"loss", "logp", "target"}, loss, logp, target)
 	if ok {
-		p.reduce("NLLLoss", redNLL, bs[1], bs[2], bs[0], n, c, false, 1/float32(n))
+		p.reduce("NLLLoss", redNLL, bs[1], bs[2], bs[0], n, false, 1/float32(n), reducePush{C: u32(c)})
 	}
 }
 
@@ -149,6 +159,37 @@ func (p *Program) NLLBackward(dlogp, target *kernels.Tensor) {
 	}
 }
 
+// BCEWithLogitsLoss sets loss[0] to the mean binary cross-entropy of
+// σ(x) against t, in PyTorch's stable form.
+func (p *Program) BCEWithLogitsLoss(loss, x, target *kernels.Tensor) {
+	p.loss("BCEWithLogitsLoss", redBCELogits, loss, x, target, reducePush{})
+}
+
+// BCEWithLogitsBackward sets dx = (σ(x) − t)/n.
+func (p *Program) BCEWithLogitsBackward(dx, x, target *kernels.Tensor) {
+	p.lossGrad("BCEWithLogitsBackward", opBCELogitsBwd, []string{"dx", "x", "target"}, dx, x, target, eltwisePush{S: 1})
+}
+
+// PoissonNLLLoss sets loss[0] to the mean of exp(x) − t·x (logInput) or
+// x − t·log(x + eps).
+func (p *Program) PoissonNLLLoss(loss, x, target *kernels.Tensor, logInput bool, eps float32) {
+	code := redPoisson
+	if logInput {
+		code = redPoissonLog
+	}
+	p.loss("PoissonNLLLoss", code, loss, x, target, reducePush{Eps: eps})
+}
+
+// PoissonNLLBackward sets dx = (exp(x) − t)/n (logInput) or
+// (1 − t/(x + eps))/n.
+func (p *Program) PoissonNLLBackward(dx, x, target *kernels.Tensor, logInput bool, eps float32) {
+	code := opPoissonBwd
+	if logInput {
+		code = opPoissonLogBwd
+	}
+	p.lossGrad("PoissonNLLBackward", code, []string{"dx", "x", "target"}, dx, x, target, eltwisePush{S: 1, S2: eps})
+}
+
 // penalty records coef·Σ term(w) added into loss[0].
 func (p *Program) penalty(op string, code int, loss, w *kernels.Tensor, coef float32) {
 	if p.err != nil || !p.ok(kernels.Scalar(op, "loss", loss)) || !p.ok(kernels.SameLen(op, w)) {
@@ -156,7 +197,7 @@ func (p *Program) penalty(op string, code int, loss, w *kernels.Tensor, coef flo
 	}
 	bs, ok := p.bufs(op, []string{"loss", "w"}, loss, w)
 	if ok {
-		p.reduce(op, code, bs[1], bs[1], bs[0], w.Len(), 0, true, coef)
+		p.reduce(op, code, bs[1], bs[1], bs[0], w.Len(), true, coef, reducePush{})
 	}
 }
 

@@ -458,6 +458,20 @@ func crossCases() []xcase {
 		elem("MSEBackward", shape, func(p kernels.Program, t []*kernels.Tensor) { p.MSEBackward(t[0], t[1], t[2]) }, 3, randn, 1e-7)
 		elem("L2PenaltyGrad", shape, func(p kernels.Program, t []*kernels.Tensor) { p.L2PenaltyGrad(t[0], t[1], 0.3) }, 2, randn, 1e-6)
 		elem("L1PenaltyGrad", shape, func(p kernels.Program, t []*kernels.Tensor) { p.L1PenaltyGrad(t[0], t[1], 0.3) }, 2, randn, 1e-6)
+		// The float32 forms of tanh, expm1, log1p and σ in mathf.glsl are
+		// a few ulp from kernels/cpu's float64 ones.
+		wide := func(rng *rand.Rand, i, n int) []float32 { return uniform(rng, n, -6, 6) }
+		elem("Tanh", shape, func(p kernels.Program, t []*kernels.Tensor) { p.Tanh(t[0], t[1]) }, 2, wide, 1e-7)
+		elem("TanhBackward", shape, func(p kernels.Program, t []*kernels.Tensor) { p.TanhBackward(t[0], t[1], t[2]) }, 3, randn, 1e-7)
+		elem("ELU", shape, func(p kernels.Program, t []*kernels.Tensor) { p.ELU(t[0], t[1], 0.7) }, 2, wide, 1e-7)
+		elem("ELUBackward", shape, func(p kernels.Program, t []*kernels.Tensor) { p.ELUBackward(t[0], t[1], t[2], 0.7) }, 3, wide, 1e-7)
+		elem("Softplus", shape, func(p kernels.Program, t []*kernels.Tensor) { p.Softplus(t[0], t[1], 2, 5) }, 2, wide, 1e-7)
+		elem("SoftplusBackward", shape, func(p kernels.Program, t []*kernels.Tensor) { p.SoftplusBackward(t[0], t[1], t[2], 2, 5) }, 3, wide, 1e-7)
+		elem("BCEWithLogitsBackward", shape, func(p kernels.Program, t []*kernels.Tensor) { p.BCEWithLogitsBackward(t[0], t[1], t[2]) }, 3, wide, 1e-7)
+		// Poisson rates (not log rates) must be positive.
+		rates := func(rng *rand.Rand, i, n int) []float32 { return uniform(rng, n, 0.05, 3) }
+		elem("PoissonNLLBackward", shape, func(p kernels.Program, t []*kernels.Tensor) { p.PoissonNLLBackward(t[0], t[1], t[2], true, 1e-8) }, 3, randn, 1e-7)
+		elem("PoissonNLLBackwardRate", shape, func(p kernels.Program, t []*kernels.Tensor) { p.PoissonNLLBackward(t[0], t[1], t[2], false, 1e-3) }, 3, rates, 1e-7)
 		elem("Fill", shape, func(p kernels.Program, t []*kernels.Tensor) { p.Fill(t[0], 2.5) }, 1, randn, 0)
 		elem("Copy", shape, func(p kernels.Program, t []*kernels.Tensor) { p.Copy(t[0], t[1]) }, 2, randn, 0)
 		// The state's random values make lr random and every run a
@@ -467,6 +481,35 @@ func crossCases() []xcase {
 				p.SGD(t[0], t[1], t[2], t[3], kernels.SGDParams{Momentum: 0.9, WeightDecay: 0.01})
 				p.SGD(t[0], t[1], t[2], t[3], kernels.SGDParams{Momentum: 0.9, WeightDecay: 0.01, Nesterov: true})
 			}, atol: 1e-6, rtol: 1e-5})
+		// Random state bits are a random step count for Dropout: both
+		// backends draw the same mask from them, which must match
+		// exactly (kept values are one float32 product).
+		for _, pr := range []float32{0.3, 1} {
+			cs = append(cs, xcase{name: fmt.Sprintf("Dropout/%v,p=%v", shape, pr), shapes: [][]int{shape, shape, shape, shape, {kernels.StepStateLen}}, gen: randn, outs: []int{0, 2},
+				rec: func(p kernels.Program, t []*kernels.Tensor) {
+					p.Dropout(t[0], t[1], t[4], pr, 42)
+					p.DropoutBackward(t[2], t[3], t[4], pr, 42)
+				}})
+		}
+		// Adam's state holds lr/(1 − β1^t), sqrt(1 − β2^t) and 1 − lr·wd:
+		// positive; v, a running mean of squares, too.
+		adamGen := func(rng *rand.Rand, i, n int) []float32 {
+			switch i {
+			case 3:
+				return uniform(rng, n, 0, 1)
+			case 4:
+				return uniform(rng, n, 0.05, 1)
+			}
+			return uniform(rng, n, -1, 1)
+		}
+		for _, decoupled := range []bool{false, true} {
+			o := kernels.AdamParams{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, Decoupled: decoupled}
+			cs = append(cs, xcase{name: fmt.Sprintf("Adam/%v,decoupled=%v", shape, decoupled), shapes: [][]int{shape, shape, shape, shape, {kernels.StepStateLen}}, gen: adamGen, outs: []int{0, 2, 3},
+				rec: func(p kernels.Program, t []*kernels.Tensor) {
+					p.Adam(t[0], t[1], t[2], t[3], t[4], o)
+					p.Adam(t[0], t[1], t[2], t[3], t[4], o)
+				}, atol: 1e-6, rtol: 1e-5})
+		}
 		n := kernels.Numel(shape)
 		// Reductions of n terms in float32: error ∝ n·eps (worst case)
 		// relative to the sum of magnitudes, here ≤ n.
@@ -478,6 +521,9 @@ func crossCases() []xcase {
 		red("Mean", func(p kernels.Program, t []*kernels.Tensor) { p.Mean(t[0], t[1]) }, randn, 1/float64(n))
 		red("MSELoss", func(p kernels.Program, t []*kernels.Tensor) { p.MSELoss(t[0], t[1], t[2]) }, randn, 4/float64(n))
 		red("BCELoss", func(p kernels.Program, t []*kernels.Tensor) { p.BCELoss(t[0], t[1], t[2]) }, probs, 4/float64(n))
+		red("BCEWithLogitsLoss", func(p kernels.Program, t []*kernels.Tensor) { p.BCEWithLogitsLoss(t[0], t[1], t[2]) }, wide, 48/float64(n))
+		red("PoissonNLLLoss", func(p kernels.Program, t []*kernels.Tensor) { p.PoissonNLLLoss(t[0], t[1], t[2], true, 1e-8) }, randn, 4/float64(n))
+		red("PoissonNLLLossRate", func(p kernels.Program, t []*kernels.Tensor) { p.PoissonNLLLoss(t[0], t[1], t[2], false, 1e-3) }, rates, 12/float64(n))
 		red("L2Penalty", func(p kernels.Program, t []*kernels.Tensor) { p.L2Penalty(t[0], t[1], 0.3) }, randn, 1)
 		red("L1Penalty", func(p kernels.Program, t []*kernels.Tensor) { p.L1Penalty(t[0], t[1], 0.3) }, randn, 1)
 	}
@@ -532,8 +578,8 @@ func crossCases() []xcase {
 					}, atol: 1e-5, rtol: 1e-5})
 		}
 	}
-	// Max pool, including overlapping windows (stride < kernel) and
-	// inputs whose size is not a multiple of the stride.
+	// Max and average pool, including overlapping windows (stride <
+	// kernel) and inputs whose size is not a multiple of the stride.
 	for _, pc := range []struct {
 		x []int
 		p kernels.Pool2DParams
@@ -558,7 +604,13 @@ func crossCases() []xcase {
 				rec: func(p kernels.Program, t []*kernels.Tensor) {
 					p.MaxPool2D(t[3], t[2], t[4], pp)
 					p.MaxPool2DBackward(t[0], t[1], t[2], pp)
-				}, atol: 1e-6, rtol: 1e-6})
+				}, atol: 1e-6, rtol: 1e-6},
+			// Sums of up to KH·KW terms (windows covering an element,
+			// backward) in float32 on both sides.
+			xcase{name: "AvgPool2D/" + name, shapes: [][]int{y, pc.x}, gen: randn, outs: []int{0},
+				rec: func(p kernels.Program, t []*kernels.Tensor) { p.AvgPool2D(t[0], t[1], pp) }, atol: 1e-6, rtol: 1e-5},
+			xcase{name: "AvgPool2DBackward/" + name, shapes: [][]int{pc.x, y}, gen: randn, outs: []int{0},
+				rec: func(p kernels.Program, t []*kernels.Tensor) { p.AvgPool2DBackward(t[0], t[1], pp) }, atol: 1e-6, rtol: 1e-5})
 	}
 	cs = append(cs, convCase(2, 1, 12, 16, 6, 7, kernels.Conv2DParams{PadH: 3, PadW: 3})...)
 	cs = append(cs, convCase(3, 3, 11, 9, 10, 3, kernels.Conv2DParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1})...)
@@ -655,4 +707,38 @@ func TestPeak(t *testing.T) {
 		t.Fatalf("MeasurePeak = %+v, want a positive finite rate", pk)
 	}
 	t.Logf("%s: FP32 peak %.1f GFLOP/s (%g flops in %v, %s)", be.Device(), pk.GFLOPS, pk.Flops, pk.Time, pk.Timer)
+}
+
+// TestPoolLoopLimit checks pooling against llvmpipe's loop limit (see
+// loopBudget): a 180×180 window, just within the budget, averages all
+// of it, and on a CPU driver a 256×256 window, which would be cut
+// short, is refused at record time with an error naming the op; a GPU
+// runs it. The input is all ones, whose sums are exact in float32, so a
+// window cut short shows as a mean below 1.
+func TestPoolLoopLimit(t *testing.T) {
+	be := open(t)
+	for _, k := range []int{180, 256} {
+		t.Run(fmt.Sprint("window=", k), func(t *testing.T) {
+			xv := make([]float32, k*k)
+			for i := range xv {
+				xv[i] = 1
+			}
+			x, y := tensor(t, be, xv, 1, 1, k, k), tensor(t, be, nil, 1, 1, 1, 1)
+			defer be.Free(x)
+			defer be.Free(y)
+			err := kernels.Run1(be, func(p kernels.Program) { p.AvgPool2D(y, x, kernels.Pool2DParams{KernelH: k, KernelW: k}) })
+			if windowLoops(kernels.PoolGeom{KH: k, KW: k}) > loopBudget && be.m.Info().CPU {
+				if err == nil || !strings.Contains(err.Error(), "AvgPool2D") || !strings.Contains(err.Error(), "loop iterations") {
+					t.Fatalf("AvgPool2D over %d×%d on %s: error %v, want one naming the op and the loop limit", k, k, be.Device(), err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := download(t, be, y)[0]; got != 1 {
+				t.Fatalf("AvgPool2D over %d×%d ones = %v, want 1", k, k, got)
+			}
+		})
+	}
 }
