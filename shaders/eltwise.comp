@@ -3,7 +3,7 @@
 // switch would make CPU drivers run every case under a mask). Bindings:
 // a, b inputs and out output; out may be the same buffer as a or b (the
 // ops below read element i before writing element i only). Unused
-// inputs are bound to any buffer.
+// inputs are bound to any buffer, as is faults for every op but NLL_BWD.
 #version 450
 
 #include "mathf.glsl"
@@ -17,6 +17,9 @@ layout(std430, set = 0, binding = 1) buffer BufB { float b[]; };
 // integer stored in a float's bits (kernels.StepCount).
 layout(std430, set = 0, binding = 1) readonly buffer BufBU { uint bu[]; };
 layout(std430, set = 0, binding = 2) buffer BufOut { float o[]; };
+// NLL_BWD's fault slots (kernels/vulkan/fault.go): faults[p1] gets ~row
+// of the first row whose target is not a class index, 0 while none is.
+layout(std430, set = 0, binding = 3) buffer Faults { uint faults[]; };
 
 layout(push_constant) uniform Push {
 	uint n;
@@ -34,7 +37,7 @@ const uint BCE_BWD = 4;         // o = s·(a−b)/max(a(1−a), 1e-12) (a = p, b
 const uint MSE_BWD = 5;         // o = s·(a−b)                  (s = 2/n)
 const uint ADD_SCALED = 6;      // o += s·a                     (L2 grad: s = 2·coef)
 const uint ADD_SIGN = 7;        // o += s·sign(a)               (L1 grad: s = coef)
-const uint NLL_BWD = 8;         // o[i] = s if i%p0 == b[i/p0] else 0 (p0 = C, s = −1/N)
+const uint NLL_BWD = 8;         // o[i] = s if i%p0 == b[i/p0] else 0 (p0 = C, s = −1/N, p1 = fault slot)
 const uint ADD_BIAS = 9;        // o = a + b[(i/p0) % p1]       (p0 = inner, p1 = F)
 const uint TANH = 10;           // o = tanh(a)
 const uint TANH_BWD = 11;       // o = a·(1−b)(1+b)             (a = dy, b = y)
@@ -150,8 +153,14 @@ void main() {
 			break;
 		case NLL_BWD: {
 			const uint row = i / pc.p0;
+			const uint col = i - row * pc.p0;
+			// kernels.ClassIndex: an integer in [0, C); NaN fails too.
 			const float t = b[row];
-			o[i] = (t >= 0.0 && uint(t) == i - row * pc.p0) ? pc.s : 0.0;
+			const bool ok = t >= 0.0 && t < float(pc.p0) && t == floor(t);
+			if (!ok && col == 0) {
+				atomicMax(faults[pc.p1], ~row);
+			}
+			o[i] = (ok && uint(t) == col) ? pc.s : 0.0;
 			break;
 		}
 		case TANH:

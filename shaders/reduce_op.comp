@@ -16,13 +16,17 @@ layout(constant_id = 3) const uint OP = 0;
 layout(std430, set = 0, binding = 0) readonly buffer BufX { float x[]; };
 layout(std430, set = 0, binding = 1) readonly buffer BufT { float t[]; };
 layout(std430, set = 0, binding = 2) buffer BufOut { float o[]; };
+// NLL's fault slots (kernels/vulkan/fault.go): faults[slot] gets ~row of
+// the first row whose target is not a class index, 0 while none is.
+layout(std430, set = 0, binding = 3) buffer Faults { uint faults[]; };
 
 layout(push_constant) uniform Push {
 	uint n;
 	uint c;   // NLL: classes per row
 	uint acc; // add into out instead of overwriting
 	float s;
-	float eps; // POISSON's
+	float eps;  // POISSON's
+	uint slot;  // NLL's fault slot
 } pc;
 
 const uint SUM = 0; // x
@@ -30,7 +34,7 @@ const uint SQ = 1;  // x²
 const uint ABS = 2; // |x|
 const uint BCE = 3; // −(t·max(log x, −100) + (1−t)·max(log(1−x), −100))
 const uint MSE = 4; // (x − t)²
-const uint NLL = 5; // −x[i·c + t[i]], i over n rows; out-of-range classes add 0
+const uint NLL = 5; // −x[i·c + t[i]], i over n rows; a bad class adds 0 and is reported
 const uint BCE_LOGITS = 6;  // max(x, 0) − t·x + log1p(exp(−|x|)), BCE of σ(x)
 const uint POISSON_LOG = 7; // exp(x) − t·x (x the log rate)
 const uint POISSON = 8;     // x − t·log(x + eps) (x the rate)
@@ -53,8 +57,10 @@ float term(uint i) {
 		return d * d;
 	}
 	case NLL: {
+		// kernels.ClassIndex: an integer in [0, c); NaN fails too.
 		const float k = t[i];
-		if (k < 0.0 || uint(k) >= pc.c) {
+		if (!(k >= 0.0 && k < float(pc.c) && k == floor(k))) {
+			atomicMax(faults[pc.slot], ~i);
 			return 0.0;
 		}
 		return -x[i * pc.c + uint(k)];

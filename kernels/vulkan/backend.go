@@ -96,12 +96,14 @@ func (b *Backend) NewTensor(shape ...int) (*kernels.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vulkan: NewTensor %v: %w", shape, err)
 	}
+	tensors.add(buf, b)
 	return &kernels.Tensor{Shape: append([]int(nil), shape...), Storage: buf}, nil
 }
 
 // storage returns t's device buffer, or an error naming op and operand
-// when t is nil, belongs to another backend or is larger than its buffer.
-func storage(op, name string, t *kernels.Tensor) (*engine.Buffer, error) {
+// when t is nil, is not a tensor of this backend, was freed
+// (kernels.FreedError) or is larger than its buffer.
+func (b *Backend) storage(op, name string, t *kernels.Tensor) (*engine.Buffer, error) {
 	if t == nil {
 		return nil, fmt.Errorf("vulkan: %s: %s is nil", op, name)
 	}
@@ -109,10 +111,69 @@ func storage(op, name string, t *kernels.Tensor) (*engine.Buffer, error) {
 	if !ok || buf == nil {
 		return nil, fmt.Errorf("vulkan: %s: %s %s is not a Vulkan tensor (storage %T)", op, name, t, t.Storage)
 	}
+	switch owner := tensors.owner(buf); {
+	case owner == nil:
+		return nil, kernels.FreedError("vulkan", op, name, t)
+	case owner.m != b.m:
+		return nil, fmt.Errorf("vulkan: %s: %s %s is a tensor of another Vulkan device", op, name, t)
+	}
 	if buf.Len() < t.Len() {
 		return nil, fmt.Errorf("vulkan: %s: %s %s needs %d elements, its buffer has %d", op, name, t, t.Len(), buf.Len())
 	}
 	return buf, nil
+}
+
+// tensors is the registry of live tensor buffers: those NewTensor
+// made, with the backend that made them, until Free releases them or
+// their backend closes. engine.Buffer does not say whether it was
+// freed, and a freed buffer's memory may already hold another tensor,
+// so this is how a use after Free is told from a use of a live tensor.
+// It is one registry for all backends so that a tensor of another
+// backend is not mistaken for a freed one.
+var tensors = registry{owners: map[*engine.Buffer]*Backend{}}
+
+type registry struct {
+	mu     sync.Mutex
+	owners map[*engine.Buffer]*Backend
+	// frees counts the tensors Free released, so that a Program looks
+	// at its operands again only after one.
+	frees atomic.Uint64
+}
+
+func (r *registry) add(buf *engine.Buffer, b *Backend) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.owners[buf] = b
+}
+
+// owner is the backend of buf, or nil when buf is not a live tensor.
+func (r *registry) owner(buf *engine.Buffer) *Backend {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.owners[buf]
+}
+
+// remove drops buf and reports whether it was live.
+func (r *registry) remove(buf *engine.Buffer) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.owners[buf]
+	if ok {
+		delete(r.owners, buf)
+		r.frees.Add(1)
+	}
+	return ok
+}
+
+// forget drops the tensors of b, when its device closes with it.
+func (r *registry) forget(b *Backend) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for buf, o := range r.owners {
+		if o == b {
+			delete(r.owners, buf)
+		}
+	}
 }
 
 // Upload copies src into t.
@@ -120,7 +181,7 @@ func (b *Backend) Upload(t *kernels.Tensor, src []float32) error {
 	if b.isClosed() {
 		return errClosed
 	}
-	buf, err := storage("Upload", "t", t)
+	buf, err := b.storage("Upload", "t", t)
 	if err != nil {
 		return err
 	}
@@ -138,7 +199,7 @@ func (b *Backend) Download(t *kernels.Tensor, dst []float32) error {
 	if b.isClosed() {
 		return errClosed
 	}
-	buf, err := storage("Download", "t", t)
+	buf, err := b.storage("Download", "t", t)
 	if err != nil {
 		return err
 	}
@@ -151,12 +212,18 @@ func (b *Backend) Download(t *kernels.Tensor, dst []float32) error {
 	return nil
 }
 
-// Free releases t's buffer, which its Reshape views share.
+// Free releases t's buffer, which its Reshape views share: any later
+// use of t or of a view is an error (kernels.FreedError), and freeing
+// again is a no-op. A tensor that is not a Vulkan tensor is left alone.
 func (b *Backend) Free(t *kernels.Tensor) {
 	if t == nil {
 		return
 	}
-	if buf, ok := t.Storage.(*engine.Buffer); ok && buf != nil {
+	buf, ok := t.Storage.(*engine.Buffer)
+	if !ok || buf == nil {
+		return
+	}
+	if tensors.remove(buf) {
 		buf.Free()
 	}
 }
@@ -196,7 +263,9 @@ func (b *Backend) newProgram(timed bool) *Program {
 }
 
 // Close releases the backend's own buffers, and the device when the
-// backend was made by Open. It is idempotent.
+// backend was made by Open. Its tensors count as freed afterwards
+// (their buffers stay allocated on a device the caller owns, for code
+// that reads them through engine). It is idempotent.
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -205,6 +274,7 @@ func (b *Backend) Close() error {
 	}
 	b.closed = true
 	b.dummy.Free()
+	tensors.forget(b)
 	if b.own {
 		return b.m.Close()
 	}
@@ -237,9 +307,9 @@ type layout struct {
 var layouts = map[string]layout{
 	"matmul":                 {3, reflect.TypeFor[matmulPush]()},
 	"matmul_reduce":          {2, reflect.TypeFor[matmulReducePush]()},
-	"eltwise":                {3, reflect.TypeFor[eltwisePush]()},
+	"eltwise":                {4, reflect.TypeFor[eltwisePush]()},
 	"sgd":                    {4, reflect.TypeFor[sgdPush]()},
-	"reduce_op":              {3, reflect.TypeFor[reducePush]()},
+	"reduce_op":              {4, reflect.TypeFor[reducePush]()},
 	"bias_grad":              {2, reflect.TypeFor[biasGradPush]()},
 	"softmax":                {2, reflect.TypeFor[softmaxPush]()},
 	"softmax_bwd":            {3, reflect.TypeFor[softmaxPush]()},

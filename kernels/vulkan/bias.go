@@ -26,7 +26,7 @@ func (p *Program) AddBias(x, bias *kernels.Tensor) {
 	}
 	bs, ok := p.bufs("AddBias", []string{"x", "bias"}, x, bias)
 	if ok {
-		p.eltwise("AddBias", opAddBias, bs[0], bs[1], bs[0], eltwisePush{N: u32(x.Len()), P0: u32(inner), P1: u32(f)})
+		p.eltwise("AddBias", opAddBias, bs[0], bs[1], bs[0], nil, eltwisePush{N: u32(x.Len()), P0: u32(inner), P1: u32(f)})
 	}
 }
 

@@ -6,7 +6,9 @@
 // Storage: a Tensor's Storage is an *engine.Buffer holding exactly its
 // elements in row-major order (NCHW for images, OIHW for conv weights).
 // Reshape views share the buffer, so Free on any of them frees it for
-// all.
+// all; the backend keeps a registry of live tensor buffers so that any
+// later use of one, including a Run of a Program recorded before the
+// Free, fails with kernels.FreedError.
 //
 // Programs: a Program wraps one engine.Sequence. Recording an op checks
 // shapes, then records one or a few dispatches with their descriptor
@@ -16,7 +18,9 @@
 // reductions) get a scratch buffer per op at record time, freed by
 // Program.Close. Hyper-parameters (coefficients, 1/n of a mean) are
 // baked into the push constants when the op is recorded; per-step
-// values are read from the step-state tensor when the op runs.
+// values are read from the step-state tensor when the op runs. Checks
+// that only the data can fail (an NLL target that is not a class index)
+// run on the device and are reported by Run (fault.go).
 //
 // Shader conventions: GLSL 450, storage buffers at set 0, bindings 0..
 // in the order each shader documents, a push-constant block of 32-bit
@@ -31,7 +35,8 @@
 // results do not depend on the order in which work-groups run.
 //
 // Files by op family, each saying how its kernels work: program.go (the
-// Program, host copies, dispatch), matmul.go (SGEMM tiling and split-K),
+// Program, host copies, dispatch), fault.go (device-side checks),
+// matmul.go (SGEMM tiling and split-K),
 // conv.go, pool.go, softmax.go, reduce.go (sums, losses, penalties and
 // their gradients), bias.go, eltwise.go (activations) and optim.go.
 // Pipelines are cached by the engine per shader and specialization;

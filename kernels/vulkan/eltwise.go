@@ -41,9 +41,13 @@ const (
 	opPoissonBwd
 )
 
-// eltwise records out[i] = f(a[i], b[i]) for i < push.N.
-func (p *Program) eltwise(op string, code int, a, b, out *engine.Buffer, push eltwisePush) {
-	p.dispatch(op, "eltwise", []uint32{wgElem, 1, 1, u32(code)}, []*engine.Buffer{a, b, out}, push, elemGroups(int(push.N)), 1, 1)
+// eltwise records out[i] = f(a[i], b[i]) for i < push.N; faults is the
+// fault buffer of a checked op (NLL_BWD), nil for the others.
+func (p *Program) eltwise(op string, code int, a, b, out, faults *engine.Buffer, push eltwisePush) {
+	if faults == nil {
+		faults = p.be.dummy
+	}
+	p.dispatch(op, "eltwise", []uint32{wgElem, 1, 1, u32(code)}, []*engine.Buffer{a, b, out, faults}, push, elemGroups(int(push.N)), 1, 1)
 }
 
 // pointwise records out = f(a) (b nil) or out = f(a, b) over tensors of
@@ -65,7 +69,7 @@ func (p *Program) pointwise(op string, code int, names []string, out, a, b *kern
 		bb = bs[2]
 	}
 	push.N = u32(out.Len())
-	p.eltwise(op, code, bs[1], bb, bs[0], push)
+	p.eltwise(op, code, bs[1], bb, bs[0], nil, push)
 }
 
 // ReLU sets y = max(x, 0); y may alias x.
@@ -151,5 +155,5 @@ func (p *Program) dropout(op string, names []string, out, in, state *kernels.Ten
 	// With p ≥ 1 no element is kept: the threshold is then 0 and the
 	// scale 0, so every element is multiplied by 0.
 	th, _ := kernels.DropoutThreshold(pr)
-	p.eltwise(op, opDropout, bs[1], bs[2], bs[0], eltwisePush{N: u32(out.Len()), P0: th, P1: seed, S: kernels.DropoutScale(pr)})
+	p.eltwise(op, opDropout, bs[1], bs[2], bs[0], nil, eltwisePush{N: u32(out.Len()), P0: th, P1: seed, S: kernels.DropoutScale(pr)})
 }

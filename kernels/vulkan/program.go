@@ -27,6 +27,19 @@ type Program struct {
 	cmds      int
 	ran       bool // the first Run ended recording
 	closed    bool
+
+	// operands are the tensors the recorded ops use, looked at again by
+	// Run after a Free (frees is the count of Frees at the last look).
+	operands []operand
+	frees    uint64
+	faults   faults
+}
+
+// operand is one tensor of a recorded op.
+type operand struct {
+	op, name string
+	t        *kernels.Tensor
+	buf      *engine.Buffer
 }
 
 // hostCopy is one Program.Write or Program.Read: v moves to or from
@@ -51,7 +64,10 @@ var _ kernels.Program = (*Program)(nil)
 // Err is the first recording error, or nil.
 func (p *Program) Err() error { return p.err }
 
-// Run submits the recorded command buffer once and waits for it.
+// Run submits the recorded command buffer once and waits for it. It
+// fails before the submit when a tensor of a recorded op was freed
+// since, and after it when a device-side check failed (an NLL target
+// that is not a class index: see fault.go).
 func (p *Program) Run() error {
 	if p.err != nil {
 		return p.err
@@ -62,11 +78,15 @@ func (p *Program) Run() error {
 	if p.be.isClosed() {
 		return errClosed
 	}
+	if err := p.checkOperands(); err != nil {
+		return err
+	}
 	if !p.ran {
 		p.ran = true
 		for _, r := range p.reads {
 			p.hostRead("Read", r.host, r.dev, len(r.v))
 		}
+		p.faults.recordReads(p)
 		if p.err != nil {
 			return p.err
 		}
@@ -86,6 +106,23 @@ func (p *Program) Run() error {
 			return fmt.Errorf("vulkan: Run: Read: %w", err)
 		}
 	}
+	return p.faults.check(p.be.m)
+}
+
+// checkOperands fails when a tensor of a recorded op has been freed,
+// naming the first such op and operand; it looks only when some tensor
+// of the backend was freed since it last looked.
+func (p *Program) checkOperands() error {
+	frees := tensors.frees.Load()
+	if frees == p.frees {
+		return nil
+	}
+	for _, o := range p.operands {
+		if tensors.owner(o.buf) == nil {
+			return kernels.FreedError("vulkan", o.op, o.name, o.t)
+		}
+	}
+	p.frees = frees
 	return nil
 }
 
@@ -209,15 +246,17 @@ func (p *Program) ok(err error) bool {
 	return true
 }
 
-// bufs resolves the storage of ts (named by names, for errors).
+// bufs resolves the storage of ts (named by names, for errors) and
+// remembers them for Run's check that none was freed since.
 func (p *Program) bufs(op string, names []string, ts ...*kernels.Tensor) ([]*engine.Buffer, bool) {
 	out := make([]*engine.Buffer, len(ts))
 	for i, t := range ts {
-		b, err := storage(op, names[i], t)
+		b, err := p.be.storage(op, names[i], t)
 		if !p.ok(err) {
 			return nil, false
 		}
 		out[i] = b
+		p.operands = append(p.operands, operand{op: op, name: names[i], t: t, buf: b})
 	}
 	return out, true
 }

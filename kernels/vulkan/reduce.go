@@ -15,11 +15,12 @@ import (
 
 // reducePush is reduce_op.comp's push-constant block.
 type reducePush struct {
-	N   uint32
-	C   uint32 // NLL: classes per row
-	Acc uint32 // 1: add into out instead of overwriting
-	S   float32
-	Eps float32 // POISSON's
+	N    uint32
+	C    uint32 // NLL: classes per row
+	Acc  uint32 // 1: add into out instead of overwriting
+	S    float32
+	Eps  float32 // POISSON's
+	Slot uint32  // NLL's fault slot
 }
 
 // reduce op codes, as in reduce_op.comp.
@@ -42,14 +43,18 @@ const reduceElems = 8 * wgReduce
 // reduce records out[0] = (acc ? out[0] : 0) + s·Σ_{i<n} term(i): one
 // dispatch when one group suffices, else per-group partials into scratch
 // and a second one-group pass over them.
-// push.N, Acc and S are set here; C and Eps are the term's.
-func (p *Program) reduce(op string, code int, x, t, out *engine.Buffer, n int, acc bool, s float32, push reducePush) {
+// push.N, Acc and S are set here; C, Eps and Slot are the term's, and
+// faults is the fault buffer of a checked term (NLL), nil for others.
+func (p *Program) reduce(op string, code int, x, t, out, faults *engine.Buffer, n int, acc bool, s float32, push reducePush) {
 	spec := []uint32{wgReduce, 1, 1, u32(code)}
 	groups := min(ceilDiv(n, reduceElems), wgReduce)
+	if faults == nil {
+		faults = p.be.dummy
+	}
 	push.N = u32(n)
 	if groups == 1 {
 		push.Acc, push.S = b32(acc), s
-		p.dispatch(op, "reduce_op", spec, []*engine.Buffer{x, t, out}, push, 1, 1, 1)
+		p.dispatch(op, "reduce_op", spec, []*engine.Buffer{x, t, out, faults}, push, 1, 1, 1)
 		return
 	}
 	part := p.newScratch(op, groups)
@@ -57,8 +62,8 @@ func (p *Program) reduce(op string, code int, x, t, out *engine.Buffer, n int, a
 		return
 	}
 	push.S = 1
-	p.dispatch(op, "reduce_op", spec, []*engine.Buffer{x, t, part}, push, groups, 1, 1)
-	p.dispatch(op, "reduce_op", []uint32{wgReduce, 1, 1, redSum}, []*engine.Buffer{part, part, out},
+	p.dispatch(op, "reduce_op", spec, []*engine.Buffer{x, t, part, faults}, push, groups, 1, 1)
+	p.dispatch(op, "reduce_op", []uint32{wgReduce, 1, 1, redSum}, []*engine.Buffer{part, part, out, p.be.dummy},
 		reducePush{N: u32(groups), Acc: b32(acc), S: s}, 1, 1, 1)
 }
 
@@ -74,7 +79,7 @@ func (p *Program) sum(op string, out, x *kernels.Tensor, mean bool) {
 	if mean {
 		s = 1 / float32(x.Len())
 	}
-	p.reduce(op, redSum, bs[1], bs[1], bs[0], x.Len(), false, s, reducePush{})
+	p.reduce(op, redSum, bs[1], bs[1], bs[0], nil, x.Len(), false, s, reducePush{})
 }
 
 // Sum sets out[0] = Σ x.
@@ -91,7 +96,7 @@ func (p *Program) loss(op string, code int, loss, a, t *kernels.Tensor, push red
 	}
 	bs, ok := p.bufs(op, []string{"loss", "input", "target"}, loss, a, t)
 	if ok {
-		p.reduce(op, code, bs[1], bs[2], bs[0], a.Len(), false, 1/float32(a.Len()), push)
+		p.reduce(op, code, bs[1], bs[2], bs[0], nil, a.Len(), false, 1/float32(a.Len()), push)
 	}
 }
 
@@ -128,8 +133,8 @@ func (p *Program) MSEBackward(dy, y, target *kernels.Tensor) {
 	p.lossGrad("MSEBackward", opMSEBwd, []string{"dy", "y", "target"}, dy, y, target, eltwisePush{S: 2})
 }
 
-// NLLLoss sets loss[0] = −mean(logp[i, target[i]]). A target outside
-// [0, C) contributes 0: the device cannot report it.
+// NLLLoss sets loss[0] = −mean(logp[i, target[i]]). A target that is
+// not a class index is reported by Run (a fault check, fault.go).
 func (p *Program) NLLLoss(loss, logp, target *kernels.Tensor) {
 	if p.err != nil {
 		return
@@ -139,12 +144,16 @@ func (p *Program) NLLLoss(loss, logp, target *kernels.Tensor) {
 		return
 	}
 	bs, ok := p.bufs("NLLLoss", []string{"loss", "logp", "target"}, loss, logp, target)
-	if ok {
-		p.reduce("NLLLoss", redNLL, bs[1], bs[2], bs[0], n, false, 1/float32(n), reducePush{C: u32(c)})
+	if !ok {
+		return
+	}
+	if faults, slot, ok := p.faults.slot(p, faultCheck{op: "NLLLoss", target: bs[2], classes: c}); ok {
+		p.reduce("NLLLoss", redNLL, bs[1], bs[2], bs[0], faults, n, false, 1/float32(n), reducePush{C: u32(c), Slot: slot})
 	}
 }
 
-// NLLBackward sets dlogp[i,c] = −1/N where c == target[i], else 0.
+// NLLBackward sets dlogp[i,c] = −1/N where c == target[i], else 0, with
+// NLLLoss's check of the targets.
 func (p *Program) NLLBackward(dlogp, target *kernels.Tensor) {
 	if p.err != nil {
 		return
@@ -154,8 +163,11 @@ func (p *Program) NLLBackward(dlogp, target *kernels.Tensor) {
 		return
 	}
 	bs, ok := p.bufs("NLLBackward", []string{"dlogp", "target"}, dlogp, target)
-	if ok {
-		p.eltwise("NLLBackward", opNLLBwd, bs[0], bs[1], bs[0], eltwisePush{N: u32(n * c), P0: u32(c), S: -1 / float32(n)})
+	if !ok {
+		return
+	}
+	if faults, slot, ok := p.faults.slot(p, faultCheck{op: "NLLBackward", target: bs[1], classes: c}); ok {
+		p.eltwise("NLLBackward", opNLLBwd, bs[0], bs[1], bs[0], faults, eltwisePush{N: u32(n * c), P0: u32(c), P1: slot, S: -1 / float32(n)})
 	}
 }
 
@@ -197,7 +209,7 @@ func (p *Program) penalty(op string, code int, loss, w *kernels.Tensor, coef flo
 	}
 	bs, ok := p.bufs(op, []string{"loss", "w"}, loss, w)
 	if ok {
-		p.reduce(op, code, bs[1], bs[1], bs[0], w.Len(), true, coef, reducePush{})
+		p.reduce(op, code, bs[1], bs[1], bs[0], nil, w.Len(), true, coef, reducePush{})
 	}
 }
 

@@ -742,3 +742,91 @@ func TestPoolLoopLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestNLLFaults checks the fault checks behind NLL's target errors
+// (fault.go) where the suite does not reach: on mapped and on staged
+// memory, the smallest bad row wins when rows run in many work-groups
+// (NLLLoss over two reduction passes, NLLBackward over a grid stride),
+// the first faulty op in recording order is named, and a Program with
+// more checks than one fault buffer holds reports one in the second.
+func TestNLLFaults(t *testing.T) {
+	for _, staging := range []bool{false, true} {
+		t.Run(fmt.Sprint("staging=", staging), func(t *testing.T) {
+			m := enginetest.Open(t)
+			if staging {
+				m = enginetest.OpenStaging(t)
+			}
+			be, err := newBackend(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer be.Close()
+			const n, c = 5000, 3
+			rng := rand.New(rand.NewPCG(10, 11))
+			logp := tensor(t, be, uniform(rng, n*c, -3, 0), n, c)
+			dlogp := tensor(t, be, nil, n, c)
+			loss := tensor(t, be, nil, 1)
+			good := make([]float32, n)
+			for i := range good {
+				good[i] = float32(i % c)
+			}
+			bad := append([]float32(nil), good...)
+			bad[4000], bad[1234], bad[4999] = -1, 3, 0.5
+			goodT, badT := tensor(t, be, good, n), tensor(t, be, bad, n)
+			for _, tc := range []struct {
+				name string
+				rec  func(p kernels.Program)
+				want string
+			}{
+				{"NLLLoss", func(p kernels.Program) { p.NLLLoss(loss, logp, badT) }, "NLLLoss: row 1234: target 3 "},
+				{"NLLBackward", func(p kernels.Program) { p.NLLBackward(dlogp, badT) }, "NLLBackward: row 1234: target 3 "},
+				{"first op", func(p kernels.Program) {
+					p.NLLLoss(loss, logp, goodT)
+					p.NLLBackward(dlogp, badT)
+					p.NLLLoss(loss, logp, badT)
+				}, "NLLBackward: row 1234"},
+				{"second fault buffer", func(p kernels.Program) {
+					for range faultSlots + 5 {
+						p.NLLBackward(dlogp, goodT)
+					}
+					p.NLLLoss(loss, logp, badT)
+				}, "NLLLoss: row 1234"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					err := kernels.Run1(be, tc.rec)
+					if err == nil || !strings.Contains(err.Error(), tc.want) {
+						t.Fatalf("Run: error %v, want one containing %q", err, tc.want)
+					}
+				})
+			}
+			if errs := m.ValidationErrors(); len(errs) > 0 {
+				t.Errorf("validation errors: %v", errs)
+			}
+		})
+	}
+}
+
+// TestRunAfterFree checks that a Program recorded before a Free of one
+// of its tensors refuses to run, naming the op and the operand, rather
+// than running on memory that another tensor may hold by then.
+func TestRunAfterFree(t *testing.T) {
+	be := open(t)
+	x := tensor(t, be, []float32{1, -2, 3}, 3)
+	y := tensor(t, be, nil, 3)
+	defer be.Free(y)
+	p := be.NewProgram()
+	defer p.Close()
+	p.ReLU(y, x)
+	if err := p.Run(); err != nil {
+		t.Fatal(err)
+	}
+	view, err := x.Reshape(1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be.Free(view)
+	err = p.Run()
+	if !errors.Is(err, kernels.ErrFreed) || !strings.Contains(err.Error(), "ReLU: x [3]") {
+		t.Fatalf("Run after Free of x's view: error %v, want kernels.ErrFreed naming ReLU's x [3]", err)
+	}
+}
