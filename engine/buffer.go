@@ -191,16 +191,22 @@ func (b *Buffer) Free() {
 		return
 	}
 	m := b.m
+	m.freeOnce(&b.freed, func() {
+		delete(m.buffers, b)
+		vk.DestroyBuffer(m.dev, b.buf, nil)
+		m.release(b.alloc)
+	})
+}
+
+// freeOnce marks an object of m freed and, the first time and while m is
+// open (Close destroys everything), runs destroy under m.mu.
+func (m *Manager) freeOnce(freed *bool, destroy func()) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if b.freed || m.closed {
-		b.freed = true
-		return
+	if !*freed && !m.closed {
+		destroy()
 	}
-	b.freed = true
-	delete(m.buffers, b)
-	vk.DestroyBuffer(m.dev, b.buf, nil)
-	m.release(b.alloc)
+	*freed = true
 }
 
 // checkRange validates a host transfer of count elements at off.
@@ -334,7 +340,7 @@ func (m *Manager) oneShot(record func(cmd vk.CommandBuffer)) error {
 	if err != nil {
 		return err
 	}
-	return m.submitWait(cmd, m.xferFence)
+	return m.submitWait(cmd, m.xferFence, nil)
 }
 
 const (

@@ -30,6 +30,7 @@ type DeviceInfo struct {
 	MaxSharedMemory                        uint32
 	MaxPushConstants                       uint32
 	MaxStorageBufferRange                  uint32
+	MaxImageDimension2D                    uint32  // the width and height limit of NewImage
 	TimestampPeriod                        float32 // nanoseconds per timestamp tick
 	Timestamps                             bool    // the compute queue supports timestamps
 
@@ -119,6 +120,7 @@ func describe(inst vk.Instance, fns *vkc.Funcs, i int, pd vk.PhysicalDevice) Dev
 		MaxSharedMemory:                 lim.MaxComputeSharedMemorySize,
 		MaxPushConstants:                lim.MaxPushConstantsSize,
 		MaxStorageBufferRange:           lim.MaxStorageBufferRange,
+		MaxImageDimension2D:             lim.MaxImageDimension2D,
 		TimestampPeriod:                 lim.TimestampPeriod,
 		MinStorageBufferOffsetAlignment: uint64(lim.MinStorageBufferOffsetAlignment),
 		handle:                          pd,

@@ -3,6 +3,13 @@
 // large memory blocks, caches compute pipelines, and records dispatches into
 // reusable command-buffer sequences submitted with one fence wait.
 //
+// Sequences are the one way work reaches the device. Besides buffers,
+// kernels may bind RGBA8 storage images (NewImage, KernelWith), which
+// Blit scales and CopyImage reads back; Run takes semaphores to wait for
+// and to signal (Wait, Signal), so that work outside the engine, such as
+// a window's swapchain (engine/swapchain), is ordered with sequences on
+// the one queue rather than recorded beside them.
+//
 // Memory: where the device shares memory with the host (integrated GPUs,
 // lavapipe) buffers are mapped and transfers are memory copies; on a
 // discrete GPU they are device-local and Upload and Download go through
@@ -11,9 +18,12 @@
 // out of them, inside its own submit. Options.Staging selects the
 // discrete-GPU path on any device, for tests.
 //
-// It is the only package of vkneuro that imports the Vulkan binding or uses
-// cgo and unsafe for Vulkan; everything above it works with *Buffer,
-// *Kernel and *Sequence.
+// It and the packages under it (engine/internal/vkc, its own thin binding
+// for the calls vulkan-go cannot make safely, and engine/swapchain) are
+// the only ones of vkneuro that import the Vulkan binding or use cgo and
+// unsafe for Vulkan; everything above works with *Buffer, *Image,
+// *Kernel and *Sequence. Handles and UseQueue give the packages under
+// engine/ the Vulkan objects for the calls the engine does not make.
 //
 // A Manager is safe for concurrent use; a Sequence is not (record it from one
 // goroutine, then Run it from any).

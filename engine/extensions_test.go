@@ -8,7 +8,7 @@ import (
 )
 
 // TestExtraExtensions enables the surface and swapchain extensions a
-// presenter needs, and checks that an unknown extension is refused with
+// swapchain needs, and checks that an unknown extension is refused with
 // its name in the error.
 func TestExtraExtensions(t *testing.T) {
 	openTest(t, Options{

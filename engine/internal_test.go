@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // openTest opens a private Manager with test hooks; it skips without
@@ -378,9 +379,10 @@ func BenchmarkStagedTransfer(b *testing.B) {
 	})
 }
 
-// TestTeardownClean leaves buffers, kernels and sequences open and lets
-// Close destroy them: the validation layer reports any object left behind
-// at vkDestroyDevice, which openTest's cleanup turns into a failure.
+// TestTeardownClean leaves buffers, an image, a signalled semaphore,
+// kernels and sequences open and lets Close destroy them: the validation
+// layer reports any object left behind at vkDestroyDevice, which
+// openTest's cleanup turns into a failure.
 func TestTeardownClean(t *testing.T) {
 	m := openTest(t, Options{Validation: true, Staging: true})
 	code, err := os.ReadFile("../shaders/axpy.spv")
@@ -412,7 +414,45 @@ func TestTeardownClean(t *testing.T) {
 	if err := s.Dispatch(k, []*Buffer{x, y}, []uint32{100, 0}, 2, 1, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Run(); err != nil {
+	img, err := m.NewImage(8, 8)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := s.CopyImage(x, img); err != nil {
+		t.Fatal(err)
+	}
+	sem, err := m.NewSemaphore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(Signal(sem)); err != nil {
+		t.Fatal(err)
+	}
+	if st := m.Stats(); st.Images != 1 || st.Semaphores != 1 {
+		t.Errorf("Stats: %d images, %d semaphores; want 1 and 1", st.Images, st.Semaphores)
+	}
+}
+
+// TestHandles checks what the packages under engine/ get for their own
+// Vulkan calls: the Manager's objects, and its queue only while open.
+func TestHandles(t *testing.T) {
+	m := openTest(t, Options{})
+	h := m.Handles()
+	if h.Instance == nil || h.PhysicalDevice == nil || h.Device == nil {
+		t.Fatalf("Handles() = %+v, want non-nil handles", h)
+	}
+	if h.QueueFamily != m.info.queueFamily {
+		t.Errorf("QueueFamily %d, the Manager uses %d", h.QueueFamily, m.info.queueFamily)
+	}
+	var q unsafe.Pointer
+	if err := m.UseQueue(func(queue unsafe.Pointer) { q = queue }); err != nil || q == nil {
+		t.Fatalf("UseQueue: queue %v, error %v", q, err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	called := false
+	if err := m.UseQueue(func(unsafe.Pointer) { called = true }); !errors.Is(err, ErrClosed) || called {
+		t.Errorf("UseQueue after Close: error %v, f called %v; want ErrClosed, not called", err, called)
 	}
 }

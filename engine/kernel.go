@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -10,13 +11,35 @@ import (
 
 const spirvMagic = 0x07230203
 
+// Binding is what one binding of a kernel's descriptor set 0 holds.
+type Binding uint8
+
+const (
+	// StorageBuffer is a std430 buffer block, bound to a *Buffer.
+	StorageBuffer Binding = iota
+	// StorageImage is a `layout(rgba8) uniform image2D`, bound to an
+	// *Image from NewImage.
+	StorageImage
+)
+
+func (b Binding) String() string {
+	if b == StorageImage {
+		return "storage image"
+	}
+	return "storage buffer"
+}
+
+// maxBindings bounds a kernel's bindings (descriptor writes are built on
+// the C stack).
+const maxBindings = 32
+
 // Kernel is a compute pipeline with its layouts, cached by the Manager per
 // (name, specialization constants).
 type Kernel struct {
 	m         *Manager
 	name      string
 	spec      []uint32
-	bindings  int
+	bindings  []Binding
 	pushWords int
 	module    vk.ShaderModule
 	setLayout vk.DescriptorSetLayout
@@ -27,8 +50,8 @@ type Kernel struct {
 // Name is the kernel's name.
 func (k *Kernel) Name() string { return k.name }
 
-// Bindings is the number of storage buffers the kernel takes.
-func (k *Kernel) Bindings() int { return k.bindings }
+// Bindings is the number of bindings the kernel takes.
+func (k *Kernel) Bindings() int { return len(k.bindings) }
 
 // PushWords is the size of the push-constant block in 32-bit words.
 func (k *Kernel) PushWords() int { return k.pushWords }
@@ -50,6 +73,15 @@ func kernelKey(name string, spec []uint32) string {
 // 2, …. Pipelines are cached by name and spec: a second call returns the
 // same *Kernel without looking at spirv again.
 func (m *Manager) Kernel(name string, spirv []byte, bindings, pushWords int, spec ...uint32) (*Kernel, error) {
+	if bindings < 0 || bindings > maxBindings {
+		return nil, fmt.Errorf("engine: kernel %s: %d bindings, want 0..%d", kernelKey(name, spec), bindings, maxBindings)
+	}
+	return m.KernelWith(name, spirv, slices.Repeat([]Binding{StorageBuffer}, bindings), pushWords, spec...)
+}
+
+// KernelWith is Kernel for a kernel whose bindings 0, 1, … hold what
+// bindings says, storage images among them.
+func (m *Manager) KernelWith(name string, spirv []byte, bindings []Binding, pushWords int, spec ...uint32) (*Kernel, error) {
 	key := kernelKey(name, spec)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -57,8 +89,8 @@ func (m *Manager) Kernel(name string, spirv []byte, bindings, pushWords int, spe
 		return nil, ErrClosed
 	}
 	if k, ok := m.kernels[key]; ok {
-		if k.bindings != bindings || k.pushWords != pushWords {
-			return nil, fmt.Errorf("engine: kernel %s: cached with %d bindings and %d push words, asked for %d and %d",
+		if !slices.Equal(k.bindings, bindings) || k.pushWords != pushWords {
+			return nil, fmt.Errorf("engine: kernel %s: cached with bindings %v and %d push words, asked for %v and %d",
 				key, k.bindings, k.pushWords, bindings, pushWords)
 		}
 		return k, nil
@@ -66,8 +98,13 @@ func (m *Manager) Kernel(name string, spirv []byte, bindings, pushWords int, spe
 	if len(spirv) == 0 || len(spirv)%4 != 0 || binary.LittleEndian.Uint32(spirv) != spirvMagic {
 		return nil, fmt.Errorf("engine: kernel %s: %d bytes are not SPIR-V (want a multiple of 4 starting with magic 0x07230203)", key, len(spirv))
 	}
-	if bindings < 0 || bindings > 32 {
-		return nil, fmt.Errorf("engine: kernel %s: %d bindings, want 0..32", key, bindings)
+	if len(bindings) > maxBindings {
+		return nil, fmt.Errorf("engine: kernel %s: %d bindings, want 0..%d", key, len(bindings), maxBindings)
+	}
+	for i, b := range bindings {
+		if b != StorageBuffer && b != StorageImage {
+			return nil, fmt.Errorf("engine: kernel %s: binding %d is of unknown kind %d", key, i, b)
+		}
 	}
 	if pushWords < 0 || pushWords > 32 || uint32(pushWords*4) > m.info.MaxPushConstants {
 		return nil, fmt.Errorf("engine: kernel %s: %d push-constant words, want 0..%d (device limit %d bytes)",
@@ -81,8 +118,8 @@ func (m *Manager) Kernel(name string, spirv []byte, bindings, pushWords int, spe
 				key, x, y, z, m.info.MaxWorkGroupSize, m.info.MaxWorkGroupInvocations)
 		}
 	}
-	k := &Kernel{m: m, name: name, spec: append([]uint32(nil), spec...), bindings: bindings, pushWords: pushWords}
-	if err := k.build(spirv, false); err != nil {
+	k := &Kernel{m: m, name: name, spec: append([]uint32(nil), spec...), bindings: slices.Clone(bindings), pushWords: pushWords}
+	if err := k.build(spirv); err != nil {
 		k.destroy(m.dev)
 		return nil, fmt.Errorf("engine: kernel %s: %w", key, err)
 	}
@@ -91,9 +128,8 @@ func (m *Manager) Kernel(name string, spirv []byte, bindings, pushWords int, spe
 }
 
 // build creates the module, layouts and pipeline; on error, destroy frees
-// what was made. With storageImage, binding 0 is a storage image (a
-// Presenter's frame) and the k.bindings storage buffers follow it.
-func (k *Kernel) build(spirv []byte, storageImage bool) error {
+// what was made.
+func (k *Kernel) build(spirv []byte) error {
 	dev := k.m.dev
 	code := make([]uint32, len(spirv)/4)
 	for i := range code {
@@ -112,14 +148,10 @@ func (k *Kernel) build(spirv []byte, storageImage bool) error {
 	}
 	k.module = module
 
-	n := k.bindings
-	if storageImage {
-		n++
-	}
-	binds := make([]vk.DescriptorSetLayoutBinding, n)
-	for i := range binds {
+	binds := make([]vk.DescriptorSetLayoutBinding, len(k.bindings))
+	for i, b := range k.bindings {
 		t := vk.DescriptorTypeStorageBuffer
-		if storageImage && i == 0 {
+		if b == StorageImage {
 			t = vk.DescriptorTypeStorageImage
 		}
 		binds[i] = vk.DescriptorSetLayoutBinding{

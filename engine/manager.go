@@ -25,7 +25,7 @@ type Options struct {
 	// enables it too.
 	Validation bool
 	// InstanceExtensions and DeviceExtensions are enabled in addition to
-	// what compute needs, e.g. the window-system extensions a presenter
+	// what compute needs, e.g. the window-system extensions a swapchain
 	// needs (VK_KHR_surface, VK_KHR_xlib_surface; VK_KHR_swapchain). Open
 	// fails, naming the extension, if one is not available.
 	InstanceExtensions []string
@@ -44,7 +44,7 @@ type Options struct {
 // Manager owns one Vulkan instance and device, their memory, kernels and
 // sequences.
 type Manager struct {
-	mu     sync.Mutex // guards everything below except xfer*, and queue submission
+	mu     sync.Mutex // guards everything below except xfer*, and the queue and semaphore states
 	closed bool
 
 	info  DeviceInfo
@@ -63,6 +63,8 @@ type Manager struct {
 	unified   bool
 	blocks    []*memBlock
 	buffers   map[*Buffer]struct{}
+	images    map[*Image]struct{}
+	sems      map[*Semaphore]struct{}
 	kernels   map[string]*Kernel
 	seqs      map[*Sequence]struct{}
 	descPools []*descPool
@@ -71,8 +73,8 @@ type Manager struct {
 
 	// poolMu serialises use of the command pool, which Vulkan requires
 	// to be externally synchronised: allocating, recording and freeing
-	// any command buffer (a Sequence's first Run, transfers, presenter
-	// frames). Taken after mu when both are held.
+	// any command buffer (a Sequence's first Run, transfers). Taken
+	// after mu when both are held.
 	poolMu sync.Mutex
 
 	xferMu    sync.Mutex // serialises staging transfers and zero fills
@@ -89,6 +91,8 @@ func Open(opts Options) (*Manager, error) {
 	m := &Manager{
 		col:     &collector{},
 		buffers: map[*Buffer]struct{}{},
+		images:  map[*Image]struct{}{},
+		sems:    map[*Semaphore]struct{}{},
 		kernels: map[string]*Kernel{},
 		seqs:    map[*Sequence]struct{}{},
 	}
@@ -268,15 +272,25 @@ func (m *Manager) newFence() (vk.Fence, error) {
 	return f, nil
 }
 
-// submitWait submits cmd, waits for fence and resets it.
-func (m *Manager) submitWait(cmd vk.CommandBuffer, fence vk.Fence) error {
+// submitWait submits cmd, waiting for and signalling the semaphores of
+// sync, waits for fence and resets it.
+func (m *Manager) submitWait(cmd vk.CommandBuffer, fence vk.Fence, sync []Sync) error {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		return ErrClosed
 	}
-	r := m.fns.QueueSubmit(m.queue, cmd, nil, 0, nil, fence)
+	wait, signal, err := m.syncs(sync)
+	if err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	// Waits are at every stage a sequence's commands use.
+	r := m.fns.QueueSubmit(m.queue, cmd, wait, vk.PipelineStageFlags(allStages), signal, fence)
 	m.submits.Add(1)
+	if r == vk.Success {
+		settle(sync)
+	}
 	m.mu.Unlock()
 	if err := vkErr("vkQueueSubmit", r); err != nil {
 		return err
@@ -363,6 +377,15 @@ func (m *Manager) destroy() error {
 			b.freed = true
 		}
 		m.buffers = nil
+		for im := range m.images {
+			im.destroy()
+		}
+		m.images = nil
+		for s := range m.sems {
+			vk.DestroySemaphore(m.dev, s.sem, nil)
+			s.freed = true
+		}
+		m.sems = nil
 		if m.staging != nil {
 			vk.DestroyBuffer(m.dev, m.staging.buf, nil)
 			m.staging = nil

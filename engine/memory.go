@@ -127,6 +127,8 @@ type Stats struct {
 	Blocks          int    // shared VkDeviceMemory blocks
 	Dedicated       int    // VkDeviceMemory allocations of one buffer each
 	Buffers         int    // live Buffers
+	Images          int    // live Images (swapchain images included)
+	Semaphores      int    // live Semaphores
 	BytesAllocated  uint64 // total size of all VkDeviceMemory allocations
 	BytesInUse      uint64 // bytes handed out to buffers (with alignment)
 	StagingBytes    uint64 // size of the host staging buffer (0 when unified)
@@ -149,6 +151,8 @@ func (m *Manager) Stats() Stats {
 		s.BytesInUse += b.used
 	}
 	s.Buffers = len(m.buffers)
+	s.Images = len(m.images)
+	s.Semaphores = len(m.sems)
 	if m.staging != nil {
 		s.StagingBytes = m.staging.size
 	}

@@ -16,21 +16,38 @@ import (
 // (lavapipe does not).
 const (
 	poolSets        = 1024
-	poolDescriptors = 8192
+	poolDescriptors = 8192 // storage buffers
+	poolImages      = 1024 // storage images
 )
 
 type descPool struct {
 	pool        vk.DescriptorPool
-	sets, descs uint32 // remaining capacity
+	sets        uint32 // remaining capacity
+	descs, imgs uint32
 }
 
-// allocSet allocates and writes one descriptor set for k over bufs.
+// descCount is how many descriptors of each kind a set takes.
+type descCount struct{ bufs, imgs uint32 }
+
+func countDescs(bindings []Binding) descCount {
+	var c descCount
+	for _, b := range bindings {
+		if b == StorageImage {
+			c.imgs++
+		} else {
+			c.bufs++
+		}
+	}
+	return c
+}
+
+// allocSet allocates one descriptor set for k and writes res into it.
 // Caller holds m.mu.
-func (m *Manager) allocSet(k *Kernel, bufs []*Buffer) (*descPool, vk.DescriptorSet, error) {
-	need := uint32(k.bindings)
+func (m *Manager) allocSet(k *Kernel, res []Resource) (*descPool, vk.DescriptorSet, error) {
+	need := countDescs(k.bindings)
 	var p *descPool
 	for _, q := range m.descPools {
-		if q.sets > 0 && q.descs >= need {
+		if q.sets > 0 && q.descs >= need.bufs && q.imgs >= need.imgs {
 			p = q
 			break
 		}
@@ -57,10 +74,16 @@ func (m *Manager) allocSet(k *Kernel, bufs []*Buffer) (*descPool, vk.DescriptorS
 		}
 	}
 	p.sets--
-	p.descs -= need
-	writes := make([]vkc.Write, len(bufs))
-	for i, b := range bufs {
-		writes[i] = vkc.Write{Binding: uint32(i), Buffer: b.buf, Range: b.Bytes()}
+	p.descs -= need.bufs
+	p.imgs -= need.imgs
+	writes := make([]vkc.Write, len(res))
+	for i, r := range res {
+		switch r := r.(type) {
+		case *Buffer:
+			writes[i] = vkc.Write{Binding: uint32(i), Buffer: r.buf, Range: r.Bytes()}
+		case *Image:
+			writes[i] = vkc.Write{Binding: uint32(i), View: r.view, Layout: vk.ImageLayoutGeneral}
+		}
 	}
 	if err := m.fns.UpdateDescriptorSet(m.dev, set, writes); err != nil {
 		return nil, nil, err
@@ -83,12 +106,15 @@ func (m *Manager) allocateSet(p *descPool, layout vk.DescriptorSetLayout) (vk.De
 }
 
 func (m *Manager) newDescPool() (*descPool, error) {
-	sizes := []vk.DescriptorPoolSize{{Type: vk.DescriptorTypeStorageBuffer, DescriptorCount: poolDescriptors}}
+	sizes := []vk.DescriptorPoolSize{
+		{Type: vk.DescriptorTypeStorageBuffer, DescriptorCount: poolDescriptors},
+		{Type: vk.DescriptorTypeStorageImage, DescriptorCount: poolImages},
+	}
 	info := &vk.DescriptorPoolCreateInfo{
 		SType:         vk.StructureTypeDescriptorPoolCreateInfo,
 		Flags:         vk.DescriptorPoolCreateFlags(vk.DescriptorPoolCreateFreeDescriptorSetBit),
 		MaxSets:       poolSets,
-		PoolSizeCount: 1,
+		PoolSizeCount: uint32(len(sizes)),
 		PPoolSizes:    sizes,
 	}
 	var pool vk.DescriptorPool
@@ -97,7 +123,7 @@ func (m *Manager) newDescPool() (*descPool, error) {
 	if err := vkErr("vkCreateDescriptorPool", r); err != nil {
 		return nil, err
 	}
-	p := &descPool{pool: pool, sets: poolSets, descs: poolDescriptors}
+	p := &descPool{pool: pool, sets: poolSets, descs: poolDescriptors, imgs: poolImages}
 	m.descPools = append(m.descPools, p)
 	return p, nil
 }
@@ -108,20 +134,25 @@ const (
 	cmdDispatch commandKind = iota
 	cmdFill
 	cmdCopy
+	cmdBlit
+	cmdCopyImage
 )
 
 type command struct {
-	kind       commandKind
-	k          *Kernel
-	pool       *descPool
-	set        vk.DescriptorSet
-	push       []uint32
-	groups     [3]uint32
-	bufs       []*Buffer // all buffers used, checked before every Run
-	dst, src   *Buffer
-	n          int
-	fillValue  uint32
-	descsTaken uint32
+	kind      commandKind
+	k         *Kernel
+	pool      *descPool
+	set       vk.DescriptorSet
+	push      []uint32
+	groups    [3]uint32
+	res       []Resource // all buffers and images used, checked before every Run
+	dst, src  *Buffer
+	dstImg    *Image
+	srcImg    *Image
+	n         int
+	fillValue uint32
+	linear    bool
+	taken     descCount
 }
 
 // Sequence is a list of commands recorded into one command buffer and
@@ -181,14 +212,29 @@ func (s *Sequence) checkRecording(op string) error {
 	return nil
 }
 
-func (s *Sequence) checkBuffer(op string, i int, b *Buffer) error {
+// checkResource reports why r, argument i of op, cannot be used.
+func (s *Sequence) checkResource(op string, i int, r Resource) error {
+	var m *Manager
+	var freed bool
+	kind := "buffer"
+	switch r := r.(type) {
+	case *Buffer:
+		if r != nil {
+			m, freed = r.m, r.freed
+		}
+	case *Image:
+		kind = "image"
+		if r != nil {
+			m, freed = r.m, r.freed
+		}
+	}
 	switch {
-	case b == nil:
-		return fmt.Errorf("engine: Sequence.%s: buffer %d is nil", op, i)
-	case b.m != s.m:
-		return fmt.Errorf("engine: Sequence.%s: buffer %d (%v) belongs to another Manager", op, i, b)
-	case b.freed:
-		return fmt.Errorf("engine: Sequence.%s: buffer %d (%v) was freed", op, i, b)
+	case m == nil:
+		return fmt.Errorf("engine: Sequence.%s: %s %d is nil", op, kind, i)
+	case m != s.m:
+		return fmt.Errorf("engine: Sequence.%s: %s %d (%v) belongs to another Manager", op, kind, i, r)
+	case freed:
+		return fmt.Errorf("engine: Sequence.%s: %s %d (%v) was freed", op, kind, i, r)
 	}
 	return nil
 }
@@ -196,21 +242,39 @@ func (s *Sequence) checkBuffer(op string, i int, b *Buffer) error {
 // Dispatch records k over bufs (binding i = bufs[i]) with push constants
 // push and groupsX×groupsY×groupsZ work groups.
 func (s *Sequence) Dispatch(k *Kernel, bufs []*Buffer, push []uint32, groupsX, groupsY, groupsZ uint32) error {
+	res := make([]Resource, len(bufs))
+	for i, b := range bufs {
+		res[i] = b
+	}
+	return s.DispatchWith(k, res, push, groupsX, groupsY, groupsZ)
+}
+
+// DispatchWith is Dispatch for kernels made by KernelWith: binding i is
+// res[i], a *Buffer for a StorageBuffer binding, an *Image from NewImage
+// for a StorageImage one.
+func (s *Sequence) DispatchWith(k *Kernel, res []Resource, push []uint32, groupsX, groupsY, groupsZ uint32) error {
 	if err := s.checkRecording("Dispatch"); err != nil {
 		return err
 	}
 	if k == nil || k.m != s.m {
 		return fmt.Errorf("engine: Sequence.Dispatch: kernel is nil or from another Manager")
 	}
-	if len(bufs) != k.bindings {
-		return fmt.Errorf("engine: Sequence.Dispatch %v: %d buffers, kernel takes %d", k, len(bufs), k.bindings)
+	if len(res) != len(k.bindings) {
+		return fmt.Errorf("engine: Sequence.Dispatch %v: %d bindings given, kernel takes %d", k, len(res), len(k.bindings))
 	}
 	if len(push) != k.pushWords {
 		return fmt.Errorf("engine: Sequence.Dispatch %v: %d push-constant words, kernel takes %d", k, len(push), k.pushWords)
 	}
-	for i, b := range bufs {
-		if err := s.checkBuffer("Dispatch "+k.String(), i, b); err != nil {
+	for i, r := range res {
+		if err := s.checkResource("Dispatch "+k.String(), i, r); err != nil {
 			return err
+		}
+		img, isImage := r.(*Image)
+		switch {
+		case isImage != (k.bindings[i] == StorageImage):
+			return fmt.Errorf("engine: Sequence.Dispatch %v: binding %d is a %v, given %v", k, i, k.bindings[i], r)
+		case isImage && img.swapchain:
+			return fmt.Errorf("engine: Sequence.Dispatch %v: binding %d: %v is a swapchain image, which kernels cannot bind (Blit into it)", k, i, r)
 		}
 	}
 	g := [3]uint32{groupsX, groupsY, groupsZ}
@@ -226,40 +290,44 @@ func (s *Sequence) Dispatch(k *Kernel, bufs []*Buffer, push []uint32, groupsX, g
 		m.mu.Unlock()
 		return ErrClosed
 	}
-	pool, set, err := m.allocSet(k, bufs)
+	pool, set, err := m.allocSet(k, res)
 	m.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("engine: Sequence.Dispatch %v: %w", k, err)
 	}
 	s.cmds = append(s.cmds, command{
 		kind: cmdDispatch, k: k, pool: pool, set: set, groups: g,
-		push: append([]uint32(nil), push...), bufs: append([]*Buffer(nil), bufs...),
-		descsTaken: uint32(k.bindings),
+		push: append([]uint32(nil), push...), res: append([]Resource(nil), res...),
+		taken: countDescs(k.bindings),
 	})
+	return nil
+}
+
+// checkCommand reports why op cannot be recorded on res.
+func (s *Sequence) checkCommand(op string, res ...Resource) error {
+	if err := s.checkRecording(op); err != nil {
+		return err
+	}
+	for i, r := range res {
+		if err := s.checkResource(op, i, r); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // Fill records setting every element of b to value.
 func (s *Sequence) Fill(b *Buffer, value float32) error {
-	if err := s.checkRecording("Fill"); err != nil {
+	if err := s.checkCommand("Fill", b); err != nil {
 		return err
 	}
-	if err := s.checkBuffer("Fill", 0, b); err != nil {
-		return err
-	}
-	s.cmds = append(s.cmds, command{kind: cmdFill, dst: b, fillValue: math.Float32bits(value), bufs: []*Buffer{b}})
+	s.cmds = append(s.cmds, command{kind: cmdFill, dst: b, fillValue: math.Float32bits(value), res: []Resource{b}})
 	return nil
 }
 
 // Copy records copying the first n elements of src to dst.
 func (s *Sequence) Copy(dst, src *Buffer, n int) error {
-	if err := s.checkRecording("Copy"); err != nil {
-		return err
-	}
-	if err := s.checkBuffer("Copy", 0, dst); err != nil {
-		return err
-	}
-	if err := s.checkBuffer("Copy", 1, src); err != nil {
+	if err := s.checkCommand("Copy", dst, src); err != nil {
 		return err
 	}
 	if dst == src {
@@ -268,7 +336,44 @@ func (s *Sequence) Copy(dst, src *Buffer, n int) error {
 	if n <= 0 || n > dst.n || n > src.n {
 		return fmt.Errorf("engine: Sequence.Copy: %d elements from %v to %v, want 1..min of both lengths", n, src, dst)
 	}
-	s.cmds = append(s.cmds, command{kind: cmdCopy, dst: dst, src: src, n: n, bufs: []*Buffer{dst, src}})
+	s.cmds = append(s.cmds, command{kind: cmdCopy, dst: dst, src: src, n: n, res: []Resource{dst, src}})
+	return nil
+}
+
+// Blit records scaling all of src, an image from NewImage, onto all of
+// dst, filtering bilinearly if linear (which src.LinearBlit must allow),
+// else taking the nearest texel. dst is an image from NewImage or a
+// swapchain image (SwapchainImage).
+func (s *Sequence) Blit(dst, src *Image, linear bool) error {
+	if err := s.checkCommand("Blit", dst, src); err != nil {
+		return err
+	}
+	switch {
+	case dst == src:
+		return fmt.Errorf("engine: Sequence.Blit: source and destination are the same %v", dst)
+	case src.swapchain:
+		return fmt.Errorf("engine: Sequence.Blit: the source %v is a swapchain image, which can only be a destination", src)
+	case linear && !src.linear:
+		return fmt.Errorf("engine: Sequence.Blit: %s cannot filter %v bilinearly (see Image.LinearBlit)", s.m.info.Name, src)
+	}
+	s.cmds = append(s.cmds, command{kind: cmdBlit, dstImg: dst, srcImg: src, linear: linear, res: []Resource{dst, src}})
+	return nil
+}
+
+// CopyImage records copying every texel of src, an image from NewImage,
+// into the first width×height elements of dst, row by row: the bits of
+// element y*width+x are texel (x, y), red in the low byte.
+func (s *Sequence) CopyImage(dst *Buffer, src *Image) error {
+	if err := s.checkCommand("CopyImage", dst, src); err != nil {
+		return err
+	}
+	if src.swapchain {
+		return fmt.Errorf("engine: Sequence.CopyImage: %v is a swapchain image, which can only be a Blit destination", src)
+	}
+	if n := src.width * src.height; dst.n < n {
+		return fmt.Errorf("engine: Sequence.CopyImage: %v into %v, want at least %d elements", src, dst, n)
+	}
+	s.cmds = append(s.cmds, command{kind: cmdCopyImage, dst: dst, srcImg: src, res: []Resource{dst, src}})
 	return nil
 }
 
@@ -298,15 +403,17 @@ func (s *Sequence) Times() []time.Duration {
 }
 
 // Run submits the sequence and waits for it to finish. The first Run ends
-// recording.
-func (s *Sequence) Run() error {
+// recording. sync orders the submit with other queue work: its commands
+// start after every Wait semaphore is signalled, and every Signal
+// semaphore is signalled when they have finished (see Semaphore).
+func (s *Sequence) Run(sync ...Sync) error {
 	if s.closed {
 		return fmt.Errorf("engine: Sequence.Run: %w", ErrClosed)
 	}
 	for i, c := range s.cmds {
-		for j, b := range c.bufs {
-			if b.freed {
-				return fmt.Errorf("engine: Sequence.Run: command %d uses buffer %d (%v), which was freed", i, j, b)
+		for j, r := range c.res {
+			if freed(r) {
+				return fmt.Errorf("engine: Sequence.Run: command %d uses %d (%v), which was freed", i, j, r)
 			}
 		}
 	}
@@ -319,13 +426,24 @@ func (s *Sequence) Run() error {
 		}
 		s.recorded = true
 	}
-	if err := s.m.submitWait(s.cmd, s.fence); err != nil {
+	if err := s.m.submitWait(s.cmd, s.fence, sync); err != nil {
 		return fmt.Errorf("engine: Sequence.Run: %w", err)
 	}
 	if s.timestamps && len(s.cmds) > 0 {
 		return s.readTimes()
 	}
 	return nil
+}
+
+// freed reports whether a buffer or image was freed.
+func freed(r Resource) bool {
+	switch r := r.(type) {
+	case *Buffer:
+		return r.freed
+	case *Image:
+		return r.freed
+	}
+	return false
 }
 
 func (s *Sequence) record() error {
@@ -356,9 +474,24 @@ func (s *Sequence) record() error {
 	if s.query != nil {
 		vk.CmdResetQueryPool(cmd, s.query, 0, nq)
 	}
+	// Swapchain images come undefined (their old contents discarded) and
+	// leave ready to present; images of NewImage stay GENERAL throughout.
+	var acquire, release []vkc.ImageBarrier
+	seen := map[*Image]bool{}
+	for _, c := range s.cmds {
+		if img := c.dstImg; img != nil && img.swapchain && !seen[img] {
+			seen[img] = true
+			acquire = append(acquire, vkc.ImageBarrier{Image: img.img, DstAccess: vk.AccessFlags(vk.AccessTransferWriteBit),
+				OldLayout: vk.ImageLayoutUndefined, NewLayout: vk.ImageLayoutTransferDstOptimal})
+			release = append(release, vkc.ImageBarrier{Image: img.img, SrcAccess: vk.AccessFlags(vk.AccessTransferWriteBit),
+				OldLayout: vk.ImageLayoutTransferDstOptimal, NewLayout: vk.ImageLayoutPresentSrc})
+		}
+	}
 	// Earlier submits (uploads, other sequences) and host writes are made
-	// visible to the first command.
-	m.barrier(cmd, allStages|hostStage, allStages, allWrites|vk.AccessHostWriteBit, allAccess)
+	// visible to the first command. Semaphores Run waits for are waited at
+	// allStages, which this barrier's first scope includes, so the layout
+	// transitions happen after them.
+	m.barrier(cmd, allStages|hostStage, allStages, allWrites|vk.AccessHostWriteBit, allAccess, acquire...)
 	for i, c := range s.cmds {
 		if i > 0 {
 			m.barrier(cmd, allStages, allStages, allWrites, allAccess)
@@ -369,7 +502,7 @@ func (s *Sequence) record() error {
 		switch c.kind {
 		case cmdDispatch:
 			vk.CmdBindPipeline(cmd, vk.PipelineBindPointCompute, c.k.pipeline)
-			if c.k.bindings > 0 {
+			if len(c.k.bindings) > 0 {
 				vk.CmdBindDescriptorSets(cmd, vk.PipelineBindPointCompute, c.k.layout, 0, 1, []vk.DescriptorSet{c.set}, 0, nil)
 			}
 			if len(c.push) > 0 {
@@ -380,15 +513,23 @@ func (s *Sequence) record() error {
 			vk.CmdFillBuffer(cmd, c.dst.buf, 0, vk.DeviceSize(c.dst.Bytes()), c.fillValue)
 		case cmdCopy:
 			m.fns.CmdCopyBuffer(cmd, c.src.buf, c.dst.buf, 0, 0, uint64(4*c.n))
+		case cmdBlit:
+			filter := vk.FilterNearest
+			if c.linear {
+				filter = vk.FilterLinear
+			}
+			m.fns.CmdBlitImage(cmd, c.srcImg.img, vk.ImageLayoutGeneral, c.srcImg.width, c.srcImg.height,
+				c.dstImg.img, c.dstImg.layout(), c.dstImg.width, c.dstImg.height, filter)
+		case cmdCopyImage:
+			m.fns.CmdCopyImageToBuffer(cmd, c.srcImg.img, vk.ImageLayoutGeneral, c.srcImg.width, c.srcImg.height, c.dst.buf)
 		}
 		if s.query != nil {
 			vk.CmdWriteTimestamp(cmd, vk.PipelineStageBottomOfPipeBit, s.query, uint32(2*i+1))
 		}
 	}
-	m.barrier(cmd, allStages, allStages|hostStage, allWrites, allAccess|vk.AccessHostReadBit)
+	m.barrier(cmd, allStages, allStages|hostStage, allWrites, allAccess|vk.AccessHostReadBit, release...)
 	return vkErr("vkEndCommandBuffer", vk.EndCommandBuffer(cmd))
 }
-
 func (s *Sequence) readTimes() error {
 	n := uint32(len(s.ticks))
 	flags := vk.QueryResultFlags(vk.QueryResult64Bit | vk.QueryResultWaitBit)
@@ -436,7 +577,8 @@ func (s *Sequence) destroy() {
 			set := c.set
 			vk.FreeDescriptorSets(m.dev, c.pool.pool, 1, &set)
 			c.pool.sets++
-			c.pool.descs += c.descsTaken
+			c.pool.descs += c.taken.bufs
+			c.pool.imgs += c.taken.imgs
 			c.set = nil
 		}
 	}

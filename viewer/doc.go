@@ -1,8 +1,9 @@
 // Package viewer is the live training viewer of `train --live`: a GLFW
 // window showing the conv filters, the current batch's feature maps, the
 // loss curve and the step rate while training runs, drawn by compute
-// shaders on the training device and presented through a Vulkan swapchain
-// (engine.Presenter), so frames never travel through the host.
+// shaders on the training device into an engine.Image and blitted into
+// the window's Vulkan swapchain (engine/swapchain) by one engine.Sequence,
+// so frames never travel through the host.
 //
 // The window code needs GLFW's C build (X11 headers) and is behind the
 // build tag "viewer"; without the tag, Available is false and Prepare and

@@ -22,7 +22,8 @@ type Options struct {
 	// MinFrameInterval is the least time between two frames: Frame calls
 	// in between only poll window events. Default 100 ms, and 500 ms on
 	// a CPU driver (lavapipe), where a 960×600 frame costs training tens
-	// of milliseconds of the same cores (its present waits for the frame).
+	// of milliseconds of the same cores (Render waits for the frame to be
+	// drawn).
 	MinFrameInterval time.Duration
 	// Screenshot, if not "", is a PNG file Close writes the last frame to.
 	Screenshot string

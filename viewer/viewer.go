@@ -4,6 +4,7 @@ package viewer
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -18,6 +19,7 @@ import (
 	"github.com/go-gl/glfw/v3.3/glfw"
 
 	"github.com/vkneuro/vkneuro/engine"
+	"github.com/vkneuro/vkneuro/engine/swapchain"
 	"github.com/vkneuro/vkneuro/internal/atomicfile"
 	"github.com/vkneuro/vkneuro/shaders"
 )
@@ -29,19 +31,25 @@ const Available = true
 // Viewer is an open window on a Manager's device. Open, Frame, Render and
 // Close must be called from one goroutine (Open locks it to its OS
 // thread, as GLFW wants).
+//
+// A frame is drawn by compute kernels into an image of the frame's size
+// (binding 0 of the viewer_*.comp shaders, the buffers at 1..6), blitted,
+// scaled, into the window's swapchain image, all in one engine.Sequence
+// that waits for the image's acquisition and signals its presentation.
 type Viewer struct {
 	m      *engine.Manager
 	opts   Options
 	win    *glfw.Window
-	p      *engine.Presenter
+	sc     *swapchain.Swapchain
+	img    *engine.Image // the frame, opts.Width×opts.Height
 	lay    layout
 	escape bool
 
 	stat, lossBuf, text, font, dummy *engine.Buffer
-	statsK, drawK, textK             *engine.ImageKernel
+	statsK, drawK, textK             *engine.Kernel
 	textData                         []float32
 	last                             time.Time
-	rendered                         bool
+	rendered                         bool // a frame was drawn into img
 	closed                           bool
 }
 
@@ -63,8 +71,8 @@ func Prepare(opts engine.Options) (engine.Options, error) {
 			opts.InstanceExtensions = append(opts.InstanceExtensions, e)
 		}
 	}
-	if !slices.Contains(opts.DeviceExtensions, engine.SwapchainExtension) {
-		opts.DeviceExtensions = append(opts.DeviceExtensions, engine.SwapchainExtension)
+	if !slices.Contains(opts.DeviceExtensions, swapchain.Extension) {
+		opts.DeviceExtensions = append(opts.DeviceExtensions, swapchain.Extension)
 	}
 	return opts, nil
 }
@@ -84,7 +92,7 @@ func initGLFW() error {
 	return nil
 }
 
-// Open opens the window and its presenter on m, which must have been
+// Open opens the window and its swapchain on m, which must have been
 // opened with options from Prepare.
 func Open(m *engine.Manager, opts Options) (v *Viewer, err error) {
 	if opts.Width == 0 && opts.Height == 0 {
@@ -127,8 +135,11 @@ func Open(m *engine.Manager, opts Options) (v *Viewer, err error) {
 			v.escape = true
 		}
 	})
-	if v.p, err = m.NewPresenter(v.win, opts.Width, opts.Height); err != nil {
+	if v.sc, err = swapchain.New(m, v.win); err != nil {
 		return nil, fmt.Errorf("viewer: %w", err)
+	}
+	if v.img, err = m.NewImage(opts.Width, opts.Height); err != nil {
+		return nil, fmt.Errorf("viewer: the frame: %w", err)
 	}
 	for _, b := range []struct {
 		dst **engine.Buffer
@@ -139,14 +150,14 @@ func Open(m *engine.Manager, opts Options) (v *Viewer, err error) {
 		}
 	}
 	for _, k := range []struct {
-		dst  **engine.ImageKernel
+		dst  **engine.Kernel
 		name string
 	}{{&v.statsK, "viewer_stats"}, {&v.drawK, "viewer_draw"}, {&v.textK, "viewer_text"}} {
 		spv, err := shaders.SPIRV(k.name)
 		if err != nil {
 			return nil, fmt.Errorf("viewer: %w", err)
 		}
-		if *k.dst, err = v.p.Kernel(k.name, spv, 6, pushWords); err != nil {
+		if *k.dst, err = m.KernelWith(k.name, spv, frameBindings, pushWords); err != nil {
 			return nil, fmt.Errorf("viewer: %w", err)
 		}
 	}
@@ -160,8 +171,14 @@ func Open(m *engine.Manager, opts Options) (v *Viewer, err error) {
 // pushWords is the size of the shaders' push block.
 const pushWords = 25
 
+// frameBindings is the shaders' descriptor layout: the frame, then the
+// filters, maps, loss history, stats, text and font buffers.
+var frameBindings = []engine.Binding{engine.StorageImage,
+	engine.StorageBuffer, engine.StorageBuffer, engine.StorageBuffer,
+	engine.StorageBuffer, engine.StorageBuffer, engine.StorageBuffer}
+
 // Regions are where the frame shows what (in frame pixels; see
-// Screenshot and engine.Presenter.Snapshot).
+// Options.Screenshot).
 func (v *Viewer) Regions(f Frame) Regions {
 	r := Regions{
 		Header: image.Rect(v.lay.header.X, v.lay.header.Y, v.opts.Width-pad, v.lay.header.Y+5*headerScale),
@@ -178,10 +195,10 @@ func (v *Viewer) Regions(f Frame) Regions {
 
 // Frames is the number of frames shown so far.
 func (v *Viewer) Frames() int {
-	if v.p == nil {
+	if v.sc == nil {
 		return 0
 	}
-	return v.p.Frames()
+	return v.sc.Presented()
 }
 
 // Frame polls window events and, if MinFrameInterval has passed since the
@@ -314,20 +331,57 @@ func (v *Viewer) Render(f Frame) error {
 		u(len(loss)), u(lr.Min.X), u(lr.Min.Y), u(lr.Dx()), u(lr.Dy()),
 		u(lines),
 	}
-	bufs := []*engine.Buffer{filters, maps, v.lossBuf, v.stat, v.text, v.font}
-	draws := []engine.Draw{
-		{Kernel: v.statsK, Buffers: bufs, Push: push, Groups: [3]uint32{uint32(1 + mc), 1, 1}},
-		{Kernel: v.drawK, Buffers: bufs, Push: push, Groups: [3]uint32{uint32(v.opts.Width+15) / 16, uint32(v.opts.Height+15) / 16, 1}},
+	res := []engine.Resource{v.img, filters, maps, v.lossBuf, v.stat, v.text, v.font}
+	draws := []draw{
+		{v.statsK, res, push, [3]uint32{uint32(1 + mc), 1, 1}},
+		{v.drawK, res, push, [3]uint32{uint32(v.opts.Width+15) / 16, uint32(v.opts.Height+15) / 16, 1}},
 		// One row of work groups per line of text, as wide as the widest.
-		{Kernel: v.textK, Buffers: bufs, Push: push, Groups: [3]uint32{uint32(4*headerScale*lineChars+15) / 16, uint32(5*headerScale+15) / 16, uint32(lines)}},
+		{v.textK, res, push, [3]uint32{uint32(4*headerScale*lineChars+15) / 16, uint32(5*headerScale+15) / 16, uint32(lines)}},
 	}
 	fbW, fbH := v.win.GetFramebufferSize()
-	shown, err := v.p.Present(draws, fbW, fbH)
-	if err != nil {
+	if err := v.present(draws, fbW, fbH); err != nil {
 		return fmt.Errorf("viewer: %w", err)
 	}
-	v.rendered = v.rendered || shown
 	return nil
+}
+
+// draw is one dispatch of a frame.
+type draw struct {
+	k      *engine.Kernel
+	res    []engine.Resource
+	push   []uint32
+	groups [3]uint32
+}
+
+// present draws a frame into v.img and shows it, scaled, in the next
+// swapchain image of a window whose framebuffer is fbW×fbH, in one
+// sequence: it waits for the image to be acquired, and presentation waits
+// for it. A frame the swapchain cannot take now (no window area, no free
+// image, out of date) is neither drawn nor shown. The sequence is made
+// anew each frame, as the push constants and buffers change.
+func (v *Viewer) present(draws []draw, fbW, fbH int) error {
+	f, ok, err := v.sc.Acquire(fbW, fbH)
+	if err != nil || !ok {
+		return err
+	}
+	seq, err := v.m.NewSequence()
+	if err != nil {
+		return err
+	}
+	defer seq.Close()
+	for _, d := range draws {
+		if err := seq.DispatchWith(d.k, d.res, d.push, d.groups[0], d.groups[1], d.groups[2]); err != nil {
+			return err
+		}
+	}
+	if err := seq.Blit(f.Image, v.img, v.img.LinearBlit()); err != nil {
+		return err
+	}
+	if err := seq.Run(engine.Wait(f.Acquired), engine.Signal(f.Rendered)); err != nil {
+		return err
+	}
+	v.rendered = true
+	return v.sc.Present(f)
 }
 
 // textLines writes the text of f into v.textData and returns the number
@@ -373,7 +427,7 @@ func (v *Viewer) textLines(f Frame, fo, mc int, loss []float32) int {
 	return len(lines)
 }
 
-// Close writes the screenshot if asked, then closes the presenter and the
+// Close writes the screenshot if asked, then closes the swapchain and the
 // window. Call it before closing the Manager or freeing the buffers of
 // the last Frame. Later calls do nothing.
 func (v *Viewer) Close() error {
@@ -394,7 +448,7 @@ func (v *Viewer) screenshot() error {
 	if !v.rendered {
 		return fmt.Errorf("viewer: screenshot %s: no frame was shown", v.opts.Screenshot)
 	}
-	img, err := v.p.Snapshot()
+	img, err := v.snapshot()
 	if err != nil {
 		return fmt.Errorf("viewer: screenshot: %w", err)
 	}
@@ -409,13 +463,48 @@ func (v *Viewer) screenshot() error {
 	return nil
 }
 
+// snapshot downloads the last frame drawn, for the screenshot and tests;
+// it is the only path that copies a frame to the host.
+func (v *Viewer) snapshot() (*image.RGBA, error) {
+	if !v.rendered {
+		return nil, errors.New("no frame has been drawn yet")
+	}
+	w, h := v.img.Size()
+	buf, err := v.m.NewHostBuffer(w * h) // one float32 slot per RGBA8 pixel
+	if err != nil {
+		return nil, err
+	}
+	defer buf.Free()
+	seq, err := v.m.NewSequence()
+	if err != nil {
+		return nil, err
+	}
+	defer seq.Close()
+	if err := seq.CopyImage(buf, v.img); err != nil {
+		return nil, err
+	}
+	if err := seq.Run(); err != nil {
+		return nil, err
+	}
+	words := make([]float32, w*h)
+	if err := v.m.Download(buf, words, 0); err != nil {
+		return nil, err
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i, x := range words {
+		binary.LittleEndian.PutUint32(img.Pix[4*i:], math.Float32bits(x))
+	}
+	return img, nil
+}
+
 // release frees everything Open made.
 func (v *Viewer) release() error {
 	v.closed = true
 	var err error
-	if v.p != nil {
-		err = v.p.Close()
+	if v.sc != nil {
+		err = v.sc.Close()
 	}
+	v.img.Free()
 	for _, b := range []*engine.Buffer{v.stat, v.lossBuf, v.text, v.font, v.dummy} {
 		if b != nil {
 			b.Free()

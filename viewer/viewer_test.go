@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vkneuro/vkneuro/engine"
+	"github.com/vkneuro/vkneuro/engine/swapchain"
 	"github.com/vkneuro/vkneuro/kernels/vulkan"
 	"github.com/vkneuro/vkneuro/models"
 	"github.com/vkneuro/vkneuro/viewer/viewertest"
@@ -159,11 +160,11 @@ func TestTrainingViewer(t *testing.T) {
 	if n := v.Frames(); n < steps/2 {
 		t.Errorf("%d frames shown in %d steps, want at least %d", n, steps, steps/2)
 	}
-	if ew, eh := v.p.Extent(); ew != 800 || eh != 300 {
+	if ew, eh := v.sc.Extent(); ew != 800 || eh != 300 {
 		t.Errorf("swapchain is %d×%d after resizing to 800×300", ew, eh)
 	}
 	regions := v.Regions(frame)
-	linear := v.p.LinearScaling()
+	linear := v.img.LinearBlit()
 	xwin := uint64(v.win.GetX11Window())
 	fbW, fbH := v.win.GetFramebufferSize()
 	onScreen := filepath.Join(t.TempDir(), "window.rgb")
@@ -330,11 +331,16 @@ func TestViewerLimits(t *testing.T) {
 	}
 	defer filters.Free()
 
-	if _, err := v.p.Snapshot(); err == nil || !strings.Contains(err.Error(), "no frame") {
-		t.Errorf("Snapshot before any frame: error %v, want one saying no frame was drawn", err)
+	if _, err := v.snapshot(); err == nil || !strings.Contains(err.Error(), "no frame") {
+		t.Errorf("snapshot before any frame: error %v, want one saying no frame was drawn", err)
 	}
-	if _, err := v.p.Present([]engine.Draw{{Kernel: v.drawK, Push: make([]uint32, pushWords), Groups: [3]uint32{1, 1, 1}}}, 320, 240); err == nil || !strings.Contains(err.Error(), "0 buffers, kernel takes 6") {
-		t.Errorf("Present with missing buffers: error %v, want one counting them", err)
+	// A frame whose drawing fails after its image was acquired is not
+	// presented, and the next frame drops it (a new swapchain) and shows.
+	if err := v.present([]draw{{v.drawK, []engine.Resource{v.img}, make([]uint32, pushWords), [3]uint32{1, 1, 1}}}, 320, 240); err == nil || !strings.Contains(err.Error(), "1 bindings given, kernel takes 7") {
+		t.Errorf("present with missing buffers: error %v, want one counting them", err)
+	}
+	if v.Frames() != 0 || v.rendered {
+		t.Errorf("a frame that failed to draw counts: %d frames, drawn %v", v.Frames(), v.rendered)
 	}
 	// Shown at once: nothing shown yet.
 	if stop, err := v.Frame(Frame{Step: 1, Loss: []float32{1}}); stop || err != nil {
@@ -380,6 +386,67 @@ func TestViewerLimits(t *testing.T) {
 	}
 	if _, err := v.Frame(Frame{}); err == nil {
 		t.Error("Frame after Close succeeded")
+	}
+}
+
+// TestSwapchain drives the viewer's swapchain directly: a frame that
+// was not drawn is not presented, the next Acquire drops it and gives a
+// frame that is, and a closed swapchain refuses to acquire.
+func TestSwapchain(t *testing.T) {
+	m := openManager(t)
+	v, err := Open(m, Options{Width: 320, Height: 240, MinFrameInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	fbW, fbH := v.win.GetFramebufferSize()
+	f, ok, err := v.sc.Acquire(fbW, fbH)
+	if err != nil || !ok {
+		t.Fatalf("Acquire: %v, %v", ok, err)
+	}
+	if !f.Acquired.Pending() {
+		t.Error("an acquired frame's Acquired semaphore has no signal pending")
+	}
+	if err := v.sc.Present(f); err == nil || !strings.Contains(err.Error(), "not drawn") {
+		t.Errorf("Present of a frame not drawn: error %v", err)
+	}
+	if err := v.sc.Present(swapchain.Frame{}); err == nil || !strings.Contains(err.Error(), "not the one") {
+		t.Errorf("Present of a frame not acquired: error %v", err)
+	}
+	if _, ok, err := v.sc.Acquire(0, 240); ok || err != nil {
+		t.Errorf("Acquire for a window without area: %v, %v; want false, nil", ok, err)
+	}
+	f, ok, err = v.sc.Acquire(fbW, fbH)
+	if err != nil || !ok {
+		t.Fatalf("Acquire after a dropped frame: %v, %v", ok, err)
+	}
+	seq, err := m.NewSequence()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	if err := seq.Blit(f.Image, v.img, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := seq.Run(engine.Wait(f.Acquired), engine.Signal(f.Rendered)); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.sc.Present(f); err != nil {
+		t.Fatal(err)
+	}
+	if v.sc.Presented() != 1 || f.Rendered.Pending() {
+		t.Errorf("after Present: %d presented, Rendered pending %v; want 1, false", v.sc.Presented(), f.Rendered.Pending())
+	}
+	if ew, eh := v.sc.Extent(); ew != fbW || eh != fbH {
+		t.Errorf("swapchain is %d×%d for a %d×%d framebuffer", ew, eh, fbW, fbH)
+	}
+	sc := v.sc
+	v.sc = nil // closed here, not by v.Close
+	if err := sc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sc.Acquire(fbW, fbH); !errors.Is(err, engine.ErrClosed) {
+		t.Errorf("Acquire after Close: %v, want ErrClosed", err)
 	}
 }
 

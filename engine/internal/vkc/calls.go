@@ -596,3 +596,14 @@ func cLayout() (sizes map[string]uintptr, consts map[string]int64) {
 	}
 	return sizes, consts
 }
+
+// The engine's public API passes non-dispatchable handles as the 64-bit
+// values Vulkan defines them as; vulkan-go declares them as C pointers,
+// which must then be 8 bytes (this fails to compile otherwise).
+var _ = [1]struct{}{}[unsafe.Sizeof(vk.Image(nil))-8]
+
+// Uint64 is the 64-bit value of a non-dispatchable handle.
+func Uint64[T nonDispatchable](h T) uint64 { return uint64(handle(h)) }
+
+// FromUint64 is the handle whose 64-bit value is v.
+func FromUint64[T nonDispatchable](v uint64) T { return *(*T)(unsafe.Pointer(&v)) }
