@@ -13,10 +13,11 @@ import (
 // left to leak: a few bytes per test run).
 func refSize[R any](ref *R, _ any) uintptr { return unsafe.Sizeof(*ref) }
 
-// TestLayouts checks the structures declared in calls.go against the
-// Khronos headers, through the sizes vulkan-go compiled from them, and
-// the constants against vulkan-go's: a field missing, mistyped or moved
-// changes a size (padding included); a wrong value a constant.
+// TestLayouts checks the sizes of the structures declared in calls.go
+// against those vulkan-go compiled from the Khronos headers, and the
+// constants against vulkan-go's. A mistyped or missing field changes most
+// sizes, though padding can hide one; what it cannot see, the engine's
+// tests with the validation layer do, as every call here runs in them.
 func TestLayouts(t *testing.T) {
 	ours, consts := cLayout()
 	theirs := map[string]uintptr{
