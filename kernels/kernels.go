@@ -181,7 +181,8 @@ type Ops interface {
 	// in [0, C) (kernels.ClassIndex) makes Program.Run return an error
 	// naming the op, the row and the value (ClassIndexError), as
 	// PyTorch's "Target 7 is out of bounds"; a backend does not skip the
-	// row silently.
+	// row silently. The Program stays usable: a later Run with valid
+	// targets succeeds.
 	NLLLoss(loss, logp, target *Tensor)
 	// NLLBackward: dlogp[i,c] = −1/N where c == target[i], else 0, with
 	// NLLLoss's check of the targets.

@@ -61,6 +61,15 @@ func (s *benchSetup) tensor(lo, hi float64, shape ...int) *kernels.Tensor {
 
 func (s *benchSetup) rnd(shape ...int) *kernels.Tensor { return s.tensor(-1, 1, shape...) }
 
+// state allocates the step state of an optimizer's step 3.
+func (s *benchSetup) state() *kernels.Tensor {
+	t := s.tensor(0, 1, kernels.StepStateLen)
+	if err := s.be.Upload(t, stepState(1e-3, 3)); err != nil {
+		s.b.Fatal(err)
+	}
+	return t
+}
+
 // classes allocates n class indices in [0, c).
 func (s *benchSetup) classes(n, c int) *kernels.Tensor {
 	t := s.tensor(0, 1, n)
@@ -173,6 +182,19 @@ func poolCasesBench() []benchCase {
 				p.MaxPool2DBackward(s.rnd(xs...), s.rnd(ys...), s.argmax(48*64, ys...), pp)
 			}},
 		)
+		for _, k := range []int{4, 8} {
+			pp := kernels.Pool2DParams{KernelH: k, KernelW: k}
+			ys := []int{n, 6, 48 / k, 64 / k}
+			size := fmt.Sprintf("%dx6x48x64_k%d", n, k)
+			cs = append(cs,
+				benchCase{op: "avgpool2d", size: size, flops: float64(kernels.Numel(xs)), setup: func(s *benchSetup, p kernels.Program) {
+					p.AvgPool2D(s.rnd(ys...), s.rnd(xs...), pp)
+				}},
+				benchCase{op: "avgpool2d_backward", size: size, flops: float64(kernels.Numel(xs)), setup: func(s *benchSetup, p kernels.Program) {
+					p.AvgPool2DBackward(s.rnd(xs...), s.rnd(ys...), pp)
+				}},
+			)
+		}
 	}
 	return cs
 }
@@ -222,6 +244,33 @@ func elementwiseCases() []benchCase {
 		add("mse_backward", 2, func(s *benchSetup, p kernels.Program) {
 			p.MSEBackward(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...))
 		})
+		add("tanh", 4, func(s *benchSetup, p kernels.Program) { p.Tanh(s.rnd(shape...), s.rnd(shape...)) })
+		add("tanh_backward", 3, func(s *benchSetup, p kernels.Program) {
+			p.TanhBackward(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...))
+		})
+		add("elu", 4, func(s *benchSetup, p kernels.Program) { p.ELU(s.rnd(shape...), s.rnd(shape...), 1) })
+		add("elu_backward", 4, func(s *benchSetup, p kernels.Program) {
+			p.ELUBackward(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...), 1)
+		})
+		add("softplus", 6, func(s *benchSetup, p kernels.Program) { p.Softplus(s.rnd(shape...), s.rnd(shape...), 1, 20) })
+		add("softplus_backward", 5, func(s *benchSetup, p kernels.Program) {
+			p.SoftplusBackward(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...), 1, 20)
+		})
+		add("dropout", 2, func(s *benchSetup, p kernels.Program) {
+			p.Dropout(s.rnd(shape...), s.rnd(shape...), s.state(), 0.5, 1)
+		})
+		add("bce_logits", 8, func(s *benchSetup, p kernels.Program) {
+			p.BCEWithLogitsLoss(s.rnd(1), s.rnd(shape...), s.tensor(0, 1, shape...))
+		})
+		add("bce_logits_backward", 6, func(s *benchSetup, p kernels.Program) {
+			p.BCEWithLogitsBackward(s.rnd(shape...), s.rnd(shape...), s.tensor(0, 1, shape...))
+		})
+		add("poisson_nll", 4, func(s *benchSetup, p kernels.Program) {
+			p.PoissonNLLLoss(s.rnd(1), s.rnd(shape...), s.tensor(0, 5, shape...), true, 1e-8)
+		})
+		add("poisson_nll_backward", 3, func(s *benchSetup, p kernels.Program) {
+			p.PoissonNLLBackward(s.rnd(shape...), s.rnd(shape...), s.tensor(0, 5, shape...), true, 1e-8)
+		})
 	}
 	// Parameter-sized ops: Tutorial 3's fc weights and the encoder's 23,589×1,152.
 	for _, shape := range [][]int{{10, 288}, {23589, 1152}} {
@@ -235,7 +284,11 @@ func elementwiseCases() []benchCase {
 		add("l1penalty", 2, func(s *benchSetup, p kernels.Program) { p.L1Penalty(s.rnd(1), s.rnd(shape...), 1e-3) })
 		add("l1penalty_grad", 1, func(s *benchSetup, p kernels.Program) { p.L1PenaltyGrad(s.rnd(shape...), s.rnd(shape...), 1e-3) })
 		add("sgd", 5, func(s *benchSetup, p kernels.Program) {
-			p.SGD(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...), s.rnd(kernels.StepStateLen), kernels.SGDParams{Momentum: 0.9, WeightDecay: 1e-4})
+			p.SGD(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...), s.state(), kernels.SGDParams{Momentum: 0.9, WeightDecay: 1e-4})
+		})
+		add("adam", 12, func(s *benchSetup, p kernels.Program) {
+			p.Adam(s.rnd(shape...), s.rnd(shape...), s.rnd(shape...), s.tensor(0, 1, shape...), s.state(),
+				kernels.AdamParams{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-2, Decoupled: true})
 		})
 	}
 	return cs

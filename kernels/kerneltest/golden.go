@@ -318,25 +318,174 @@ func testGolden(t *testing.T, b kernels.Backend) {
 		atol, rtol = dotTol(x.Shape[0], rms(dyv))
 		check(t, "db", h.get(db), g.want(t, "linear/db"), atol, rtol)
 	})
-	t.Run("sgd", func(t *testing.T) {
-		// lr 0.1, momentum 0.9, weight decay 0.01, as in the script.
+	testGoldenExtended(t, b, g)
+}
+
+// testGoldenExtended is testGolden for the extended op set.
+func testGoldenExtended(t *testing.T, b kernels.Backend, g *golden) {
+	nan := float32(math.NaN())
+	// unary runs an activation and its backward on PyTorch's inputs; the
+	// backward gets PyTorch's forward output or input, as the op takes.
+	unary := func(name string, rec func(p kernels.Program, y, dx, x, yRef, dy *kernels.Tensor), atolY, rtolY, atolDX, rtolDX float64) {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, b, 1)
+			x, _ := g.in(t, h, name+"/x")
+			dy, _ := g.in(t, h, name+"/dy")
+			yRef, _ := g.in(t, h, name+"/y")
+			y, dx := h.out(nan, x.Shape...), h.out(nan, x.Shape...)
+			h.run(func(p kernels.Program) { rec(p, y, dx, x, yRef, dy) })
+			check(t, "y", h.get(y), g.want(t, name+"/y"), atolY, rtolY)
+			check(t, "dx", h.get(dx), g.want(t, name+"/dx"), atolDX, rtolDX)
+		})
+	}
+	// Tolerances as in testActivations.
+	unary("tanh", func(p kernels.Program, y, dx, x, yRef, dy *kernels.Tensor) {
+		p.Tanh(y, x)
+		p.TanhBackward(dx, dy, yRef)
+	}, 2*eps32, 8*eps32, 2*eps32, 8*eps32)
+	alpha := float32(g.want(t, "elu/alpha")[0])
+	unary("elu", func(p kernels.Program, y, dx, x, yRef, dy *kernels.Tensor) {
+		p.ELU(y, x, alpha)
+		p.ELUBackward(dx, dy, x, alpha)
+	}, 2*eps32, 8*eps32, 1e-30, 16*eps32)
+	beta, th := float32(g.want(t, "softplus/beta")[0]), float32(g.want(t, "softplus/threshold")[0])
+	unary("softplus", func(p kernels.Program, y, dx, x, yRef, dy *kernels.Tensor) {
+		p.Softplus(y, x, beta, th)
+		p.SoftplusBackward(dx, dy, x, beta, th)
+	}, 2*eps32, 8*eps32, 1e-30, 16*eps32)
+	for _, c := range []struct {
+		name string
+		p    kernels.Pool2DParams
+	}{
+		{"avgpool_k2", kernels.Pool2DParams{KernelH: 2, KernelW: 2}},
+		{"avgpool_k3s2", kernels.Pool2DParams{KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2}},
+		{"avgpool_k23s34", kernels.Pool2DParams{KernelH: 2, KernelW: 3, StrideH: 3, StrideW: 4}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, b, 1)
+			x, xv := g.in(t, h, c.name+"/x")
+			dy, dyv := g.in(t, h, c.name+"/dy")
+			y, dx := h.out(nan, dy.Shape...), h.out(nan, x.Shape...)
+			h.run(func(p kernels.Program) {
+				p.AvgPool2D(y, x, c.p)
+				p.AvgPool2DBackward(dx, dy, c.p)
+			})
+			k := c.p.KernelH * c.p.KernelW
+			atol, rtol := dotTol(k, rms(xv)/float64(k))
+			check(t, "y", h.get(y), g.want(t, c.name+"/y"), atol, rtol)
+			// At most ⌈3/2⌉² = 4 overlapping windows add into one input.
+			atol, rtol = dotTol(4, rms(dyv)/float64(k))
+			check(t, "dx", h.get(dx), g.want(t, c.name+"/dx"), atol, rtol)
+		})
+	}
+	t.Run("bce_logits", func(t *testing.T) {
 		h := newHarness(t, b, 1)
-		p0, _ := g.get(t, "sgd/p0")
-		param, grad := h.mut(p0, len(p0)), h.newTensor(len(p0))
-		buf := h.mut(make([]float32, len(p0)), len(p0))
-		state := h.in("state", stepState(0.1, 2), kernels.StepStateLen)
-		prog := b.NewProgram()
-		defer prog.Close()
-		prog.SGD(param, grad, buf, state, kernels.SGDParams{Momentum: 0.9, WeightDecay: 0.01})
-		for step := 0; step < 3; step++ {
-			gv, _ := g.get(t, fmt.Sprintf("sgd/grad%d", step))
-			h.upload(grad, gv)
-			if err := prog.Run(); err != nil {
+		x, xv := g.in(t, h, "bce_logits/x")
+		tg, tv := g.in(t, h, "bce_logits/target")
+		loss, dx := h.out(nan, 1), h.out(nan, x.Shape...)
+		h.run(func(p kernels.Program) {
+			p.BCEWithLogitsLoss(loss, x, tg)
+			p.BCEWithLogitsBackward(dx, x, tg)
+		})
+		xf, tf := f64(xv), f64(tv)
+		atol, rtol := lossTol(func(i int) float64 { return specBCEWithLogitsLoss(xf[i:i+1], tf[i:i+1]) }, len(xv))
+		checkScalar(t, "loss", h.get(loss)[0], g.want(t, "bce_logits/loss")[0], atol, rtol)
+		check(t, "dx", h.get(dx), g.want(t, "bce_logits/dx"), 4*eps32/float64(len(xv)), 8*eps32)
+	})
+	for _, c := range []struct {
+		name     string
+		logInput bool
+	}{{"poisson_log", true}, {"poisson", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, b, 1)
+			x, xv := g.in(t, h, c.name+"/x")
+			tg, tv := g.in(t, h, c.name+"/target")
+			eps := float32(g.want(t, c.name+"/eps")[0])
+			loss, dx := h.out(nan, 1), h.out(nan, x.Shape...)
+			h.run(func(p kernels.Program) {
+				p.PoissonNLLLoss(loss, x, tg, c.logInput, eps)
+				p.PoissonNLLBackward(dx, x, tg, c.logInput, eps)
+			})
+			xf, tf, n := f64(xv), f64(tv), len(xv)
+			atol, rtol := lossTol(func(i int) float64 { return specPoissonNLLLoss(xf[i:i+1], tf[i:i+1], c.logInput, float64(eps)) }, n)
+			checkScalar(t, "loss", h.get(loss)[0], g.want(t, c.name+"/loss")[0], atol, rtol)
+			check(t, "dx", h.get(dx), g.want(t, c.name+"/dx"), 8*eps32*math.Max(1, maxAbs(tv))/float64(n), 16*eps32)
+		})
+	}
+	// The optimizers: three steps of one recorded Program at the
+	// learning rates the script set, with the step state written by the
+	// Program, as the models run them. Hyper-parameters as in the script.
+	optim := func(name string, rec func(p kernels.Program, param, grad, buf1, buf2, state *kernels.Tensor), bufs []string, beta1, beta2, wd float64) {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, b, 1)
+			p0, _ := g.get(t, name+"/p0")
+			lrs := g.want(t, name+"/lr")
+			n := len(p0)
+			param, grad := h.mut(p0, n), h.newTensor(n)
+			b1, b2 := h.mut(make([]float32, n), n), h.mut(make([]float32, n), n)
+			state, host := h.newTensor(kernels.StepStateLen), make([]float32, kernels.StepStateLen)
+			prog := b.NewProgram()
+			defer prog.Close()
+			prog.Write(state, host)
+			rec(prog, param, grad, b1, b2, state)
+			if err := prog.Err(); err != nil {
 				t.Fatal(err)
 			}
-			// Rounding compounds over three steps of values ≤ ~3.
-			check(t, fmt.Sprintf("step %d: buf", step+1), h.get(buf), g.want(t, fmt.Sprintf("sgd/buf%d", step+1)), 64*eps32, 16*eps32)
-			check(t, fmt.Sprintf("step %d: p", step+1), h.get(param), g.want(t, fmt.Sprintf("sgd/p%d", step+1)), 64*eps32, 16*eps32)
+			for step, lr := range lrs {
+				gv, _ := g.get(t, fmt.Sprintf("%s/grad%d", name, step))
+				h.upload(grad, gv)
+				kernels.FillStepState(host, uint32(step+1), lr, beta1, beta2, wd)
+				if err := prog.Run(); err != nil {
+					t.Fatal(err)
+				}
+				// Rounding compounds over three steps of values ≤ ~3.
+				for i, buf := range []*kernels.Tensor{b1, b2}[:len(bufs)] {
+					key := fmt.Sprintf("%s/%s%d", name, bufs[i], step+1)
+					check(t, fmt.Sprintf("step %d: %s", step+1, bufs[i]), h.get(buf), g.want(t, key), 64*eps32, 16*eps32)
+				}
+				check(t, fmt.Sprintf("step %d: p", step+1), h.get(param), g.want(t, fmt.Sprintf("%s/p%d", name, step+1)), 64*eps32, 16*eps32)
+			}
+		})
+	}
+	optim("sgd", func(p kernels.Program, param, grad, buf, _, state *kernels.Tensor) {
+		p.SGD(param, grad, buf, state, kernels.SGDParams{Momentum: 0.9, WeightDecay: 0.01})
+	}, []string{"buf"}, 0, 0, 0)
+	optim("sgd_nesterov", func(p kernels.Program, param, grad, buf, _, state *kernels.Tensor) {
+		p.SGD(param, grad, buf, state, kernels.SGDParams{Momentum: 0.9, Nesterov: true, WeightDecay: 0.01})
+	}, []string{"buf"}, 0, 0, 0)
+	optim("sgd_dampening", func(p kernels.Program, param, grad, buf, _, state *kernels.Tensor) {
+		p.SGD(param, grad, buf, state, kernels.SGDParams{Momentum: 0.9, Dampening: 0.3})
+	}, []string{"buf"}, 0, 0, 0)
+	adam := kernels.AdamParams{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}
+	optim("adam", func(p kernels.Program, param, grad, m, v, state *kernels.Tensor) {
+		p.Adam(param, grad, m, v, state, adam)
+	}, []string{"m", "v"}, adam.Beta1, adam.Beta2, adam.WeightDecay)
+	adamw := kernels.AdamParams{Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, WeightDecay: 0.1, Decoupled: true}
+	optim("adamw", func(p kernels.Program, param, grad, m, v, state *kernels.Tensor) {
+		p.Adam(param, grad, m, v, state, adamw)
+	}, []string{"m", "v"}, adamw.Beta1, adamw.Beta2, adamw.WeightDecay)
+	t.Run("dropout", func(t *testing.T) {
+		// The script draws the mask with its port of kernels.DropoutHash
+		// and applies it as PyTorch's dropout does: the mask must be
+		// DropoutKeep's, and y and dx PyTorch's, exactly.
+		h := newHarness(t, b, 1)
+		params := g.want(t, "dropout/params")
+		pr, seed, step := float32(params[0]), uint32(params[1]), uint32(params[2])
+		mask, _ := g.get(t, "dropout/mask")
+		for i, m := range mask {
+			if keep := kernels.DropoutKeep(seed, step, uint32(i), pr); keep != (m == 1) {
+				t.Fatalf("element %d: the script's mask holds %v, kernels.DropoutKeep says kept=%v: its port of the hash differs", i, m, keep)
+			}
 		}
+		x, _ := g.in(t, h, "dropout/x")
+		dy, _ := g.in(t, h, "dropout/dy")
+		state := h.in("state", stepState(0.1, step), kernels.StepStateLen)
+		y, dx := h.out(nan, x.Shape...), h.out(nan, x.Shape...)
+		h.run(func(p kernels.Program) {
+			p.Dropout(y, x, state, pr, seed)
+			p.DropoutBackward(dx, dy, state, pr, seed)
+		})
+		check(t, "y", h.get(y), g.want(t, "dropout/y"), 0, 0)
+		check(t, "dx", h.get(dx), g.want(t, "dropout/dx"), 0, 0)
 	})
 }

@@ -1,6 +1,7 @@
 package kerneltest
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -109,11 +110,7 @@ func testGradients(t *testing.T, b kernels.Backend) {
 		h := newHarness(t, b, 20001)
 		pp := kernels.Pool2DParams{KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2}
 		xs := []int{1, 2, 7, 8}
-		geo, err := kernels.PoolGeometry("spec", &kernels.Tensor{Shape: xs}, pp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ys := []int{geo.N, geo.C, geo.Ho, geo.Wo}
+		geo, ys := poolGeom(t, xs, pp)
 		// Distinct values a grid step apart, shuffled: no two within a finite-difference step.
 		xv := make([]float32, kernels.Numel(xs))
 		for i, j := range h.rng.Perm(len(xv)) {
@@ -277,6 +274,101 @@ func testGradients(t *testing.T, b kernels.Backend) {
 		atol, rtol = dotTol(n, rms(rv))
 		check(t, "backend db", h.get(gb), db, atol, rtol)
 	})
+	testGradientsExtended(t, b)
+}
+
+// testGradientsExtended is testGradients for the activations, dropout,
+// average pool and losses of the extended op set.
+func testGradientsExtended(t *testing.T, b kernels.Backend) {
+	nan := float32(math.NaN())
+	t.Run("Tanh", func(t *testing.T) {
+		h := newHarness(t, b, 20100)
+		xv, rv := h.uniform(50, -4, 4), h.uniform(50, -1, 1)
+		x, r := f64(xv), f64(rv)
+		y := specTanh(x)
+		fdCheck(t, "dx", func(x []float64) float64 { return dot(r, specTanh(x)) }, x, specTanhBackward(r, y))
+		y32 := f32(y)
+		yt, rt, gx := h.in("y", y32, 50), h.in("dy", rv, 50), h.out(nan, 50)
+		h.run(func(p kernels.Program) { p.TanhBackward(gx, rt, yt) })
+		check(t, "backend dx", h.get(gx), specTanhBackward(r, f64(y32)), 2*eps32, 8*eps32)
+	})
+	t.Run("ELU", func(t *testing.T) {
+		h := newHarness(t, b, 20101)
+		const alpha = 0.7
+		xv, rv := h.uniform(50, -4, 4), h.uniform(50, -1, 1)
+		awayFrom(xv, 1e-3, 0)
+		x, r := f64(xv), f64(rv)
+		dx := specELUBackward(r, x, alpha)
+		fdCheck(t, "dx", func(x []float64) float64 { return dot(r, specELU(x, alpha)) }, x, dx)
+		xt, rt, gx := h.in("x", xv, 50), h.in("dy", rv, 50), h.out(nan, 50)
+		h.run(func(p kernels.Program) { p.ELUBackward(gx, rt, xt, alpha) })
+		check(t, "backend dx", h.get(gx), dx, 1e-30, 16*eps32)
+	})
+	t.Run("Softplus", func(t *testing.T) {
+		h := newHarness(t, b, 20102)
+		const beta, threshold = 2, 5
+		xv, rv := h.uniform(50, -6, 6), h.uniform(50, -1, 1)
+		awayFrom(xv, 1e-3, threshold/beta) // the switch to x, where Softplus jumps by log1p(e⁻⁵)/2
+		x, r := f64(xv), f64(rv)
+		dx := specSoftplusBackward(r, x, beta, threshold)
+		fdCheck(t, "dx", func(x []float64) float64 { return dot(r, specSoftplus(x, beta, threshold)) }, x, dx)
+		xt, rt, gx := h.in("x", xv, 50), h.in("dy", rv, 50), h.out(nan, 50)
+		h.run(func(p kernels.Program) { p.SoftplusBackward(gx, rt, xt, beta, threshold) })
+		check(t, "backend dx", h.get(gx), dx, 1e-30, 16*eps32)
+	})
+	t.Run("Dropout", func(t *testing.T) {
+		h := newHarness(t, b, 20103)
+		const pr, seed, step = 0.4, 5, 3
+		xv, rv := h.uniform(50, -1, 1), h.uniform(50, -1, 1)
+		x, r := f64(xv), f64(rv)
+		dx := specDropout(r, pr, seed, step) // the backward is the forward's mask applied to dy
+		fdCheck(t, "dx", func(x []float64) float64 { return dot(r, specDropout(x, pr, seed, step)) }, x, dx)
+		rt, gx := h.in("dy", rv, 50), h.out(nan, 50)
+		state := h.in("state", stepState(0.1, step), kernels.StepStateLen)
+		h.run(func(p kernels.Program) { p.DropoutBackward(gx, rt, state, pr, seed) })
+		check(t, "backend dx", h.get(gx), dx, 0, eps32/2)
+	})
+	t.Run("AvgPool2D", func(t *testing.T) {
+		h := newHarness(t, b, 20104)
+		// Overlapping rows, gapped columns.
+		pp := kernels.Pool2DParams{KernelH: 3, KernelW: 2, StrideH: 2, StrideW: 3}
+		xs := []int{2, 2, 7, 9}
+		geo, ys := poolGeom(t, xs, pp)
+		xv, rv := h.uniform(kernels.Numel(xs), -1, 1), h.uniform(kernels.Numel(ys), -1, 1)
+		x, r := f64(xv), f64(rv)
+		dx := specAvgPool2DBackward(r, geo)
+		fdCheck(t, "dx", func(x []float64) float64 { return dot(r, specAvgPool2D(x, geo)) }, x, dx)
+		rt, gx := h.in("dy", rv, ys...), h.out(nan, xs...)
+		h.run(func(p kernels.Program) { p.AvgPool2DBackward(gx, rt, pp) })
+		atol, rtol := dotTol(2, rms(rv)/6)
+		check(t, "backend dx", h.get(gx), dx, atol, rtol)
+	})
+	t.Run("BCEWithLogits", func(t *testing.T) {
+		h := newHarness(t, b, 20105)
+		xv, tv := h.uniform(30, -6, 6), h.uniform(30, 0, 1)
+		x, tg := f64(xv), f64(tv)
+		dx := specBCEWithLogitsBackward(x, tg)
+		fdCheck(t, "dx", func(x []float64) float64 { return specBCEWithLogitsLoss(x, tg) }, x, dx)
+		xt, tt, gx := h.in("x", xv, 5, 6), h.in("target", tv, 5, 6), h.out(nan, 5, 6)
+		h.run(func(p kernels.Program) { p.BCEWithLogitsBackward(gx, xt, tt) })
+		check(t, "backend dx", h.get(gx), dx, 4*eps32/30, 8*eps32)
+	})
+	for _, logInput := range []bool{true, false} {
+		t.Run(fmt.Sprint("PoissonNLL/logInput=", logInput), func(t *testing.T) {
+			h := newHarness(t, b, 20106)
+			const eps = 1e-3
+			xv, tv := h.uniform(30, -2, 2), h.uniform(30, 0, 4)
+			if !logInput {
+				xv = h.uniform(30, 0.05, 4)
+			}
+			x, tg := f64(xv), f64(tv)
+			dx := specPoissonNLLBackward(x, tg, logInput, eps)
+			fdCheck(t, "dx", func(x []float64) float64 { return specPoissonNLLLoss(x, tg, logInput, eps) }, x, dx)
+			xt, tt, gx := h.in("x", xv, 30), h.in("target", tv, 30), h.out(nan, 30)
+			h.run(func(p kernels.Program) { p.PoissonNLLBackward(gx, xt, tt, logInput, eps) })
+			check(t, "backend dx", h.get(gx), dx, 8*eps32*4/30, 16*eps32)
+		})
+	}
 }
 
 func f32(v []float64) []float32 {

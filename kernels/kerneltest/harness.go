@@ -285,3 +285,14 @@ func stepState(lr float32, t uint32) []float32 {
 	kernels.FillStepState(s, t, float64(lr), 0.9, 0.999, 0)
 	return s
 }
+
+// poolGeom is the geometry of pool p over an input of shape xs, and its
+// output shape, for the spec (the tests' shapes are valid).
+func poolGeom(t testing.TB, xs []int, p kernels.Pool2DParams) (kernels.PoolGeom, []int) {
+	t.Helper()
+	g, err := kernels.PoolGeometry("spec", &kernels.Tensor{Shape: xs}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, []int{g.N, g.C, g.Ho, g.Wo}
+}

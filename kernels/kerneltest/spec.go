@@ -362,19 +362,206 @@ func specL1PenaltyGrad(dw, w []float64, coef float64) []float64 {
 	return out
 }
 
-// specSGD does one step of PyTorch's SGD and returns the new p and buf.
-func specSGD(p, grad, buf []float64, lr, momentum, weightDecay float64) (np, nbuf []float64) {
+// specSGD does one step of torch.optim.SGD and returns the new p and
+// buf; first is the step-state flag of the optimizer's first step.
+func specSGD(p, grad, buf []float64, lr float64, o kernels.SGDParams, first bool) (np, nbuf []float64) {
 	np = make([]float64, len(p))
 	nbuf = make([]float64, len(p))
 	for i := range p {
-		g := grad[i] + weightDecay*p[i]
-		if momentum == 0 {
-			nbuf[i] = buf[i] // not read or written
-			np[i] = p[i] - lr*g
-			continue
+		g := grad[i] + o.WeightDecay*p[i]
+		nbuf[i] = buf[i] // momentum 0: neither read nor written
+		if o.Momentum != 0 {
+			if first {
+				nbuf[i] = g
+			} else {
+				nbuf[i] = o.Momentum*buf[i] + (1-o.Dampening)*g
+			}
+			if o.Nesterov {
+				g += o.Momentum * nbuf[i]
+			} else {
+				g = nbuf[i]
+			}
 		}
-		nbuf[i] = momentum*buf[i] + g
-		np[i] = p[i] - lr*nbuf[i]
+		np[i] = p[i] - lr*g
 	}
 	return np, nbuf
+}
+
+// specAdam does one step of torch.optim.Adam (AdamW with o.Decoupled)
+// from the step state's values: lrT = lr/(1 − β1^t), bc2 = sqrt(1 − β2^t)
+// and decay = 1 − lr·weight_decay.
+func specAdam(p, grad, m, v []float64, lrT, bc2, decay float64, o kernels.AdamParams) (np, nm, nv []float64) {
+	np, nm, nv = make([]float64, len(p)), make([]float64, len(p)), make([]float64, len(p))
+	for i := range p {
+		w, g := p[i], grad[i]
+		if o.Decoupled {
+			w *= decay
+		} else {
+			g += o.WeightDecay * w
+		}
+		nm[i] = o.Beta1*m[i] + (1-o.Beta1)*g
+		nv[i] = o.Beta2*v[i] + (1-o.Beta2)*g*g
+		np[i] = w - lrT*nm[i]/(math.Sqrt(nv[i])/bc2+o.Eps)
+	}
+	return np, nm, nv
+}
+
+func specTanh(x []float64) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = math.Tanh(v)
+	}
+	return y
+}
+
+func specTanhBackward(dy, y []float64) []float64 {
+	dx := make([]float64, len(y))
+	for i := range y {
+		dx[i] = dy[i] * (1 - y[i]*y[i])
+	}
+	return dx
+}
+
+func specELU(x []float64, alpha float64) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = v
+		if v <= 0 {
+			y[i] = alpha * (math.Exp(v) - 1)
+		}
+	}
+	return y
+}
+
+func specELUBackward(dy, x []float64, alpha float64) []float64 {
+	dx := make([]float64, len(x))
+	for i, v := range x {
+		dx[i] = dy[i]
+		if v <= 0 {
+			dx[i] = dy[i] * alpha * math.Exp(v)
+		}
+	}
+	return dx
+}
+
+// softplusLinear reports whether Softplus passes x through: beta·x,
+// rounded to float32 as PyTorch forms it, above the threshold.
+func softplusLinear(x, beta, threshold float64) bool {
+	return float64(float32(beta*x)) > threshold
+}
+
+func specSoftplus(x []float64, beta, threshold float64) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = v
+		if !softplusLinear(v, beta, threshold) {
+			y[i] = math.Log1p(math.Exp(beta*v)) / beta
+		}
+	}
+	return y
+}
+
+func specSoftplusBackward(dy, x []float64, beta, threshold float64) []float64 {
+	dx := make([]float64, len(x))
+	for i, v := range x {
+		dx[i] = dy[i]
+		if !softplusLinear(v, beta, threshold) {
+			z := math.Exp(beta * v)
+			dx[i] = dy[i] * z / (z + 1)
+		}
+	}
+	return dx
+}
+
+// specDropout is Dropout and DropoutBackward alike: x·scale where
+// kernels.DropoutKeep keeps element i at step t, else 0.
+func specDropout(x []float64, p float32, seed, t uint32) []float64 {
+	y := make([]float64, len(x))
+	scale := float64(kernels.DropoutScale(p))
+	for i, v := range x {
+		if kernels.DropoutKeep(seed, t, uint32(i), p) {
+			y[i] = v * scale
+		}
+	}
+	return y
+}
+
+func specAvgPool2D(x []float64, g kernels.PoolGeom) []float64 {
+	y := make([]float64, g.N*g.C*g.Ho*g.Wo)
+	k := float64(g.KH * g.KW)
+	for pl := 0; pl < g.N*g.C; pl++ {
+		for oh := 0; oh < g.Ho; oh++ {
+			for ow := 0; ow < g.Wo; ow++ {
+				var s float64
+				for kh := 0; kh < g.KH; kh++ {
+					for kw := 0; kw < g.KW; kw++ {
+						s += x[(pl*g.H+oh*g.StrideH+kh)*g.W+ow*g.StrideW+kw]
+					}
+				}
+				y[(pl*g.Ho+oh)*g.Wo+ow] = s / k
+			}
+		}
+	}
+	return y
+}
+
+// specAvgPool2DBackward scatters each dy/(KH·KW) over its window.
+func specAvgPool2DBackward(dy []float64, g kernels.PoolGeom) []float64 {
+	dx := make([]float64, g.N*g.C*g.H*g.W)
+	k := float64(g.KH * g.KW)
+	for pl := 0; pl < g.N*g.C; pl++ {
+		for oh := 0; oh < g.Ho; oh++ {
+			for ow := 0; ow < g.Wo; ow++ {
+				d := dy[(pl*g.Ho+oh)*g.Wo+ow] / k
+				for kh := 0; kh < g.KH; kh++ {
+					for kw := 0; kw < g.KW; kw++ {
+						dx[(pl*g.H+oh*g.StrideH+kh)*g.W+ow*g.StrideW+kw] += d
+					}
+				}
+			}
+		}
+	}
+	return dx
+}
+
+// specBCEWithLogitsLoss is the doc's (PyTorch's) stable form.
+func specBCEWithLogitsLoss(x, t []float64) float64 {
+	var s float64
+	for i, v := range x {
+		m := math.Max(-v, 0)
+		s += (1-t[i])*v + m + math.Log(math.Exp(-m)+math.Exp(-v-m))
+	}
+	return s / float64(len(x))
+}
+
+func specBCEWithLogitsBackward(x, t []float64) []float64 {
+	dx := make([]float64, len(x))
+	for i, v := range x {
+		dx[i] = (1/(1+math.Exp(-v)) - t[i]) / float64(len(x))
+	}
+	return dx
+}
+
+func specPoissonNLLLoss(x, t []float64, logInput bool, eps float64) float64 {
+	var s float64
+	for i, v := range x {
+		if logInput {
+			s += math.Exp(v) - t[i]*v
+		} else {
+			s += v - t[i]*math.Log(v+eps)
+		}
+	}
+	return s / float64(len(x))
+}
+
+func specPoissonNLLBackward(x, t []float64, logInput bool, eps float64) []float64 {
+	dx := make([]float64, len(x))
+	for i, v := range x {
+		if logInput {
+			dx[i] = (math.Exp(v) - t[i]) / float64(len(x))
+		} else {
+			dx[i] = (1 - t[i]/(v+eps)) / float64(len(x))
+		}
+	}
+	return dx
 }

@@ -39,6 +39,14 @@ func RunWith(t *testing.T, b kernels.Backend, o RunOptions) {
 	t.Run("Losses", func(t *testing.T) { testLosses(t, b) })
 	t.Run("Penalties", func(t *testing.T) { testPenalties(t, b) })
 	t.Run("SGD", func(t *testing.T) { testSGD(t, b) })
+	t.Run("Activations", func(t *testing.T) { testActivations(t, b) })
+	t.Run("Dropout", func(t *testing.T) { testDropout(t, b) })
+	t.Run("AvgPool2D", func(t *testing.T) { testAvgPool(t, b, o) })
+	t.Run("BCEWithLogits", func(t *testing.T) { testBCEWithLogits(t, b, o) })
+	t.Run("PoissonNLL", func(t *testing.T) { testPoissonNLL(t, b, o) })
+	t.Run("NLLTargets", func(t *testing.T) { testNLLTargets(t, b) })
+	t.Run("Adam", func(t *testing.T) { testAdam(t, b) })
+	t.Run("Free", func(t *testing.T) { testFree(t, b) })
 	t.Run("Aliasing", func(t *testing.T) { testAliasing(t, b) })
 	t.Run("ProgramReuse", func(t *testing.T) { testProgramReuse(t, b) })
 	t.Run("ProgramReuseConv", func(t *testing.T) { testProgramReuseConv(t, b) })
@@ -295,10 +303,7 @@ func testPool(t *testing.T, b kernels.Backend, o RunOptions) {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, b, uint64(2000+ci))
 			xt := &kernels.Tensor{Shape: []int{c.n, c.c, c.h, c.w}}
-			g, err := kernels.PoolGeometry("spec", xt, c.p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			g, _ := poolGeom(t, xt.Shape, c.p)
 			xv := h.uniform(xt.Len(), -1, 1)
 			if c.ties {
 				for i := range xv {
@@ -434,64 +439,6 @@ func testReductions(t *testing.T, b kernels.Backend) {
 	}
 }
 
-func testLosses(t *testing.T, b kernels.Backend) {
-	for _, shape := range [][]int{{1, 1}, {7, 3}, {100, 10}, {1000, 1}, {3, 6, 5, 7}} {
-		t.Run(fmt.Sprint(shape), func(t *testing.T) {
-			h := newHarness(t, b, uint64(6000+kernels.Numel(shape)))
-			n := kernels.Numel(shape)
-			pv := h.uniform(n, 0, 1)
-			tv := h.uniform(n, 0, 1)
-			if n >= 4 {
-				// Probabilities at and near 0 and 1, where PyTorch clamps
-				// the logs at −100 and p·(1−p) at 1e-12.
-				pv[0], pv[1], pv[2], pv[3] = 0, 1, 1e-30, 1-0x1p-24
-				tv[0], tv[1], tv[2], tv[3] = 1, 0, 1, 0
-			}
-			yv, yt := h.uniform(n, -2, 2), h.uniform(n, -2, 2)
-			pp, pt := h.in("p", pv, shape...), h.in("target", tv, shape...)
-			y, ytt := h.in("y", yv, shape...), h.in("target", yt, shape...)
-			nan := float32(math.NaN())
-			bce, mse := h.out(nan, 1), h.out(nan, 1)
-			dp, dy := h.out(nan, shape...), h.out(nan, shape...)
-			h.run(func(p kernels.Program) {
-				p.BCELoss(bce, pp, pt)
-				p.BCEBackward(dp, pp, pt)
-				p.MSELoss(mse, y, ytt)
-				p.MSEBackward(dy, y, ytt)
-			})
-			// A mean of n non-negative terms, each a few ulp off.
-			checkScalar(t, "BCELoss", h.get(bce)[0], specBCELoss(f64(pv), f64(tv)), 0, sumTol(n))
-			// (p−t)/(p(1−p))/n: a handful of roundings; near p = 1, 1−p
-			// is exact in float32, so no cancellation beyond that.
-			check(t, "BCEBackward", h.get(dp), specBCEBackward(f64(pv), f64(tv)), 0, 16*eps32)
-			checkScalar(t, "MSELoss", h.get(mse)[0], specMSELoss(f64(yv), f64(yt)), 0, sumTol(n))
-			check(t, "MSEBackward", h.get(dy), specMSEBackward(f64(yv), f64(yt)), 0, 4*eps32)
-		})
-	}
-	for _, c := range [][2]int{{1, 1}, {7, 3}, {1000, 10}, {5, 33}} {
-		for _, col := range []bool{false, true} {
-			t.Run(fmt.Sprintf("NLL/N=%d,C=%d,target=[N,1]:%v", c[0], c[1], col), func(t *testing.T) {
-				h := newHarness(t, b, uint64(7000+c[0]*c[1]))
-				n, k := c[0], c[1]
-				lv := h.uniform(n*k, -5, 0)
-				tv := h.classes(n, k)
-				tshape := []int{n}
-				if col {
-					tshape = []int{n, 1}
-				}
-				lp, tg := h.in("logp", lv, n, k), h.in("target", tv, tshape...)
-				loss, d := h.out(float32(math.NaN()), 1), h.out(float32(math.NaN()), n, k)
-				h.run(func(p kernels.Program) {
-					p.NLLLoss(loss, lp, tg)
-					p.NLLBackward(d, tg)
-				})
-				checkScalar(t, "NLLLoss", h.get(loss)[0], specNLLLoss(f64(lv), f64(tv), n, k), 0, sumTol(n))
-				check(t, "NLLBackward", h.get(d), specNLLBackward(f64(tv), n, k), 0, eps32)
-			})
-		}
-	}
-}
-
 func testPenalties(t *testing.T, b kernels.Backend) {
 	for _, n := range elemSizes {
 		t.Run(fmt.Sprint("n=", n), func(t *testing.T) {
@@ -518,45 +465,6 @@ func testPenalties(t *testing.T, b kernels.Backend) {
 			check(t, "L2PenaltyGrad", h.get(d2), specL2PenaltyGrad(f64(dv1), f64(wv), c2), 2*eps32, 4*eps32)
 			check(t, "L1PenaltyGrad", h.get(d1), specL1PenaltyGrad(f64(dv2), f64(wv), c1), 2*eps32, 4*eps32)
 		})
-	}
-}
-
-// testSGD runs one recorded SGD step three times, as a training loop does,
-// and follows it with the spec.
-func testSGD(t *testing.T, b kernels.Backend) {
-	type hp struct{ lr, momentum, wd float32 }
-	for _, c := range []hp{{0.1, 0, 0}, {0.05, 0.9, 0}, {0.01, 0.9, 1e-2}, {0.5, 0.5, 0.1}} {
-		for _, n := range []int{1, 33, 65537} {
-			t.Run(fmt.Sprintf("n=%d,lr=%g,momentum=%g,wd=%g", n, c.lr, c.momentum, c.wd), func(t *testing.T) {
-				h := newHarness(t, b, uint64(9000+n))
-				pv := h.uniform(n, -1, 1)
-				param, grad, buf := h.mut(pv, n), h.newTensor(n), h.mut(make([]float32, n), n)
-				state := h.in("state", stepState(c.lr, 2), kernels.StepStateLen)
-				prog := b.NewProgram()
-				defer prog.Close()
-				prog.SGD(param, grad, buf, state, kernels.SGDParams{Momentum: float64(c.momentum), WeightDecay: float64(c.wd)})
-				if err := prog.Err(); err != nil {
-					t.Fatal(err)
-				}
-				wantP, wantB := f64(pv), make([]float64, n)
-				for step := 0; step < 3; step++ {
-					gv := h.uniform(n, -1, 1)
-					h.upload(grad, gv)
-					if err := prog.Run(); err != nil {
-						t.Fatal(err)
-					}
-					// Compare with the spec applied to the backend's own state,
-					// so rounding does not compound across steps.
-					gotP, gotB := h.get(param), h.get(buf)
-					prevP, prevB := wantP, wantB
-					wantP, wantB = specSGD(prevP, f64(gv), prevB, float64(c.lr), float64(c.momentum), float64(c.wd))
-					// A few roundings on values ≤ ~5 in size.
-					check(t, fmt.Sprintf("step %d: buf", step+1), gotB, wantB, 16*eps32, 8*eps32)
-					check(t, fmt.Sprintf("step %d: p", step+1), gotP, wantP, 16*eps32, 8*eps32)
-					wantP, wantB = f64(gotP), f64(gotB)
-				}
-			})
-		}
 	}
 }
 
@@ -703,11 +611,7 @@ func testProgramReuseConv(t *testing.T, b kernels.Backend) {
 		t.Fatal(err)
 	}
 	ys := []int{g.N, g.O, g.Ho, g.Wo}
-	pg, err := kernels.PoolGeometry("spec", &kernels.Tensor{Shape: ys}, pp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := []int{pg.N, pg.C, pg.Ho, pg.Wo}
+	pg, ps := poolGeom(t, ys, pp)
 	x, w, dy := h.newTensor(xs...), h.newTensor(ws...), h.newTensor(ys...)
 	y, pooled, am, dpool := h.newTensor(ys...), h.newTensor(ps...), h.newTensor(ps...), h.newTensor(ps...)
 	dyPool, dx, dw, db := h.newTensor(ys...), h.newTensor(xs...), h.newTensor(ws...), h.newTensor(g.O)
@@ -784,6 +688,9 @@ func testStickyError(t *testing.T, b kernels.Backend) {
 	}
 }
 
+// adamDefaults are torch.optim.Adam's defaults.
+var adamDefaults = kernels.AdamParams{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+
 // testBadShapes checks that each kind of bad input is rejected when
 // recorded, with an error naming the op and the offending shapes.
 func testBadShapes(t *testing.T, b kernels.Backend) {
@@ -853,6 +760,47 @@ func testBadShapes(t *testing.T, b kernels.Backend) {
 		{"L1PenaltyGrad shapes", func(p kernels.Program) { p.L1PenaltyGrad(v6, v7, 1) }, []string{"L1PenaltyGrad"}},
 		{"SGD shapes", func(p kernels.Program) { p.SGD(v6, v6, v7, st, kernels.SGDParams{Momentum: 0.9}) }, []string{"SGD", "[7]"}},
 		{"SGD state", func(p kernels.Program) { p.SGD(v6, v6, v6, v7, kernels.SGDParams{Momentum: 0.9}) }, []string{"SGD", "step state", "[7]"}},
+		{"SGD negative momentum", func(p kernels.Program) { p.SGD(v6, v6, v6, st, kernels.SGDParams{Momentum: -0.5}) }, []string{"SGD", "-0.5"}},
+		{"SGD Nesterov with dampening", func(p kernels.Program) {
+			p.SGD(v6, v6, v6, st, kernels.SGDParams{Momentum: 0.9, Dampening: 0.1, Nesterov: true})
+		}, []string{"SGD", "Nesterov", "0.1"}},
+		{"SGD Nesterov without momentum", func(p kernels.Program) { p.SGD(v6, v6, v6, st, kernels.SGDParams{Nesterov: true}) }, []string{"SGD", "Nesterov"}},
+		{"Tanh shapes", func(p kernels.Program) { p.Tanh(v6, v7) }, []string{"Tanh", "[7]"}},
+		{"TanhBackward shapes", func(p kernels.Program) { p.TanhBackward(v6, v6, m23) }, []string{"TanhBackward", "[2 3]"}},
+		{"ELU shapes", func(p kernels.Program) { p.ELU(m23, m24, 1) }, []string{"ELU", "[2 4]"}},
+		{"ELUBackward shapes", func(p kernels.Program) { p.ELUBackward(v6, v7, v6, 1) }, []string{"ELUBackward", "[7]"}},
+		{"ELU zero-sized", func(p kernels.Program) { p.ELU(zero, zero, 1) }, []string{"ELU", "[0 6]"}},
+		{"Softplus shapes", func(p kernels.Program) { p.Softplus(v6, v7, 1, 20) }, []string{"Softplus", "[7]"}},
+		{"Softplus beta 0", func(p kernels.Program) { p.Softplus(v6, v6, 0, 20) }, []string{"Softplus", "beta 0"}},
+		{"SoftplusBackward shapes", func(p kernels.Program) { p.SoftplusBackward(v6, v6, v7, 1, 20) }, []string{"SoftplusBackward", "[7]"}},
+		{"SoftplusBackward negative beta", func(p kernels.Program) { p.SoftplusBackward(v6, v6, v6, -1, 20) }, []string{"SoftplusBackward", "beta -1"}},
+		{"Dropout shapes", func(p kernels.Program) { p.Dropout(v6, v7, st, 0.5, 1) }, []string{"Dropout", "[7]"}},
+		{"Dropout state", func(p kernels.Program) { p.Dropout(v6, v6, v7, 0.5, 1) }, []string{"Dropout", "step state", "[7]"}},
+		{"Dropout probability", func(p kernels.Program) { p.Dropout(v6, v6, st, 1.5, 1) }, []string{"Dropout", "1.5"}},
+		{"DropoutBackward shapes", func(p kernels.Program) { p.DropoutBackward(m23, m24, st, 0.5, 1) }, []string{"DropoutBackward", "[2 4]"}},
+		{"DropoutBackward state", func(p kernels.Program) { p.DropoutBackward(v6, v6, s2, 0.5, 1) }, []string{"DropoutBackward", "step state", "[2]"}},
+		{"DropoutBackward negative probability", func(p kernels.Program) { p.DropoutBackward(v6, v6, st, -0.1, 1) }, []string{"DropoutBackward", "-0.1"}},
+		{"AvgPool2D kernel larger than input", func(p kernels.Program) {
+			p.AvgPool2D(pooled, x4, kernels.Pool2DParams{KernelH: 6, KernelW: 6})
+		}, []string{"AvgPool2D", "larger"}},
+		{"AvgPool2D output shape", func(p kernels.Program) { p.AvgPool2D(y4, x4, kernels.Pool2DParams{KernelH: 2, KernelW: 2}) }, []string{"AvgPool2D", "[2 4 3 3]", "[2 3 2 2]"}},
+		{"AvgPool2D rank", func(p kernels.Program) { p.AvgPool2D(pooled, m23, kernels.Pool2DParams{KernelH: 2, KernelW: 2}) }, []string{"AvgPool2D", "[2 3]"}},
+		{"AvgPool2D zero kernel", func(p kernels.Program) { p.AvgPool2D(pooled, x4, kernels.Pool2DParams{}) }, []string{"AvgPool2D"}},
+		{"AvgPool2DBackward dy shape", func(p kernels.Program) {
+			p.AvgPool2DBackward(x4, y4, kernels.Pool2DParams{KernelH: 2, KernelW: 2})
+		}, []string{"AvgPool2DBackward", "[2 4 3 3]"}},
+		{"BCEWithLogitsLoss target", func(p kernels.Program) { p.BCEWithLogitsLoss(s1, v6, v7) }, []string{"BCEWithLogitsLoss", "[7]"}},
+		{"BCEWithLogitsLoss output", func(p kernels.Program) { p.BCEWithLogitsLoss(s2, v6, v6) }, []string{"BCEWithLogitsLoss", "[2]"}},
+		{"BCEWithLogitsBackward target", func(p kernels.Program) { p.BCEWithLogitsBackward(m23, m23, m24) }, []string{"BCEWithLogitsBackward", "[2 4]"}},
+		{"PoissonNLLLoss target", func(p kernels.Program) { p.PoissonNLLLoss(s1, m23, m24, true, 1e-8) }, []string{"PoissonNLLLoss", "[2 4]"}},
+		{"PoissonNLLLoss output", func(p kernels.Program) { p.PoissonNLLLoss(s2, v6, v6, false, 1e-8) }, []string{"PoissonNLLLoss", "[2]"}},
+		{"PoissonNLLBackward shapes", func(p kernels.Program) { p.PoissonNLLBackward(v7, v6, v6, false, 1e-8) }, []string{"PoissonNLLBackward", "[6]"}},
+		{"Adam shapes", func(p kernels.Program) { p.Adam(v6, v6, v6, v7, st, adamDefaults) }, []string{"Adam", "[7]"}},
+		{"Adam state", func(p kernels.Program) { p.Adam(v6, v6, v6, v6, s2, adamDefaults) }, []string{"Adam", "step state", "[2]"}},
+		{"Adam beta1 1", func(p kernels.Program) { p.Adam(v6, v6, v6, v6, st, kernels.AdamParams{Beta1: 1, Beta2: 0.999}) }, []string{"Adam", "betas"}},
+		{"AdamW negative weight decay", func(p kernels.Program) {
+			p.Adam(v6, v6, v6, v6, st, kernels.AdamParams{Beta1: 0.9, Beta2: 0.999, WeightDecay: -1, Decoupled: true})
+		}, []string{"Adam", "weight decay -1"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { expectErr(t, b, c.rec, c.want...) })
