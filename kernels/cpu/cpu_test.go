@@ -20,6 +20,17 @@ func TestConformance(t *testing.T) { kerneltest.Run(t, cpu.New()) }
 
 func BenchmarkOps(b *testing.B) { kerneltest.Bench(b, cpu.New()) }
 
+// maker returns a function that allocates tensors of b, failing tb.
+func maker(tb testing.TB, b kernels.Backend) func(shape ...int) *kernels.Tensor {
+	return func(shape ...int) *kernels.Tensor {
+		x, err := b.NewTensor(shape...)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return x
+	}
+}
+
 // tutorial3Step records one SGD step (momentum 0.99) of Tutorial 3's
 // network on a batch of n 48×64 gratings: conv 1→6 7×7 pad 3, ReLU, max
 // pool 8, linear 288→10, ReLU, linear 10→1, sigmoid, BCE, all backwards
@@ -27,13 +38,7 @@ func BenchmarkOps(b *testing.B) { kerneltest.Bench(b, cpu.New()) }
 // is fine for timing and allocation counts.
 func tutorial3Step(tb testing.TB, b kernels.Backend, n int) kernels.Program {
 	tb.Helper()
-	mk := func(shape ...int) *kernels.Tensor {
-		x, err := b.NewTensor(shape...)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return x
-	}
+	mk := maker(tb, b)
 	view := func(x *kernels.Tensor, shape ...int) *kernels.Tensor {
 		v, err := x.Reshape(shape...)
 		if err != nil {
@@ -91,13 +96,7 @@ func tutorial3Step(tb testing.TB, b kernels.Backend, n int) kernels.Program {
 // the step state written by the Program as a training step does.
 func extendedOpsStep(tb testing.TB, b kernels.Backend, state []float32) kernels.Program {
 	tb.Helper()
-	mk := func(shape ...int) *kernels.Tensor {
-		x, err := b.NewTensor(shape...)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return x
-	}
+	mk := maker(tb, b)
 	const n = 1 << 17
 	x, y, dy, dx, loss := mk(n), mk(n), mk(n), mk(n), mk(1)
 	img, pooled, dimg := mk(4, 6, 48, 64), mk(4, 6, 12, 16), mk(4, 6, 48, 64)

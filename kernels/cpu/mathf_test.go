@@ -56,27 +56,34 @@ func TestRelu32(t *testing.T) {
 	}
 }
 
-// TestExpm1_32 sweeps expm1_32 against float64 math.Expm1, densely near
-// 0 where the polynomial and the exp32 branch meet the cancellation.
-func TestExpm1_32(t *testing.T) {
+// sweepRel checks f against the float64 function want over [lo, hi] in
+// steps of step, to a relative error of bound (absolute where want is
+// 0), and returns the worst relative error.
+func sweepRel(t *testing.T, name string, f func(float32) float32, want func(float64) float64, lo, hi, step float32, bound float64) float64 {
+	t.Helper()
 	worst := 0.0
-	sweep := func(lo, hi, step float32) {
-		for x := lo; x <= hi; x += step {
-			want := math.Expm1(float64(x))
-			got := float64(expm1_32(x))
-			rel := math.Abs(got-want) / math.Abs(want)
-			if want == 0 {
-				rel = math.Abs(got)
-			}
-			worst = math.Max(worst, rel)
-			if rel > 4*0x1p-23 {
-				t.Fatalf("expm1_32(%v) = %v, want %v (relative error %.3g)", x, got, want, rel)
-			}
+	for x := lo; x <= hi; x += step {
+		w := want(float64(x))
+		got := float64(f(x))
+		rel := math.Abs(got - w)
+		if w != 0 {
+			rel /= math.Abs(w)
+		}
+		worst = math.Max(worst, rel)
+		if rel > bound {
+			t.Fatalf("%s(%v) = %v, want %v (relative error %.3g)", name, x, got, w, rel)
 		}
 	}
-	sweep(-87, 88, 0.00137)
-	sweep(-1, 1, 1.3e-5)
-	sweep(-1e-3, 1e-3, 1.1e-8)
+	return worst
+}
+
+// TestExpm1_32 sweeps expm1_32 against float64 math.Expm1 to 4 ulp,
+// densely near 0, where the polynomial and the exp32 branch meet the
+// cancellation.
+func TestExpm1_32(t *testing.T) {
+	worst := sweepRel(t, "expm1_32", expm1_32, math.Expm1, -87, 88, 0.00137, 4*0x1p-23)
+	worst = math.Max(worst, sweepRel(t, "expm1_32", expm1_32, math.Expm1, -1, 1, 1.3e-5, 4*0x1p-23))
+	worst = math.Max(worst, sweepRel(t, "expm1_32", expm1_32, math.Expm1, -1e-3, 1e-3, 1.1e-8, 4*0x1p-23))
 	t.Logf("worst relative error %.3g (%.2f ulp)", worst, worst/0x1p-23)
 	for _, c := range []struct{ x, want float32 }{{-100, -1}, {0, 0}, {1e-30, 1e-30}} {
 		if got := expm1_32(c.x); got != c.want {
@@ -85,26 +92,11 @@ func TestExpm1_32(t *testing.T) {
 	}
 }
 
-// TestTanh32 sweeps tanh32 against float64 math.Tanh: 4 ulp relative,
-// the sign of zero, saturation and NaN.
+// TestTanh32 sweeps tanh32 against float64 math.Tanh to 4 ulp, and
+// checks the sign of zero, saturation and NaN.
 func TestTanh32(t *testing.T) {
-	worst := 0.0
-	sweep := func(lo, hi, step float32) {
-		for x := lo; x <= hi; x += step {
-			want := math.Tanh(float64(x))
-			got := float64(tanh32(x))
-			rel := math.Abs(got-want) / math.Abs(want)
-			if want == 0 {
-				rel = math.Abs(got)
-			}
-			worst = math.Max(worst, rel)
-			if rel > 4*0x1p-23 {
-				t.Fatalf("tanh32(%v) = %v, want %v (relative error %.3g)", x, got, want, rel)
-			}
-		}
-	}
-	sweep(-20, 20, 0.00113)
-	sweep(-1e-3, 1e-3, 1.1e-8)
+	worst := sweepRel(t, "tanh32", tanh32, math.Tanh, -20, 20, 0.00113, 4*0x1p-23)
+	worst = math.Max(worst, sweepRel(t, "tanh32", tanh32, math.Tanh, -1e-3, 1e-3, 1.1e-8, 4*0x1p-23))
 	t.Logf("worst relative error %.3g (%.2f ulp)", worst, worst/0x1p-23)
 	for _, c := range []struct{ x, want float32 }{{100, 1}, {-100, -1}, {float32(math.Inf(1)), 1}, {1e-30, 1e-30}} {
 		if got := tanh32(c.x); got != c.want {
