@@ -1,6 +1,9 @@
 package vulkan
 
-import "github.com/vkneuro/vkneuro/kernels"
+import (
+	"github.com/vkneuro/vkneuro/engine"
+	"github.com/vkneuro/vkneuro/kernels"
+)
 
 // Pooling: one invocation per output element forward; backward one
 // writer per element too (a scatter where windows do not overlap, a
@@ -25,56 +28,31 @@ type maxpoolScatterPush struct {
 	OHW   uint32 // Ho·Wo, an output plane
 }
 
-// MaxPool2D records maxpool.comp.
-func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParams) {
-	const op = "MaxPool2D"
+// poolOperands checks a pool op whose operands ts (in binding order,
+// named by names) are the input-shaped ts[in] (x forward, dx backward)
+// and tensors of the pool's output shape, and resolves their buffers.
+func (p *Program) poolOperands(op string, pp kernels.Pool2DParams, in int, names []string, ts ...*kernels.Tensor) (kernels.PoolGeom, []*engine.Buffer, bool) {
 	if p.err != nil {
-		return
+		return kernels.PoolGeom{}, nil, false
 	}
-	g, err := kernels.PoolGeometry(op, x, pp)
-	if !p.ok(err) || !p.ok(kernels.CheckPoolOut(op, "y", y, g)) || !p.ok(kernels.CheckPoolOut(op, "argmax", argmax, g)) {
-		return
+	g, err := kernels.PoolGeometry(op, ts[in], pp)
+	if !p.ok(err) {
+		return g, nil, false
 	}
-	bs, ok := p.bufs(op, []string{"x", "y", "argmax"}, x, y, argmax)
-	if !ok {
-		return
+	for i, t := range ts {
+		if i != in && !p.ok(kernels.CheckPoolOut(op, names[i], t, g)) {
+			return g, nil, false
+		}
 	}
-	total := y.Len()
-	if groups, ok := p.loopGroups(op, total, windowLoops(g)); ok {
-		p.dispatch(op, "maxpool", []uint32{wgElem, 1, 1}, bs, newPoolPush(total, g), groups, 1, 1)
-	}
+	bs, ok := p.bufs(op, names, ts...)
+	return g, bs, ok
 }
 
-// MaxPool2DBackward records, for non-overlapping windows (the usual
-// stride = kernel), a zero fill of dx and maxpool_scatter.comp, one
-// write per window; for overlapping windows maxpool_bwd.comp, a gather
-// over the windows covering each input element.
-func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.Pool2DParams) {
-	const op = "MaxPool2DBackward"
-	if p.err != nil {
-		return
-	}
-	g, err := kernels.PoolGeometry(op, dx, pp)
-	if !p.ok(err) || !p.ok(kernels.CheckPoolOut(op, "dy", dy, g)) || !p.ok(kernels.CheckPoolOut(op, "argmax", argmax, g)) {
-		return
-	}
-	bs, ok := p.bufs(op, []string{"dy", "argmax", "dx"}, dy, argmax, dx)
-	if !ok {
-		return
-	}
-	if g.StrideH >= g.KH && g.StrideW >= g.KW {
-		if !p.ok(wrap(op, p.seq.Fill(bs[2], 0))) {
-			return
-		}
-		p.cmds++
-		total := dy.Len()
-		p.dispatch(op, "maxpool_scatter", []uint32{wgElem, 1, 1}, bs,
-			maxpoolScatterPush{Total: u32(total), HW: u32(g.H * g.W), OHW: u32(g.Ho * g.Wo)}, elemGroups(total), 1, 1)
-		return
-	}
-	total := dx.Len()
-	if groups, ok := p.loopGroups(op, total, coverLoops(g)); ok {
-		p.dispatch(op, "maxpool_bwd", []uint32{wgElem, 1, 1}, bs, newPoolPush(total, g), groups, 1, 1)
+// pool records shader over total elements that take loops loop
+// iterations each (windowLoops, coverLoops).
+func (p *Program) pool(op, shader string, spec []uint32, bs []*engine.Buffer, g kernels.PoolGeom, total, loops int) {
+	if groups, ok := p.loopGroups(op, total, loops); ok {
+		p.dispatch(op, shader, spec, bs, newPoolPush(total, g), groups, 1, 1)
 	}
 }
 
@@ -89,23 +67,42 @@ func coverLoops(g kernels.PoolGeom) int {
 	return rows*(cols+1) + 1
 }
 
-// AvgPool2D records avgpool.comp.
-func (p *Program) AvgPool2D(y, x *kernels.Tensor, pp kernels.Pool2DParams) {
-	const op = "AvgPool2D"
-	if p.err != nil {
-		return
+// MaxPool2D records maxpool.comp.
+func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParams) {
+	const op = "MaxPool2D"
+	if g, bs, ok := p.poolOperands(op, pp, 0, []string{"x", "y", "argmax"}, x, y, argmax); ok {
+		p.pool(op, "maxpool", []uint32{wgElem, 1, 1}, bs, g, y.Len(), windowLoops(g))
 	}
-	g, err := kernels.PoolGeometry(op, x, pp)
-	if !p.ok(err) || !p.ok(kernels.CheckPoolOut(op, "y", y, g)) {
-		return
-	}
-	bs, ok := p.bufs(op, []string{"x", "y"}, x, y)
+}
+
+// MaxPool2DBackward records, for non-overlapping windows (the usual
+// stride = kernel), a zero fill of dx and maxpool_scatter.comp, one
+// write per window; for overlapping windows maxpool_bwd.comp, a gather
+// over the windows covering each input element.
+func (p *Program) MaxPool2DBackward(dx, dy, argmax *kernels.Tensor, pp kernels.Pool2DParams) {
+	const op = "MaxPool2DBackward"
+	g, bs, ok := p.poolOperands(op, pp, 2, []string{"dy", "argmax", "dx"}, dy, argmax, dx)
 	if !ok {
 		return
 	}
-	total := y.Len()
-	if groups, ok := p.loopGroups(op, total, windowLoops(g)); ok {
-		p.dispatch(op, "avgpool", []uint32{wgElem, 1, 1}, bs, newPoolPush(total, g), groups, 1, 1)
+	if g.StrideH < g.KH || g.StrideW < g.KW {
+		p.pool(op, "maxpool_bwd", []uint32{wgElem, 1, 1}, bs, g, dx.Len(), coverLoops(g))
+		return
+	}
+	if !p.ok(wrap(op, p.seq.Fill(bs[2], 0))) {
+		return
+	}
+	p.cmds++
+	total := dy.Len()
+	p.dispatch(op, "maxpool_scatter", []uint32{wgElem, 1, 1}, bs,
+		maxpoolScatterPush{Total: u32(total), HW: u32(g.H * g.W), OHW: u32(g.Ho * g.Wo)}, elemGroups(total), 1, 1)
+}
+
+// AvgPool2D records avgpool.comp.
+func (p *Program) AvgPool2D(y, x *kernels.Tensor, pp kernels.Pool2DParams) {
+	const op = "AvgPool2D"
+	if g, bs, ok := p.poolOperands(op, pp, 0, []string{"x", "y"}, x, y); ok {
+		p.pool(op, "avgpool", []uint32{wgElem, 1, 1}, bs, g, y.Len(), windowLoops(g))
 	}
 }
 
@@ -115,14 +112,7 @@ func (p *Program) AvgPool2D(y, x *kernels.Tensor, pp kernels.Pool2DParams) {
 // gathered.
 func (p *Program) AvgPool2DBackward(dx, dy *kernels.Tensor, pp kernels.Pool2DParams) {
 	const op = "AvgPool2DBackward"
-	if p.err != nil {
-		return
-	}
-	g, err := kernels.PoolGeometry(op, dx, pp)
-	if !p.ok(err) || !p.ok(kernels.CheckPoolOut(op, "dy", dy, g)) {
-		return
-	}
-	bs, ok := p.bufs(op, []string{"dy", "dx"}, dy, dx)
+	g, bs, ok := p.poolOperands(op, pp, 1, []string{"dy", "dx"}, dy, dx)
 	if !ok {
 		return
 	}
@@ -131,8 +121,5 @@ func (p *Program) AvgPool2DBackward(dx, dy *kernels.Tensor, pp kernels.Pool2DPar
 	if overlap {
 		loops = coverLoops(g)
 	}
-	total := dx.Len()
-	if groups, ok := p.loopGroups(op, total, loops); ok {
-		p.dispatch(op, "avgpool_bwd", []uint32{wgElem, 1, 1, b32(overlap)}, bs, newPoolPush(total, g), groups, 1, 1)
-	}
+	p.pool(op, "avgpool_bwd", []uint32{wgElem, 1, 1, b32(overlap)}, bs, g, dx.Len(), loops)
 }

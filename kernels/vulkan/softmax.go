@@ -20,38 +20,30 @@ func rowGrid(rows int) (gx, gy int) {
 
 // Softmax records softmax.comp: one work-group per row.
 func (p *Program) Softmax(y, x *kernels.Tensor, dim int, log bool) {
-	if p.err != nil {
-		return
-	}
-	outer, n, inner, err := kernels.AxisDims("Softmax", x, dim)
-	if !p.ok(err) || !p.ok(kernels.SameShape("Softmax", y, x)) {
-		return
-	}
-	bs, ok := p.bufs("Softmax", []string{"x", "y"}, x, y)
-	if !ok {
-		return
-	}
-	rows := outer * inner
-	gx, gy := rowGrid(rows)
-	p.dispatch("Softmax", "softmax", []uint32{u32(pow2(n, 32, 256)), 1, 1}, bs,
-		softmaxPush{Rows: u32(rows), N: u32(n), Inner: u32(inner), Log: b32(log)}, gx, gy, 1)
+	p.rows("Softmax", "softmax", dim, log, []string{"x", "y"}, x, y)
 }
 
 // SoftmaxBackward records softmax_bwd.comp.
 func (p *Program) SoftmaxBackward(dx, dy, y *kernels.Tensor, dim int, log bool) {
-	if p.err != nil {
+	p.rows("SoftmaxBackward", "softmax_bwd", dim, log, []string{"dy", "y", "dx"}, dy, y, dx)
+}
+
+// rows records shader over the rows along axis dim of same-shape
+// tensors ts (its bindings, in order), one work-group per row.
+func (p *Program) rows(op, shader string, dim int, log bool, names []string, ts ...*kernels.Tensor) {
+	if p.err != nil || !p.ok(kernels.SameShape(op, ts...)) {
 		return
 	}
-	outer, n, inner, err := kernels.AxisDims("SoftmaxBackward", y, dim)
-	if !p.ok(err) || !p.ok(kernels.SameShape("SoftmaxBackward", dx, dy, y)) {
+	outer, n, inner, err := kernels.AxisDims(op, ts[0], dim)
+	if !p.ok(err) {
 		return
 	}
-	bs, ok := p.bufs("SoftmaxBackward", []string{"dy", "y", "dx"}, dy, y, dx)
+	bs, ok := p.bufs(op, names, ts...)
 	if !ok {
 		return
 	}
 	rows := outer * inner
 	gx, gy := rowGrid(rows)
-	p.dispatch("SoftmaxBackward", "softmax_bwd", []uint32{u32(pow2(n, 32, 256)), 1, 1}, bs,
+	p.dispatch(op, shader, []uint32{u32(pow2(n, 32, 256)), 1, 1}, bs,
 		softmaxPush{Rows: u32(rows), N: u32(n), Inner: u32(inner), Log: b32(log)}, gx, gy, 1)
 }

@@ -23,10 +23,7 @@ func TestConformance(t *testing.T) { kerneltest.Run(t, open(t)) }
 // shapes) with buffers behind a staging buffer, as on a discrete GPU:
 // uploads, downloads and Program.Read then take that path.
 func TestConformanceStaging(t *testing.T) {
-	be, err := newBackend(enginetest.OpenStaging(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, be := openMemory(t, true)
 	defer be.Close()
 	kerneltest.RunWith(t, be, kerneltest.RunOptions{})
 }
@@ -42,6 +39,24 @@ func open(t testing.TB) *Backend {
 	}
 	t.Cleanup(func() { be.Close() })
 	return be
+}
+
+// openMemory returns a backend on the shared test device, or with
+// staging set on a device whose buffers sit behind a staging buffer as
+// on a discrete GPU; the caller closes the backend.
+func openMemory(t testing.TB, staging bool) (*engine.Manager, *Backend) {
+	t.Helper()
+	var m *engine.Manager
+	if staging {
+		m = enginetest.OpenStaging(t)
+	} else {
+		m = enginetest.Open(t)
+	}
+	be, err := newBackend(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, be
 }
 
 func tensor(t testing.TB, b kernels.Backend, v []float32, shape ...int) *kernels.Tensor {
@@ -279,14 +294,7 @@ func TestOneSubmitPerRun(t *testing.T) {
 // copies from and to the host ride in the Run's submit.
 func TestWriteReadInSubmit(t *testing.T) {
 	for _, staging := range []bool{false, true} {
-		m := enginetest.Open(t)
-		if staging {
-			m = enginetest.OpenStaging(t)
-		}
-		be, err := newBackend(m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, be := openMemory(t, staging)
 		x := tensor(t, be, nil, 4)
 		s := tensor(t, be, nil, 1)
 		var got [1]float32
@@ -752,14 +760,7 @@ func TestPoolLoopLimit(t *testing.T) {
 func TestNLLFaults(t *testing.T) {
 	for _, staging := range []bool{false, true} {
 		t.Run(fmt.Sprint("staging=", staging), func(t *testing.T) {
-			m := enginetest.Open(t)
-			if staging {
-				m = enginetest.OpenStaging(t)
-			}
-			be, err := newBackend(m)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, be := openMemory(t, staging)
 			defer be.Close()
 			const n, c = 5000, 3
 			rng := rand.New(rand.NewPCG(10, 11))
