@@ -73,8 +73,8 @@ gpu-bundle:
 # free and points C memory into Go memory; a collection during a Vulkan
 # call is what this provokes (see engine/internal/vkc). GOGC=1 reaches
 # the test binaries only (-exec), so building is not slowed. The models
-# tests are those of models/vulkan_test.go that -short keeps. ~15 min
-# with the default 5 runs on 2 cores and lavapipe.
+# tests are those of models/vulkan_test.go that -short keeps. Results and
+# durations: bench/RESULTS.md.
 STRESS_RUNS ?= 5
 STRESS_MODELS_RUN ?= Vulkan|OneSubmitPerStep|LastStepGPUTime
 stress-gc:

@@ -413,7 +413,7 @@ func (s *Sequence) Run(sync ...Sync) error {
 	for i, c := range s.cmds {
 		for j, r := range c.res {
 			if freed(r) {
-				return fmt.Errorf("engine: Sequence.Run: command %d uses %d (%v), which was freed", i, j, r)
+				return fmt.Errorf("engine: Sequence.Run: command %d uses %v (its argument %d), which was freed", i, r, j)
 			}
 		}
 	}
