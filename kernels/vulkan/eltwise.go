@@ -8,7 +8,7 @@ import (
 // Element-wise ops run in eltwise.comp, the op a specialization
 // constant (one pipeline per op): the activations and their gradients
 // here, and the gradients of losses and penalties and the bias add next
-// to their pairs (loss.go, bias.go).
+// to their pairs (reduce.go, bias.go).
 
 // eltwisePush is eltwise.comp's push-constant block; P0, P1, S and S2
 // mean what the shader's op table says for each op.

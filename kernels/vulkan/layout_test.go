@@ -3,8 +3,12 @@ package vulkan
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/vkneuro/vkneuro/kernels"
@@ -264,5 +268,39 @@ func TestStepStateIndices(t *testing.T) {
 	got := []int{kernels.StepLR, kernels.StepAdamLR, kernels.StepAdamBC2, kernels.StepDecay, kernels.StepFirst, kernels.StepCount}
 	if want := []int{0, 1, 2, 3, 4, 5}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("kernels.Step{LR, AdamLR, AdamBC2, Decay, First, Count} = %v; the shaders read %v: update them", got, want)
+	}
+}
+
+// TestOpCodes checks the op codes that Go passes as specialization
+// constants against the `const uint NAME = N;` table of each shader's
+// source, so that an op added to one list and not the other, or in
+// another place, fails here.
+func TestOpCodes(t *testing.T) {
+	for _, c := range []struct {
+		shader string
+		codes  map[string]int
+	}{
+		{"eltwise", map[string]int{"RELU": opReLU, "RELU_BWD": opReLUBwd, "SIGMOID": opSigmoid, "SIGMOID_BWD": opSigmoidBwd,
+			"BCE_BWD": opBCEBwd, "MSE_BWD": opMSEBwd, "ADD_SCALED": opAddScaled, "ADD_SIGN": opAddSign, "NLL_BWD": opNLLBwd,
+			"ADD_BIAS": opAddBias, "TANH": opTanh, "TANH_BWD": opTanhBwd, "ELU": opELU, "ELU_BWD": opELUBwd,
+			"SOFTPLUS": opSoftplus, "SOFTPLUS_BWD": opSoftplusBwd, "DROPOUT": opDropout, "BCE_LOGITS_BWD": opBCELogitsBwd,
+			"POISSON_LOG_BWD": opPoissonLogBwd, "POISSON_BWD": opPoissonBwd}},
+		{"reduce_op", map[string]int{"SUM": redSum, "SQ": redSq, "ABS": redAbs, "BCE": redBCE, "MSE": redMSE, "NLL": redNLL,
+			"BCE_LOGITS": redBCELogits, "POISSON_LOG": redPoissonLog, "POISSON": redPoisson}},
+	} {
+		src, err := os.ReadFile(filepath.Join("..", "..", "shaders", c.shader+".comp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, m := range regexp.MustCompile(`(?m)^const uint ([A-Z0-9_]+) = (\d+);`).FindAllSubmatch(src, -1) {
+			v, _ := strconv.Atoi(string(m[2]))
+			got[string(m[1])] = v
+		}
+		// Constants that are not op codes.
+		delete(got, "STEP_COUNT")
+		if !reflect.DeepEqual(got, c.codes) {
+			t.Errorf("%s.comp op codes %v, Go passes %v", c.shader, got, c.codes)
+		}
 	}
 }

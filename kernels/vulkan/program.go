@@ -294,11 +294,15 @@ func (p *Program) dispatch(op, shader string, spec []uint32, bufs []*engine.Buff
 		p.ok(fmt.Errorf("vulkan: %s: grid %d×%d×%d of %s exceeds the device limit %v", op, gx, gy, gz, shader, lim))
 		return
 	}
+	words, err := pushWords(push)
+	if !p.ok(wrap(op, err)) {
+		return
+	}
 	k, err := p.be.kernel(shader, spec)
 	if !p.ok(wrap(op, err)) {
 		return
 	}
-	if p.ok(wrap(op, p.seq.Dispatch(k, bufs, pushWords(push), uint32(gx), uint32(gy), uint32(gz)))) {
+	if p.ok(wrap(op, p.seq.Dispatch(k, bufs, words, uint32(gx), uint32(gy), uint32(gz)))) {
 		p.cmds++
 	}
 }
@@ -306,7 +310,7 @@ func (p *Program) dispatch(op, shader string, spec []uint32, bufs []*engine.Buff
 // pushWords lays out a push-constant struct (fields of uint32, int32 or
 // float32 only, in the order of the GLSL block; TestLayouts checks each
 // against its shader) as the 32-bit words the engine pushes.
-func pushWords(push any) []uint32 {
+func pushWords(push any) ([]uint32, error) {
 	v := reflect.ValueOf(push)
 	w := make([]uint32, v.NumField())
 	for i := range w {
@@ -319,10 +323,10 @@ func pushWords(push any) []uint32 {
 		case reflect.Float32:
 			w[i] = math.Float32bits(float32(f.Float()))
 		default:
-			panic(fmt.Sprintf("vulkan: push-constant field %s of %T is %s, not a 32-bit scalar", v.Type().Field(i).Name, push, f.Kind()))
+			return nil, fmt.Errorf("push-constant field %s of %T is %s, not a 32-bit scalar", v.Type().Field(i).Name, push, f.Kind())
 		}
 	}
-	return w
+	return w, nil
 }
 
 // Work-group sizes. Reductions need powers of two.
