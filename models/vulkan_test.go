@@ -109,7 +109,7 @@ func TestLastStepGPUTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	be := kb.(*vulkan.Backend)
+	be := kb
 	defer be.Close()
 	f := loadFixture(t, "encode")
 	x, tg := f.arrays["x"], f.arrays["target"]

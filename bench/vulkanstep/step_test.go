@@ -20,7 +20,7 @@ func BenchmarkStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	be := kb.(*vulkan.Backend)
+	be := kb
 	defer be.Close()
 	be.TimePrograms(true)
 	for _, c := range bench.StepCases {

@@ -91,7 +91,7 @@ func measurePeak(w io.Writer, opts engine.Options) error {
 	if err != nil {
 		return err
 	}
-	be := kb.(*vulkan.Backend)
+	be := kb
 	defer be.Close()
 	pk, err := be.MeasurePeak(5)
 	if err != nil {

@@ -29,17 +29,11 @@ type Backend struct {
 
 var errClosed = errors.New("vulkan: backend is closed")
 
-// New returns a backend (a *Backend) on m. The caller keeps owning m
-// and closes it after the backend.
-func New(m *engine.Manager) (kernels.Backend, error) {
-	b, err := newBackend(m)
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
-}
+var _ kernels.Backend = (*Backend)(nil)
 
-func newBackend(m *engine.Manager) (*Backend, error) {
+// New returns a backend on m. The caller keeps owning m and closes it
+// after the backend.
+func New(m *engine.Manager) (*Backend, error) {
 	if m == nil {
 		return nil, errors.New("vulkan: New: nil engine.Manager")
 	}
@@ -50,14 +44,14 @@ func newBackend(m *engine.Manager) (*Backend, error) {
 	return &Backend{m: m, dummy: dummy}, nil
 }
 
-// Open opens a device with opts and returns a backend (a *Backend) that
-// owns it: Close closes the device too.
-func Open(opts engine.Options) (kernels.Backend, error) {
+// Open opens a device with opts and returns a backend that owns it:
+// Close closes the device too.
+func Open(opts engine.Options) (*Backend, error) {
 	m, err := engine.Open(opts)
 	if err != nil {
 		return nil, err
 	}
-	b, err := newBackend(m)
+	b, err := New(m)
 	if err != nil {
 		m.Close()
 		return nil, err

@@ -33,7 +33,7 @@ func TestConformanceStaging(t *testing.T) {
 func open(t testing.TB) *Backend {
 	t.Helper()
 	m := enginetest.Open(t)
-	be, err := newBackend(m)
+	be, err := New(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func openMemory(t testing.TB, staging bool) (*engine.Manager, *Backend) {
 	} else {
 		m = enginetest.Open(t)
 	}
-	be, err := newBackend(m)
+	be, err := New(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -644,14 +644,13 @@ func crossCases() []xcase {
 // TestOpenOwnsManager checks that a backend made by Open works and that
 // its Close closes the device, after which the backend refuses work.
 func TestOpenOwnsManager(t *testing.T) {
-	kb, err := Open(engine.Options{AllowCPU: true, Validation: os.Getenv("VKNEURO_VALIDATION") == "1"})
+	be, err := Open(engine.Options{AllowCPU: true, Validation: os.Getenv("VKNEURO_VALIDATION") == "1"})
 	if err != nil {
 		if os.Getenv("VKNEURO_REQUIRE_VULKAN") != "1" && (errors.Is(err, engine.ErrNoVulkan) || errors.Is(err, engine.ErrNoDevice)) {
 			t.Skipf("no Vulkan: %v", err)
 		}
 		t.Fatal(err)
 	}
-	be := kb.(*Backend)
 	x := tensor(t, be, []float32{1, -2, 3}, 3)
 	if err := kernels.Run1(be, func(p kernels.Program) { p.ReLU(x, x) }); err != nil {
 		t.Fatal(err)
