@@ -14,7 +14,13 @@ const fixturePath = "../testdata/analysis/analysis_fixtures.npz"
 // (written by gen_analysis_fixtures.py) into a new slice of type T.
 func fixture[T float32 | float64](t *testing.T, key string) []T {
 	t.Helper()
-	f, err := npz.Open(filepath.FromSlash(fixturePath))
+	return fixtureFrom[T](t, fixturePath, key)
+}
+
+// fixtureFrom reads array key of the .npz file at path.
+func fixtureFrom[T float32 | float64](t *testing.T, path, key string) []T {
+	t.Helper()
+	f, err := npz.Open(filepath.FromSlash(path))
 	if err != nil {
 		t.Fatalf("open fixture: %v", err)
 	}
