@@ -1,7 +1,6 @@
 package models
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -12,15 +11,22 @@ import (
 )
 
 // MetricsFile is a metrics CSV (MetricsHeader, then one row per step)
-// streamed to disk as training goes: rows are buffered and reach the
-// file at least at every checkpoint (Trainer flushes its Metrics writer
-// before writing one) and at Close, so a crash loses at most the rows
-// after the last checkpoint, which a resumed run writes again.
+// streamed to disk as training goes: rows are kept in memory and reach
+// the file at least at every checkpoint (Trainer flushes its Metrics
+// writer before writing one), whenever a megabyte of them has gathered,
+// and at Close, so a crash loses at most the rows after the last
+// checkpoint, which a resumed run writes again. Each of those writes is
+// of whole rows (every Write must be), in one system call, so a process
+// killed at any moment leaves no torn row behind.
 type MetricsFile struct {
 	path string
 	f    *os.File
-	w    *bufio.Writer
+	buf  []byte
 }
+
+// metricsFlushAt is how many bytes of rows are written out without
+// waiting for a checkpoint.
+const metricsFlushAt = 1 << 20
 
 // CreateMetrics starts the metrics CSV at path afresh (replacing any
 // file there) for a run that starts at step 0.
@@ -53,7 +59,7 @@ func OpenMetrics(path string, done int) (*MetricsFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	return &MetricsFile{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &MetricsFile{path: path, f: f}, nil
 }
 
 // metricsPrefix returns the header and the rows of steps 1…done of a
@@ -79,13 +85,32 @@ func metricsPrefix(b []byte, done int) ([]byte, error) {
 	return b[:off], nil
 }
 
-// Write buffers rows.
-func (m *MetricsFile) Write(p []byte) (int, error) { return m.w.Write(p) }
+// Write takes whole rows.
+func (m *MetricsFile) Write(p []byte) (int, error) {
+	m.buf = append(m.buf, p...)
+	if len(m.buf) >= metricsFlushAt {
+		if err := m.write(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
 
-// Flush writes the buffered rows to the file and syncs it.
-func (m *MetricsFile) Flush() error {
-	if err := m.w.Flush(); err != nil {
+func (m *MetricsFile) write() error {
+	if len(m.buf) == 0 {
+		return nil
+	}
+	if _, err := m.f.Write(m.buf); err != nil {
 		return fmt.Errorf("metrics %s: %w", m.path, err)
+	}
+	m.buf = m.buf[:0]
+	return nil
+}
+
+// Flush writes the rows so far to the file and syncs it.
+func (m *MetricsFile) Flush() error {
+	if err := m.write(); err != nil {
+		return err
 	}
 	if err := m.f.Sync(); err != nil {
 		return fmt.Errorf("metrics %s: %w", m.path, err)
@@ -93,7 +118,12 @@ func (m *MetricsFile) Flush() error {
 	return nil
 }
 
-// Close flushes and closes the file.
+// Close flushes and closes the file; closing again does nothing.
 func (m *MetricsFile) Close() error {
-	return errors.Join(m.Flush(), m.f.Close())
+	if m.f == nil {
+		return nil
+	}
+	err := errors.Join(m.Flush(), m.f.Close())
+	m.f = nil
+	return err
 }

@@ -64,7 +64,6 @@ type Model struct {
 	be       kernels.Backend
 	nodes    []*node
 	params   []*Param
-	hyper    Hyper
 	training Training
 	lr       float64        // learning rate of the next step (Training's, or a schedule's)
 	steps    map[int]*graph // training-step Programs by batch size
@@ -661,4 +660,20 @@ func (m *Model) describe() string {
 		return m.Name + " (" + m.Variant + ")"
 	}
 	return m.Name
+}
+
+// Module is one module of a model as planned for its input.
+type Module struct {
+	Name    string // as Hidden takes it; "" for a functional op
+	Layer   Layer
+	In, Out []int // per-sample shapes
+}
+
+// Modules lists the network's modules in forward order.
+func (m *Model) Modules() []Module {
+	out := make([]Module, len(m.nodes))
+	for i, nd := range m.nodes {
+		out[i] = Module{Name: nd.name, Layer: nd.layer, In: append([]int(nil), nd.in...), Out: append([]int(nil), nd.out...)}
+	}
+	return out
 }

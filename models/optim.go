@@ -146,8 +146,9 @@ func (o Optimizer) Validate() error {
 // Penalty adds L1·Σ|w| + L2·Σw² over the parameter named Param (a
 // state_dict key) to the objective.
 type Penalty struct {
-	Param  string
-	L1, L2 float64
+	Param string  `json:"param"`
+	L1    float64 `json:"l1"`
+	L2    float64 `json:"l2"`
 }
 
 // Training is how a Model learns: the optimizer and the penalties added
@@ -226,8 +227,24 @@ type Hyper struct {
 	L1, L2       float32 // coefficients of Σ|w| and Σw² on Model.Penalized
 }
 
-// Hyper returns the settings SetHyper was last given.
-func (m *Model) Hyper() Hyper { return m.hyper }
+// Hyper returns the training settings as the tutorials' Hyper: SGD's
+// learning rate and momentum and the penalties on Model.Penalized, the
+// zero Hyper when the settings are not of that form (another optimizer,
+// dampening, penalties on other parameters).
+func (m *Model) Hyper() Hyper {
+	o := m.training.Optimizer
+	if o.Kind != OptSGD || o.Dampening != 0 || o.Nesterov || o.WeightDecay != 0 {
+		return Hyper{}
+	}
+	h := Hyper{LR: float32(o.LR), Momentum: float32(o.Momentum)}
+	for _, p := range m.training.Penalties {
+		if p.Param != m.Penalized || len(m.training.Penalties) > 1 {
+			return Hyper{}
+		}
+		h.L1, h.L2 = float32(p.L1), float32(p.L2)
+	}
+	return h
+}
 
 // SetHyper sets the tutorials' training: SetTraining with SGD at h.LR
 // and h.Momentum, and h.L1, h.L2 on Model.Penalized.
@@ -244,11 +261,7 @@ func (m *Model) SetHyper(h Hyper) error {
 	if h.L1 != 0 || h.L2 != 0 {
 		t.Penalties = []Penalty{{Param: m.Penalized, L1: float64(h.L1), L2: float64(h.L2)}}
 	}
-	if err := m.SetTraining(t); err != nil {
-		return err
-	}
-	m.hyper = h
-	return nil
+	return m.SetTraining(t)
 }
 
 // SetLR sets the learning rate of the following steps without recording

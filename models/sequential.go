@@ -210,3 +210,41 @@ func (m *Model) upload(vals map[string][]float32) error {
 	}
 	return nil
 }
+
+// OutputShape plans the network without allocating anything and returns
+// its per-sample output shape, or New's error.
+func (s Sequential) OutputShape() ([]int, error) {
+	if s.Name == "" {
+		s.Name = "sequential"
+	}
+	nodes, err := planNodes(s)
+	if err != nil {
+		return nil, err
+	}
+	return append([]int(nil), nodes[len(nodes)-1].out...), nil
+}
+
+// ParamCount is the number of learnable values.
+func (m *Model) ParamCount() int {
+	n := 0
+	for _, p := range m.params {
+		n += kernels.Numel(p.Shape)
+	}
+	return n
+}
+
+// SetLoss changes the data term, checked against the network's output as
+// New checks it; training steps recorded with the old one are discarded.
+func (m *Model) SetLoss(l Loss) error {
+	if len(m.nodes) == 0 {
+		return fmt.Errorf("models: %s has no modules", m.describe())
+	}
+	if err := l.check(m.outShape(), m.nodes[len(m.nodes)-1].layer); err != nil {
+		return fmt.Errorf("models: %s: %w", m.describe(), err)
+	}
+	if l == m.Loss {
+		return nil
+	}
+	m.Loss = l
+	return m.discardSteps()
+}

@@ -63,8 +63,12 @@ func NewDecode(v *data.V1, source string, o Options) (*Task, error) {
 	t.Train = models.Dataset{X: rows(v.Resp, v.N, tr), T: rows(target, 1, tr), S: len(tr)}
 	t.Test = models.Dataset{X: rows(v.Resp, v.N, te), T: rows(target, 1, te), S: len(te)}
 	N, hidden, classes, seed := v.N, o.Hidden, o.Classes, o.Seed
-	t.build = func(be kernels.Backend) (*models.Model, error) {
+	t.preset = func(be kernels.Backend) (*models.Model, error) {
 		return models.NewDecode(be, variant, N, hidden, classes, seed)
 	}
-	return t, nil
+	t.Input, t.Output, t.Loss, t.targets = []int{N}, []int{1}, models.MSE, regressionTargets
+	if variant == models.DecodeSoftmax {
+		t.Output, t.Loss, t.targets = []int{classes}, models.NLL, classTargets
+	}
+	return withNetwork(t, o)
 }

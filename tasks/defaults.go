@@ -31,6 +31,15 @@ type Settings struct {
 	// Seed drives initialisation, generated data, the split and the
 	// minibatch order.
 	Seed uint64
+	// Optimizer, when not nil, replaces SGD at LR with Momentum: any
+	// torch.optim optimizer the models package has (its LR is the one
+	// used).
+	Optimizer *models.Optimizer
+	// Schedule changes the learning rate once per epoch.
+	Schedule models.Schedule
+	// Penalize names the parameters L1 and L2 apply to; nil means the
+	// preset network's penalised weight (models.Model.Penalized).
+	Penalize []string
 }
 
 // Hyper is s as the model's optimiser takes it.

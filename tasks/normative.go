@@ -32,8 +32,9 @@ func loadNormative(o Options) (*Task, error) {
 		t.Test = test
 	}
 	seed := o.Seed
-	t.build = func(be kernels.Backend) (*models.Model, error) { return models.NewNormative(be, h, w, seed) }
-	return t, nil
+	t.preset = func(be kernels.Backend) (*models.Model, error) { return models.NewNormative(be, h, w, seed) }
+	t.Input, t.Output, t.Loss, t.targets = []int{1, h, w}, []int{1}, models.BCE, binaryTargets
+	return withNetwork(t, o)
 }
 
 // readNormative reads grating images and their 0/1 tilt labels.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -34,7 +35,7 @@ func TestDefaults(t *testing.T) {
 		{Encode, "", Defaults{Settings: Settings{Epochs: 200, LR: 2, Momentum: 0.9, L1: 1e-6, L2: 5e-4, Seed: 1}}},
 	} {
 		got, err := DefaultsFor(c.network, c.variant)
-		if err != nil || got != c.want {
+		if err != nil || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("DefaultsFor(%q, %q) = %+v, %v; want %+v", c.network, c.variant, got, err, c.want)
 		}
 	}

@@ -108,18 +108,26 @@ func (l *live) step(step int, loss float32) {
 	}
 }
 
-// state is the Frame of the step just done: the conv filters and the
-// conv output of the step's batch (normative, encode) as the model's own
-// device buffers; decode has no conv layer, so its window shows the loss
-// and step rate only.
+// state is the Frame of the step just done: the filters and the output
+// of the network's first convolution (normative, encode, or a --arch
+// network's first Conv2d) for the step's batch, as the model's own
+// device buffers; a network without one (decode) shows the loss and step
+// rate only.
 func (l *live) state(step int, rate float64) viewer.Frame {
 	f := viewer.Frame{Step: step, Loss: l.loss, StepsPerSec: rate}
-	if w := l.model.Param("conv.weight"); w != nil && len(w.Shape) == 4 {
+	conv := ""
+	for _, mod := range l.model.Modules() {
+		if _, ok := mod.Layer.(models.Conv2d); ok && mod.Name != "" {
+			conv = mod.Name
+			break
+		}
+	}
+	if w := l.model.Param(conv + ".weight"); w != nil && len(w.Shape) == 4 {
 		if b, ok := w.Value.Storage.(*engine.Buffer); ok {
 			f.Filters, f.FilterShape = b, [4]int{w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]}
 		}
 	}
-	if a, ok := l.model.Activation("conv"); ok && len(a.Shape) == 4 {
+	if a, ok := l.model.Activation(conv); ok && len(a.Shape) == 4 {
 		if b, ok := a.Storage.(*engine.Buffer); ok {
 			f.Maps, f.MapShape = b, [4]int{a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]}
 		}

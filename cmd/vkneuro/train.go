@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,6 +49,21 @@ type trainConfig struct {
 	neurons, nTrain          int
 	live                     bool
 	screenshot               string
+	// The network and its training (--arch and the optimizer flags),
+	// resolved by parseTrainArgs.
+	archSpec, archFile string
+	loss               string
+	optimizer, betas   string
+	eps, weightDecay   float64
+	dampening          float64
+	nesterov           bool
+	lrSchedule         string
+	penalize           string
+	dropoutSeed        uint64
+	arch               []models.Layer
+	optim              *models.Optimizer
+	schedule           models.Schedule
+	penalizeList       []string
 }
 
 // keepOrDefault sets *v to d unless the flag was given on the command line.
@@ -147,6 +161,18 @@ func newTrainFlagSet(c *trainConfig, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.classes, "classes", soft.Classes, "decode softmax: orientation classes")
 	fs.IntVar(&c.neurons, "neurons", 0, fmt.Sprintf("decode/encode without --data: synthetic population size (0 = %d)", data.DefaultNeurons))
 	fs.IntVar(&c.nTrain, "n-train", tasks.MustDefaultsFor(tasks.Normative, "").NTrain, "normative without --data: number of training gratings")
+	fs.StringVar(&c.archSpec, "arch", "", "replace the task's network with nn.Sequential(`SPEC`), the text of its arguments as in PyTorch, e.g. \"Conv2d(1, 8, 5, padding=2), ReLU(), MaxPool2d(2), Flatten(), Linear(3072, 1), Sigmoid()\"; the task's data, targets and default loss stay, and parameters are named as nn.Sequential names them (0.weight, ...)")
+	fs.StringVar(&c.archFile, "arch-file", "", "read --arch's SPEC from `FILE` (newlines and # comments allowed)")
+	fs.StringVar(&c.loss, "loss", "", "loss: "+strings.Join(models.LossNames(), "|")+" (default: the task's, bce, nll or mse; poisson is nn.PoissonNLLLoss() on a log rate, poisson-rate log_input=False)")
+	fs.StringVar(&c.optimizer, "optimizer", "sgd", "sgd|adam|adamw, with torch.optim's update rules and defaults")
+	fs.StringVar(&c.betas, "betas", "0.9,0.999", "adam/adamw: `B1,B2`")
+	fs.Float64Var(&c.eps, "eps", 1e-8, "adam/adamw: the denominator's epsilon")
+	fs.Float64Var(&c.weightDecay, "weight-decay", 0, "weight decay (default 0, adamw 1e-2); sgd/adam add it to the gradient, adamw decays the weights")
+	fs.BoolVar(&c.nesterov, "nesterov", false, "sgd: Nesterov momentum")
+	fs.Float64Var(&c.dampening, "dampening", 0, "sgd: momentum dampening")
+	fs.StringVar(&c.lrSchedule, "lr-schedule", "none", "learning-rate schedule, stepped once per epoch (a full-batch step is one): none, step:STEP_SIZE:GAMMA (StepLR) or cosine:T_MAX[:ETA_MIN] (CosineAnnealingLR)")
+	fs.StringVar(&c.penalize, "penalize", "", "parameters `NAME[,NAME...]` --l1/--l2 apply to (default: the tutorial network's penalised weight; none for --arch)")
+	fs.Uint64Var(&c.dropoutSeed, "dropout-seed", 0, "seed of the Dropout modules' masks")
 	fs.BoolVar(&c.live, "live", false, "show training in a window: conv filters, feature maps, loss curve, steps/s (Vulkan only; needs a binary built with -tags viewer); closing it or Escape stops training like SIGINT, with a checkpoint")
 	fs.StringVar(&c.screenshot, "screenshot", "", "with --live: write the last frame to `FILE.png` on exit")
 	return fs
@@ -186,7 +212,22 @@ func parseTrainArgs(args []string, stderr io.Writer) (*trainConfig, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := c.parseNetwork(set); err != nil {
+		return nil, err
+	}
 	d := tasks.MustDefaultsFor(c.model, c.variant) // both checked above
+	if c.arch != nil {
+		// The tutorial's penalties are on its network's weight; a user's
+		// network has none unless --penalize names them.
+		d.L1, d.L2 = 0, 0
+	}
+	if c.optimizer != "sgd" {
+		d.Momentum = 0
+		if !set["lr"] {
+			c.lr = 1e-3 // torch.optim.Adam's and AdamW's default
+			set["lr"] = true
+		}
+	}
 	keepOrDefault(set["epochs"], &c.epochs, d.Epochs)
 	keepOrDefault(set["batch"], &c.batch, d.Batch)
 	keepOrDefault(set["lr"], &c.lr, d.LR)
@@ -207,8 +248,12 @@ func parseTrainArgs(args []string, stderr io.Writer) (*trainConfig, error) {
 		return nil, usageError{fmt.Sprintf("--test-frac %g: want 0 ≤ f < 1", c.testFrac)}
 	case c.model == "normative" && c.testFrac != 0 && set["test-frac"]:
 		return nil, usageError{"--test-frac applies to decode and encode; normative tests on 180 gratings"}
-	case c.model == "normative" && (c.l1 != 0 || c.l2 != 0):
-		return nil, usageError{"--l1/--l2: the normative network has no penalised weight"}
+	case c.model == "normative" && c.arch == nil && c.penalizeList == nil && (c.l1 != 0 || c.l2 != 0):
+		return nil, usageError{"--l1/--l2: the normative network has no penalised weight; name parameters with --penalize (e.g. fc.weight)"}
+	case c.penalizeList != nil && c.l1 == 0 && c.l2 == 0:
+		return nil, usageError{"--penalize needs --l1 or --l2"}
+	case c.optimizer != "sgd" && set["momentum"]:
+		return nil, usageError{"--momentum applies to --optimizer sgd (Adam's are --betas)"}
 	case c.stimuliPath != "" && c.model != "encode":
 		return nil, usageError{"--stimuli applies to encode only"}
 	case c.checkpointEvery > 0 && c.checkpointDir == "" && c.resumeDir == "":
@@ -233,28 +278,118 @@ func parseTrainArgs(args []string, stderr io.Writer) (*trainConfig, error) {
 	if c.checkpointDir == "" {
 		c.checkpointDir = c.resumeDir // keep checkpointing where we resumed from
 	}
+	o, err := c.optimizerOf(set)
+	if err != nil {
+		return nil, err
+	}
+	c.optim = &o
 	return c, nil
+}
+
+// parseNetwork reads --arch or --arch-file, --lr-schedule and
+// --penalize; the network is checked against the task's data later, by
+// tasks.Load, still before anything is allocated.
+func (c *trainConfig) parseNetwork(set map[string]bool) error {
+	spec, from := c.archSpec, "--arch"
+	switch {
+	case set["arch"] && set["arch-file"]:
+		return usageError{"--arch and --arch-file exclude each other"}
+	case c.archFile != "":
+		b, err := os.ReadFile(c.archFile)
+		if err != nil {
+			return usageError{fmt.Sprintf("--arch-file: %v", err)}
+		}
+		spec, from = string(b), "--arch-file "+c.archFile
+	}
+	if set["arch"] || c.archFile != "" {
+		layers, err := models.ParseArch(spec)
+		if err != nil {
+			return usageError{fmt.Sprintf("%s: %s", from, strings.TrimPrefix(err.Error(), "arch: "))}
+		}
+		c.arch = layers
+	}
+	s, err := models.ParseSchedule(c.lrSchedule)
+	if err != nil {
+		return usageError{"--lr-schedule: " + err.Error()}
+	}
+	c.schedule = s
+	if c.penalize != "" {
+		for _, n := range strings.Split(c.penalize, ",") {
+			if n = strings.TrimSpace(n); n == "" {
+				return usageError{fmt.Sprintf("--penalize %q: an empty parameter name", c.penalize)}
+			}
+			c.penalizeList = append(c.penalizeList, strings.TrimSpace(n))
+		}
+	}
+	switch c.optimizer {
+	case "sgd", "adam", "adamw":
+	default:
+		return usageError{fmt.Sprintf("--optimizer %q: want sgd, adam or adamw", c.optimizer)}
+	}
+	if c.optimizer != "sgd" && (c.nesterov || set["dampening"]) {
+		return usageError{"--nesterov and --dampening apply to --optimizer sgd"}
+	}
+	if c.optimizer == "sgd" && (set["betas"] || set["eps"]) {
+		return usageError{"--betas and --eps apply to --optimizer adam and adamw"}
+	}
+	return nil
+}
+
+// optimizerOf is the torch.optim optimizer the flags describe, checked
+// as torch checks it.
+func (c *trainConfig) optimizerOf(set map[string]bool) (models.Optimizer, error) {
+	o, err := models.ParseOptimizer(c.optimizer, c.lr)
+	if err != nil {
+		return o, usageError{"--optimizer: " + err.Error()}
+	}
+	if set["weight-decay"] {
+		o.WeightDecay = c.weightDecay
+	}
+	c.weightDecay = o.WeightDecay
+	switch o.Kind {
+	case models.OptSGD:
+		o.Momentum, o.Dampening, o.Nesterov = c.momentum, c.dampening, c.nesterov
+	default:
+		var b1, b2 float64
+		if n, err := fmt.Sscanf(c.betas, "%g,%g", &b1, &b2); err != nil || n != 2 || strings.Count(c.betas, ",") != 1 {
+			return o, usageError{fmt.Sprintf("--betas %q: want B1,B2, e.g. 0.9,0.999", c.betas)}
+		}
+		o.Beta1, o.Beta2, o.Eps = b1, b2, c.eps
+	}
+	if err := o.Validate(); err != nil {
+		return o, usageError{strings.TrimPrefix(err.Error(), "models: ")}
+	}
+	return o, nil
 }
 
 // trainSummary is the --summary JSON.
 type trainSummary struct {
-	Model        string         `json:"model"`
-	Variant      string         `json:"variant,omitempty"`
-	Backend      string         `json:"backend"`
-	Device       string         `json:"device"`
-	Steps        int            `json:"steps"`
-	StepsThisRun int            `json:"steps_this_run"`
-	TrainSeconds float64        `json:"train_seconds"`
-	FinalLoss    jsonFloat      `json:"final_loss"`
-	Batch        int            `json:"batch"`
-	LR           float64        `json:"lr"`
-	Momentum     float64        `json:"momentum"`
-	L1           float64        `json:"l1"`
-	L2           float64        `json:"l2"`
-	Seed         uint64         `json:"seed"`
-	TrainSamples int            `json:"train_samples"`
-	Data         string         `json:"data"`
-	Test         map[string]any `json:"test,omitempty"`
+	Model        string    `json:"model"`
+	Variant      string    `json:"variant,omitempty"`
+	Backend      string    `json:"backend"`
+	Device       string    `json:"device"`
+	Steps        int       `json:"steps"`
+	StepsThisRun int       `json:"steps_this_run"`
+	TrainSeconds float64   `json:"train_seconds"`
+	FinalLoss    jsonFloat `json:"final_loss"`
+	Batch        int       `json:"batch"`
+	LR           float64   `json:"lr"`
+	Momentum     float64   `json:"momentum"`
+	L1           float64   `json:"l1"`
+	L2           float64   `json:"l2"`
+	Seed         uint64    `json:"seed"`
+	TrainSamples int       `json:"train_samples"`
+	Data         string    `json:"data"`
+	// The network and its training: Arch is nn.Sequential's argument
+	// text (the preset's modules for a tutorial network).
+	Arch        string           `json:"arch"`
+	Parameters  int              `json:"parameters"`
+	Loss        string           `json:"loss"`
+	Optimizer   string           `json:"optimizer"`
+	WeightDecay float64          `json:"weight_decay"`
+	Schedule    string           `json:"lr_schedule"`
+	Penalties   []models.Penalty `json:"penalties"`
+	Test        map[string]any   `json:"test,omitempty"`
 }
 
 // trainMain is the train subcommand.
@@ -281,12 +416,14 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // options are the tasks.Options the flags describe.
 func (c *trainConfig) options() tasks.Options {
 	return tasks.Options{Network: c.model, Variant: c.variant, Data: c.dataPath, Stimuli: c.stimuliPath, Seed: c.seed,
-		TestFrac: c.testFrac, Hidden: c.hidden, Classes: c.classes, Neurons: c.neurons, NTrain: c.nTrain}
+		TestFrac: c.testFrac, Hidden: c.hidden, Classes: c.classes, Neurons: c.neurons, NTrain: c.nTrain,
+		Arch: c.arch, Loss: c.loss, DropoutSeed: c.dropoutSeed}
 }
 
 // settings are the training settings the flags describe.
 func (c *trainConfig) settings() tasks.Settings {
-	return tasks.Settings{Epochs: c.epochs, Iters: c.iters, Batch: c.batch, LR: c.lr, Momentum: c.momentum, L1: c.l1, L2: c.l2, Seed: c.seed}
+	return tasks.Settings{Epochs: c.epochs, Iters: c.iters, Batch: c.batch, LR: c.lr, Momentum: c.momentum, L1: c.l1, L2: c.l2, Seed: c.seed,
+		Optimizer: c.optim, Schedule: c.schedule, Penalize: c.penalizeList}
 }
 
 func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, error) {
@@ -320,12 +457,7 @@ func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, 
 			return exitError, err
 		}
 	}
-	var metrics bytes.Buffer
-	metrics.WriteString(models.MetricsHeader)
 	tc := models.TrainConfig{CheckpointDir: c.checkpointDir, CheckpointEvery: c.checkpointEvery}
-	if c.metricsPath != "" {
-		tc.Metrics = &metrics
-	}
 	tr, err := task.Trainer(m, c.settings(), tc)
 	if err != nil {
 		return exitError, err
@@ -334,6 +466,16 @@ func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, 
 		if err := tr.Resume(c.resumeDir); err != nil {
 			return exitError, err
 		}
+	}
+	// The metrics stream to disk, flushed before every checkpoint; a
+	// resumed run continues the file after the checkpoint's step.
+	var metrics *models.MetricsFile
+	if c.metricsPath != "" {
+		if metrics, err = models.OpenMetrics(c.metricsPath, tr.Step()); err != nil {
+			return exitError, fmt.Errorf("--metrics: %w", err)
+		}
+		defer metrics.Close() // on early returns; the normal path closes it below
+		tr.Config.Metrics = metrics
 	}
 	// The viewer stops training by cancelling ctx, as SIGINT does.
 	ctx, cancel := context.WithCancel(ctx)
@@ -360,8 +502,8 @@ func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, 
 		// Reported now, so no early return below loses it; exit 1 at the end.
 		fmt.Fprintf(stderr, "train: %v\n", liveErr)
 	}
-	if c.metricsPath != "" {
-		if err := atomicfile.WriteFile(c.metricsPath, metrics.Bytes(), 0o644); err != nil {
+	if metrics != nil {
+		if err := metrics.Close(); err != nil {
 			return exitError, fmt.Errorf("--metrics: %w", err)
 		}
 	}
@@ -399,7 +541,9 @@ func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, 
 	s := trainSummary{Model: c.model, Variant: c.variant, Backend: be.Name(), Device: be.Device(),
 		Steps: res.Steps, StepsThisRun: res.Ran, TrainSeconds: res.Seconds, FinalLoss: jsonFloat(res.FinalLoss),
 		Batch: min(max(c.batch, 0), task.Train.S), LR: c.lr, Momentum: c.momentum, L1: c.l1, L2: c.l2, Seed: c.seed,
-		TrainSamples: task.Train.S, Data: task.Source, Test: test}
+		TrainSamples: task.Train.S, Data: task.Source, Test: test,
+		Arch: m.Arch(), Parameters: m.ParamCount(), Loss: m.Loss.String(), Optimizer: m.Training().Optimizer.String(),
+		WeightDecay: c.weightDecay, Schedule: c.schedule.String(), Penalties: m.Training().Penalties}
 	if c.batch == 0 {
 		s.Batch = task.Train.S
 	}

@@ -209,15 +209,20 @@ func TestResume(t *testing.T) {
 	args := small(dir, "--metrics", part, "--checkpoint", ck)
 	args[len(args)-1-4] = "5" // --iters 5
 	mustRun(args...)
-	mustRun(small(dir, "--metrics", rest, "--resume", ck, "--save", restW)...)
-	got := append(readCSV(t, part), readCSV(t, rest)[1:]...)
-	if want := readCSV(t, full); !slices.EqualFunc(got, want, slices.Equal) {
+	// The resumed run continues the same metrics file.
+	mustRun(small(dir, "--metrics", part, "--resume", ck, "--save", restW)...)
+	if got, want := readCSV(t, part), readCSV(t, full); !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("resumed losses differ:\n got %q\nwant %q", got, want)
 	}
 	sameWeights(t, restW, fullW)
+	// A metrics file that is not the run's so far is refused.
+	code, _, stderr := runTrain(t, small(dir, "--metrics", rest, "--resume", ck)...)
+	if code != exitError || !strings.Contains(stderr, "--metrics") || !strings.Contains(stderr, "needs the file of the run so far") {
+		t.Errorf("resume with a new metrics file: exit %d: %s", code, stderr)
+	}
 
 	// Resuming with other settings is refused.
-	code, _, stderr := runTrain(t, small(dir, "--resume", ck, "--lr", "0.1")...)
+	code, _, stderr = runTrain(t, small(dir, "--resume", ck, "--lr", "0.1")...)
 	// The message is models' (it names the checkpoint and both settings).
 	if code != exitError || !strings.Contains(stderr, filepath.Join(ck, "checkpoint.json")) || !strings.Contains(stderr, "0.1") {
 		t.Errorf("resume with another lr: exit %d: %s", code, stderr)
