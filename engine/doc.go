@@ -3,7 +3,8 @@
 // large memory blocks, caches compute pipelines, and records dispatches into
 // reusable command-buffer sequences submitted with one fence wait.
 //
-// Sequences are the one way work reaches the device. Besides buffers,
+// A Sequence is the one way callers record work for the device (the
+// Manager records only its own transfers and zero fills). Besides buffers,
 // kernels may bind RGBA8 storage images (NewImage, KernelWith), which
 // Blit scales and CopyImage reads back; Run takes semaphores to wait for
 // and to signal (Wait, Signal), so that work outside the engine, such as
