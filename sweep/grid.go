@@ -1,0 +1,219 @@
+package sweep
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Arg is one train flag with its value, passed as --flag=value (a form
+// every flag type accepts, booleans included).
+type Arg struct {
+	Flag  string `json:"flag"`
+	Value string `json:"value"`
+}
+
+func (a Arg) String() string { return "--" + a.Flag + "=" + a.Value }
+
+// Axis is one dimension of the grid: a train flag and its values.
+type Axis struct {
+	Flag   string   `json:"flag"`
+	Values []string `json:"values"`
+}
+
+// ParseAxis reads a grid axis written FLAG=V1,V2,... or, for values
+// that hold commas (an --arch), FLAG=["V1","V2"] (a JSON array of
+// strings or numbers). A leading - or -- on FLAG is dropped. Values are
+// trimmed of spaces; an empty or repeated value is an error.
+func ParseAxis(spec string) (Axis, error) {
+	name, list, ok := strings.Cut(spec, "=")
+	name = strings.TrimLeft(strings.TrimSpace(name), "-")
+	if !ok || name == "" {
+		return Axis{}, fmt.Errorf("%q: want FLAG=V1,V2,... or FLAG=[JSON array]", spec)
+	}
+	var values []string
+	if list = strings.TrimSpace(list); strings.HasPrefix(list, "[") {
+		dec := json.NewDecoder(strings.NewReader(list))
+		dec.UseNumber()
+		var raw []any
+		if err := dec.Decode(&raw); err != nil {
+			return Axis{}, fmt.Errorf("%q: the values are not a JSON array: %v", spec, err)
+		}
+		for i, v := range raw {
+			switch v := v.(type) {
+			case string:
+				values = append(values, v)
+			case json.Number:
+				values = append(values, v.String())
+			default:
+				return Axis{}, fmt.Errorf("%q: value %d is %v, want a string or a number", spec, i, v)
+			}
+		}
+	} else {
+		values = strings.Split(list, ",")
+	}
+	for i, v := range values {
+		values[i] = strings.TrimSpace(v)
+		if values[i] == "" {
+			return Axis{}, fmt.Errorf("%q: value %d is empty", spec, i+1)
+		}
+		if slices.Contains(values[:i], values[i]) {
+			return Axis{}, fmt.Errorf("%q: value %q is given twice", spec, values[i])
+		}
+	}
+	return Axis{Flag: name, Values: values}, nil
+}
+
+// reserved are the train flags a sweep sets for every run, with why a
+// user may not.
+var reserved = map[string]string{
+	"summary":    "each run writes DIR/runs/<i>/summary.json",
+	"metrics":    "each run writes DIR/runs/<i>/metrics.csv",
+	"save":       "each run saves DIR/runs/<i>/model.npz",
+	"checkpoint": "each run checkpoints to DIR/runs/<i>/checkpoint",
+	"resume":     "a rerun of the sweep resumes its runs",
+	"live":       "sweep runs have no window",
+	"screenshot": "sweep runs have no window",
+}
+
+// Plan is what a sweep runs: the network, the train flags all runs
+// share, and the grid.
+type Plan struct {
+	Network string `json:"network"`
+	Fixed   []Arg  `json:"fixed"`
+	Axes    []Axis `json:"axes"`
+}
+
+// Check reports a plan that names a flag twice, sets a flag the sweep
+// sets, or has an axis without values. It does not know train's flags:
+// the command checks each point's whole command line with train's own
+// parser.
+func (p Plan) Check() error {
+	if p.Network == "" {
+		return fmt.Errorf("no network")
+	}
+	seen := map[string]string{}
+	use := func(flag, where string) error {
+		if why, ok := reserved[flag]; ok {
+			return fmt.Errorf("%s: --%s is set by the sweep (%s)", where, flag, why)
+		}
+		if prev, ok := seen[flag]; ok {
+			return fmt.Errorf("%s: --%s is already set by %s", where, flag, prev)
+		}
+		seen[flag] = where
+		return nil
+	}
+	for _, a := range p.Fixed {
+		if err := use(a.Flag, "the train flags"); err != nil {
+			return err
+		}
+	}
+	for _, ax := range p.Axes {
+		if err := use(ax.Flag, "grid axis "+ax.Flag); err != nil {
+			return err
+		}
+		if len(ax.Values) == 0 {
+			return fmt.Errorf("grid axis %s has no values", ax.Flag)
+		}
+	}
+	return nil
+}
+
+// Equal reports whether p and q are the same sweep.
+func (p Plan) Equal(q Plan) bool {
+	a, _ := json.Marshal(p)
+	b, _ := json.Marshal(q)
+	return bytes.Equal(a, b)
+}
+
+// Len is the number of points.
+func (p Plan) Len() int {
+	n := 1
+	for _, ax := range p.Axes {
+		n *= len(ax.Values)
+	}
+	return n
+}
+
+// Point is one set of grid values: Args[k] is axis k's.
+type Point struct {
+	Index int
+	Args  []Arg
+}
+
+// Point returns point i (0 ≤ i < Len()); the last axis changes fastest.
+func (p Plan) Point(i int) Point {
+	args := make([]Arg, len(p.Axes))
+	r := i
+	for k := len(p.Axes) - 1; k >= 0; k-- {
+		ax := p.Axes[k]
+		args[k] = Arg{ax.Flag, ax.Values[r%len(ax.Values)]}
+		r /= len(ax.Values)
+	}
+	return Point{Index: i, Args: args}
+}
+
+// Points lists every point in index order.
+func (p Plan) Points() []Point {
+	pts := make([]Point, p.Len())
+	for i := range pts {
+		pts[i] = p.Point(i)
+	}
+	return pts
+}
+
+// Label names the point by its values, e.g. "l2=0.01 seed=2".
+func (pt Point) Label() string {
+	parts := make([]string, len(pt.Args))
+	for i, a := range pt.Args {
+		parts[i] = a.Flag + "=" + a.Value
+	}
+	return strings.Join(parts, " ")
+}
+
+// PointArgs is the train command line of point pt: train, the
+// network, the shared flags and the point's values.
+func (p Plan) PointArgs(pt Point) []string {
+	args := []string{"train", p.Network}
+	for _, a := range slices.Concat(p.Fixed, pt.Args) {
+		args = append(args, a.String())
+	}
+	return args
+}
+
+// TrainArgs is the command line (after the binary) of point pt's run in
+// r: PointArgs and the run's output files; resume adds --resume from
+// the run's checkpoint and drops --init (a checkpoint holds the
+// parameters, and train refuses both).
+func (p Plan) TrainArgs(pt Point, r Run, resume bool) []string {
+	args := slices.DeleteFunc(p.PointArgs(pt), func(a string) bool { return resume && strings.HasPrefix(a, "--init=") })
+	args = append(args, "--summary="+r.Summary(), "--metrics="+r.Metrics(), "--save="+r.Model(), "--checkpoint="+r.Checkpoint())
+	if resume {
+		args = append(args, "--resume="+r.Checkpoint())
+	}
+	return args
+}
+
+// indexRanges writes indices (sorted, distinct) as Slurm's --array
+// takes them: "0-3,5,7-8".
+func indexRanges(indices []int) string {
+	var b strings.Builder
+	for i := 0; i < len(indices); {
+		j := i
+		for j+1 < len(indices) && indices[j+1] == indices[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(indices[i]))
+		if j > i {
+			b.WriteString("-" + strconv.Itoa(indices[j]))
+		}
+		i = j + 1
+	}
+	return b.String()
+}
