@@ -31,5 +31,25 @@
 // learning rate max(N/12/4, 50), 1000 iterations, momentum 0.5 then 0.8,
 // adaptive gains).
 //
+// Encoding models of the split V1 data (bonus tutorial, section 2;
+// resp_train and resp_test are two halves of the trials of the same S
+// stimuli): a prediction fitted to resp_train is scored per neuron by
+// its correlation with resp_test, against the split-half reliability
+// rel = corr(resp_train, resp_test) (normalised: r/√rel where rel > 0),
+// and by neuralpredictors' FEVE with the halves as repeats; Summarize
+// gives {median, mean, q25, q75, n} over the neurons where a score is
+// defined. RidgeCV is the linear baseline from a layer's activity, with
+// himalaya's RidgeCV semantics, run as one product on a GEMM.
+//
+// RSA uncertainty: RSABootstrap resamples stimuli with replacement
+// (seeded), drops pairs of copies of one stimulus as rsatoolbox does,
+// and gives a percentile interval; RSANoiseCeiling is the RSA between
+// the RDMs of the two halves.
+//
+// Receptive fields: SensitivityMaps slides a noise patch over images
+// through any function from images to activations; GradientRFs turns
+// one-hot output gradients of a vector-Jacobian product (a model's
+// InputGradient) into images.
+//
 // Figures of these results are drawn by the sub-package figures.
 package analysis
