@@ -15,9 +15,13 @@ type Config struct {
 	Out string // output directory, created if absent
 
 	// ModelPath is a normative CNN state_dict (conv/fc/out .weight and
-	// .bias); "" trains one with Epochs, Batch, LR and Momentum on
-	// TrainSamples generated gratings.
+	// .bias, or Arch's keys); "" trains one with Epochs, Batch, LR and
+	// Momentum on TrainSamples generated gratings.
 	ModelPath string
+	// Arch, when not nil, is a network of the user's for the normative
+	// task (models.ParseArch) in place of Tutorial 3's CNN: the report
+	// compares every one of its modules (named by index) with V1.
+	Arch []models.Layer
 	// V1Path holds V1 responses in the Stringer oribinned1 format (resp
 	// [S,N], stimuli [S] in degrees); "" generates SynthNeurons synthetic
 	// neurons over SynthStimuli orientation bins.

@@ -74,16 +74,24 @@ func (r *report) figures() ([]Figure, error) {
 				})
 		},
 		func() error {
-			const K = 7
-			n := len(r.filters) / (K * K)
-			var ims []figures.Matrix
-			for i := 0; i < n; i++ {
-				ims = append(ims, figures.Matrix{Title: fmt.Sprintf("filter %d", i), Data: figures.Float64s(r.filters[i*K*K : (i+1)*K*K]), Rows: K, Cols: K})
+			if r.filters == nil {
+				return nil // a network without a convolution
 			}
-			return add("filters.png", "Convolutional filters",
-				"The 6 filters (7×7) of the network's conv layer after training, each scaled to ±its largest absolute weight (grey is 0). They start as the tutorial's centre-surround and Gabor filters.",
+			// Input channel 0 of each filter [O, C, KH, KW].
+			o, c, kh, kw := r.filterShape[0], r.filterShape[1], r.filterShape[2], r.filterShape[3]
+			var ims []figures.Matrix
+			for i := 0; i < o; i++ {
+				ims = append(ims, figures.Matrix{Title: fmt.Sprintf("filter %d", i), Data: figures.Float64s(r.filters[i*c*kh*kw : i*c*kh*kw+kh*kw]), Rows: kh, Cols: kw})
+			}
+			title := "conv layer filters"
+			caption := fmt.Sprintf("The %d filters (%d×%d) of the network's conv layer after training, each scaled to ±its largest absolute weight (grey is 0). They start as the tutorial's centre-surround and Gabor filters.", o, kh, kw)
+			if r.cfg.Arch != nil {
+				caption = fmt.Sprintf("The %d filters (%d×%d, input channel 0) of module %s, the network's first convolution, after training, each scaled to ±its largest absolute weight (grey is 0).", o, kh, kw, r.filterModule)
+				title = "module " + r.filterModule + " filters"
+			}
+			return add("filters.png", "Convolutional filters", caption,
 				func(p string) error {
-					return figures.ImageGrid(p, ims, figures.ImageGridOptions{Layout: figures.Layout{Title: "conv layer filters", Cols: 3}, Symmetric: true, ColorMap: figures.BlueRed()})
+					return figures.ImageGrid(p, ims, figures.ImageGridOptions{Layout: figures.Layout{Title: title, Cols: min(o, 6)}, Symmetric: true, ColorMap: figures.BlueRed()})
 				})
 		},
 		func() error {
@@ -172,7 +180,7 @@ func (r *report) figures() ([]Figure, error) {
 			for i, s := range r.stim {
 				c[i] = float64(s)
 			}
-			for _, name := range tsneLayers {
+			for _, name := range r.tsneLayers {
 				y := r.tsne[name]
 				px, py := make([]float64, r.S), make([]float64, r.S)
 				for i := range px {

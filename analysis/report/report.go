@@ -76,7 +76,14 @@ type report struct {
 
 	layers []*layerResp // V1 first, then the network's layers in forward order
 
-	filters []float32 // conv.weight [6,1,7,7] after training
+	// filters are the weights of the network's first convolution after
+	// training ([6,1,7,7] conv.weight for the tutorial's CNN), of shape
+	// filterShape, from module filterModule; nil without one.
+	filters      []float32
+	filterShape  []int
+	filterModule string
+	tsneLayers   []string // the populations embedded by t-SNE
+	arch         string   // the network, as nn.Sequential's arguments
 
 	tsne          map[string][]float64 // name → S×2
 	tsneKL        map[string]float64
@@ -213,7 +220,7 @@ func (r *report) loadV1() (*data.V1, error) {
 func (r *report) loadOrTrain(ctx context.Context, be kernels.Backend, logf func(string, ...any)) (*models.Model, error) {
 	c := r.cfg
 	o := r.options()
-	o.Network, o.Data, o.NTrain = tasks.Normative, "", c.TrainSamples
+	o.Network, o.Data, o.NTrain, o.Arch = tasks.Normative, "", c.TrainSamples, c.Arch
 	task, err := tasks.Load(o)
 	if err != nil {
 		return nil, err
@@ -274,9 +281,34 @@ func (r *report) loadOrTrain(ctx context.Context, be kernels.Backend, logf func(
 	if err != nil {
 		return nil, err
 	}
-	r.filters = sd["conv.weight"].Data
+	// The filters of the network's first convolution (the tutorial's
+	// conv layer, or a --arch network's first Conv2d), if it has one.
+	for _, mod := range net.Modules() {
+		if _, isConv := mod.Layer.(models.Conv2d); isConv && mod.Name != "" {
+			w := sd[mod.Name+".weight"]
+			r.filters, r.filterShape, r.filterModule = w.Data, w.Shape, mod.Name
+			break
+		}
+	}
+	r.tsneLayers = tsneLayersOf(net)
+	r.arch = net.Arch()
 	ok = true
 	return net, nil
+}
+
+// tsneLayersOf are the populations the report embeds: Tutorial 3's (its
+// resp_dict: V1, pool and fc) for its CNN; for a user's network, V1 and
+// its last two modules of more than one unit before the output, which
+// for the tutorial's CNN are pool and fc.
+func tsneLayersOf(net *models.Model) []string {
+	mods := net.Modules()
+	var picked []string
+	for i := len(mods) - 2; i >= 0 && len(picked) < 2; i-- {
+		if m := mods[i]; m.Name != "" && kernels.Numel(m.Out) > 1 {
+			picked = append([]string{m.Name}, picked...)
+		}
+	}
+	return append([]string{"V1"}, picked...)
 }
 
 // hiddenActivity renders grating(ori) for each Tutorial 3 stimulus and
@@ -339,9 +371,6 @@ func (r *report) rdms(be kernels.Backend) error {
 	return nil
 }
 
-// tsneLayers are the populations Tutorial 3 embeds (its resp_dict).
-var tsneLayers = []string{"V1", "pool", "fc"}
-
 func (r *report) layer(name string) *layerResp {
 	for _, l := range r.layers {
 		if l.Name == name {
@@ -358,7 +387,7 @@ func (r *report) embeddings() error {
 	// smaller stimulus sets (tests, coarse bins) use a third of them.
 	r.tsnePerplex = min(30, float64(r.S-1)/3)
 	t0 := time.Now()
-	for _, name := range tsneLayers {
+	for _, name := range r.tsneLayers {
 		l := r.layer(name)
 		if l == nil {
 			return fmt.Errorf("the network has no %q layer to embed", name)

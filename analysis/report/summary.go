@@ -27,6 +27,9 @@ type Summary struct {
 
 // ModelSummary is the normative CNN the report compares.
 type ModelSummary struct {
+	// Arch is the network as nn.Sequential's arguments (for Tutorial 3's
+	// CNN, its modules).
+	Arch         string         `json:"arch"`
 	Source       string         `json:"source"` // "file" or "trained"
 	File         string         `json:"file,omitempty"`
 	Saved        string         `json:"saved,omitempty"`
@@ -97,7 +100,7 @@ func (r *report) summary(figs []Figure) *Summary {
 		Stimuli: r.S, Neurons: r.layers[0].N,
 		Backend: r.backend, Device: r.device,
 		Layers:  map[string]int{},
-		TSNE:    TSNESummary{Layers: tsneLayers, Perplexity: r.tsnePerplex, Iterations: c.TSNEIterations, KL: r.tsneKL},
+		TSNE:    TSNESummary{Layers: r.tsneLayers, Perplexity: r.tsnePerplex, Iterations: c.TSNEIterations, KL: r.tsneKL},
 		Timings: r.timings, Figures: figs,
 	}
 	for _, l := range r.layers[1:] {
@@ -107,7 +110,7 @@ func (r *report) summary(figs []Figure) *Summary {
 		}
 		s.Layers[l.Name] = l.N
 	}
-	s.Model = ModelSummary{Source: r.modelSource, File: r.modelFile, Saved: r.savedModel,
+	s.Model = ModelSummary{Arch: r.arch, Source: r.modelSource, File: r.modelFile, Saved: r.savedModel,
 		TestAccuracy: r.testAccuracy, TestGratings: len(models.NormativeTestAngles())}
 	if r.modelSource == "trained" {
 		s.Model.Training = &TrainSummary{Samples: c.TrainSamples, Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -251,4 +252,60 @@ func checkpointStep(ck string) int {
 		return 0
 	}
 	return meta.Step
+}
+
+// TestReportArch: report --arch compares every module of a user's
+// normative network with V1, trained on the fly or loaded with --model
+// (a state dict that train --arch saved), and refuses a bad spec before
+// writing anything.
+func TestReportArch(t *testing.T) {
+	dir := t.TempDir()
+	arch := "Conv2d(1, 4, 5, stride=2, padding=2), ReLU(), MaxPool2d(4), Flatten(), Linear(192, 12), Tanh(), Linear(12, 1), Sigmoid()"
+	saved := filepath.Join(dir, "net.npz")
+	if code, _, stderr := runTrain(t, "normative", "--backend", "cpu", "--quiet", "--n-train", "60", "--iters", "3", "--arch", arch, "--save", saved); code != exitOK {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	for _, extra := range [][]string{nil, {"--model", saved}} {
+		out := filepath.Join(dir, fmt.Sprint("out", len(extra)))
+		args := append(append([]string{"report", "--backend", "cpu", "--out", out, "--arch", arch}, smallReport...), extra...)
+		if code, _, stderr := runCmd(t, args...); code != exitOK {
+			t.Fatalf("report %q: exit %d: %s", extra, code, stderr)
+		}
+		var s struct {
+			RSA   map[string]*float64 `json:"rsa"`
+			Model struct {
+				Arch   string `json:"arch"`
+				Source string `json:"source"`
+			} `json:"model"`
+			TSNE struct {
+				Layers []string `json:"layers"`
+			} `json:"tsne"`
+		}
+		b, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []string{"0", "1", "2", "3", "4", "5", "6", "7"} {
+			if _, ok := s.RSA[m]; !ok {
+				t.Errorf("%q: no RSA for module %s: %v", extra, m, s.RSA)
+			}
+		}
+		if s.RSA["2"] == nil || s.RSA["7"] != nil {
+			t.Errorf("%q: RSA of module 2 %v (want a value), of the one-unit output 7 %v (want null)", extra, s.RSA["2"], s.RSA["7"])
+		}
+		if !strings.HasPrefix(s.Model.Arch, "Conv2d(1, 4, kernel_size=(5, 5), stride=(2, 2)") || !slices.Equal(s.TSNE.Layers, []string{"V1", "4", "5"}) {
+			t.Errorf("%q: summary arch %q, t-SNE layers %v", extra, s.Model.Arch, s.TSNE.Layers)
+		}
+		if _, err := os.Stat(filepath.Join(out, "filters.png")); err != nil {
+			t.Errorf("%q: no filters figure of module 0: %v", extra, err)
+		}
+	}
+	out := filepath.Join(dir, "bad")
+	code, _, stderr := runCmd(t, append([]string{"report", "--backend", "cpu", "--out", out, "--arch", "Conv2d(1, 4, 5), Swish()"}, smallReport...)...)
+	if code != exitUsage || !strings.Contains(stderr, `--arch: module 1 Swish(): unknown module "Swish"`) {
+		t.Errorf("report with a bad --arch: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("report with a bad --arch made %s", out)
+	}
 }

@@ -38,7 +38,10 @@ flags:
 `)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.ModelPath, "model", "", "normative CNN state_dict `FILE.npz` (keys conv/fc/out .weight/.bias); empty: train one with the tutorial's recipe")
+	fs.StringVar(&c.ModelPath, "model", "", "normative CNN state_dict `FILE.npz` (keys conv/fc/out .weight/.bias, or --arch's); empty: train one with the tutorial's recipe")
+	var archSpec, archFile string
+	fs.StringVar(&archSpec, "arch", "", archUsage+": the report compares every module of this normative-task network with V1")
+	fs.StringVar(&archFile, "arch-file", "", "read --arch's SPEC from `FILE`")
 	fs.StringVar(&c.V1Path, "v1", "", "V1 responses `FILE.npz` in the Stringer oribinned1 format (resp [S,N], stimuli [S]); empty: synthetic data")
 	fs.StringVar(&c.Out, "out", "", "output `DIR` (created if absent)")
 	fs.StringVar(&f.backend, "backend", "auto", "compute backend: auto (Vulkan on a real GPU, else CPU), cpu or vulkan (any device, lavapipe included)")
@@ -66,6 +69,13 @@ flags:
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Sprintf("unexpected arguments %q (flags only)", fs.Args())}
 	}
+	given := false
+	fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == "arch" })
+	layers, err := archFlags(archSpec, archFile, given)
+	if err != nil {
+		return nil, err
+	}
+	c.Arch = layers
 	var bad []string
 	if !validBackend(f.backend) {
 		bad = append(bad, fmt.Sprintf("--backend %q, want %s", f.backend, backendNames))

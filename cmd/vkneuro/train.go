@@ -161,7 +161,7 @@ func newTrainFlagSet(c *trainConfig, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.classes, "classes", soft.Classes, "decode softmax: orientation classes")
 	fs.IntVar(&c.neurons, "neurons", 0, fmt.Sprintf("decode/encode without --data: synthetic population size (0 = %d)", data.DefaultNeurons))
 	fs.IntVar(&c.nTrain, "n-train", tasks.MustDefaultsFor(tasks.Normative, "").NTrain, "normative without --data: number of training gratings")
-	fs.StringVar(&c.archSpec, "arch", "", "replace the task's network with nn.Sequential(`SPEC`), the text of its arguments as in PyTorch, e.g. \"Conv2d(1, 8, 5, padding=2), ReLU(), MaxPool2d(2), Flatten(), Linear(3072, 1), Sigmoid()\"; the task's data, targets and default loss stay, and parameters are named as nn.Sequential names them (0.weight, ...)")
+	fs.StringVar(&c.archSpec, "arch", "", archUsage+"; the task's data, targets and default loss stay")
 	fs.StringVar(&c.archFile, "arch-file", "", "read --arch's SPEC from `FILE` (newlines and # comments allowed)")
 	fs.StringVar(&c.loss, "loss", "", "loss: "+strings.Join(models.LossNames(), "|")+" (default: the task's, bce, nll or mse; poisson is nn.PoissonNLLLoss() on a log rate, poisson-rate log_input=False)")
 	fs.StringVar(&c.optimizer, "optimizer", "sgd", "sgd|adam|adamw, with torch.optim's update rules and defaults")
@@ -290,24 +290,11 @@ func parseTrainArgs(args []string, stderr io.Writer) (*trainConfig, error) {
 // --penalize; the network is checked against the task's data later, by
 // tasks.Load, still before anything is allocated.
 func (c *trainConfig) parseNetwork(set map[string]bool) error {
-	spec, from := c.archSpec, "--arch"
-	switch {
-	case set["arch"] && set["arch-file"]:
-		return usageError{"--arch and --arch-file exclude each other"}
-	case c.archFile != "":
-		b, err := os.ReadFile(c.archFile)
-		if err != nil {
-			return usageError{fmt.Sprintf("--arch-file: %v", err)}
-		}
-		spec, from = string(b), "--arch-file "+c.archFile
+	layers, err := archFlags(c.archSpec, c.archFile, set["arch"])
+	if err != nil {
+		return err
 	}
-	if set["arch"] || c.archFile != "" {
-		layers, err := models.ParseArch(spec)
-		if err != nil {
-			return usageError{fmt.Sprintf("%s: %s", from, strings.TrimPrefix(err.Error(), "arch: "))}
-		}
-		c.arch = layers
-	}
+	c.arch = layers
 	s, err := models.ParseSchedule(c.lrSchedule)
 	if err != nil {
 		return usageError{"--lr-schedule: " + err.Error()}
