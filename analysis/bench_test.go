@@ -1,8 +1,11 @@
 package analysis
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/vkneuro/vkneuro/kernels/cpu"
 )
 
 // The tutorials' largest input: 360 one-degree stimulus bins × 23,589
@@ -58,4 +61,58 @@ func BenchmarkTSNE(b *testing.B) {
 	// Each iteration evaluates every ordered pair twice (Z, then the
 	// gradient), ≈ 20 flops per pair.
 	b.ReportMetric(20*2*360*359*1000*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// The split data's shape (oribinned6_split: 60 stimuli × 23,589
+// neurons) and the encode network's conv layer (6 × 12 × 16 features).
+const benchSplitS, benchFeatures = 60, 1152
+
+func BenchmarkRidgeCV(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := randMatrix(rng, benchSplitS, benchFeatures)
+	train := randMatrix(rng, benchSplitS, benchN)
+	test := randMatrix(rng, benchSplitS, benchN)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := RidgeCV(x, benchSplitS, benchFeatures, train, test, benchN, RidgeOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRSABootstrap(b *testing.B) {
+	for _, S := range []int{benchSplitS, benchS} {
+		rng := rand.New(rand.NewPCG(5, 5))
+		r1, err := RDM(randMatrix(rng, S, 200), S, 200, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r2, err := RDM(randMatrix(rng, S, 200), S, 200, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("S=%d", S), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := RSABootstrap(r1, r2, S, BootstrapOptions{Seed: 1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRidgeCVBackendCPU(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := randMatrix(rng, benchSplitS, benchFeatures)
+	train := randMatrix(rng, benchSplitS, benchN)
+	test := randMatrix(rng, benchSplitS, benchN)
+	be := cpu.New()
+	defer be.Close()
+	g := BackendGEMM(be)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := RidgeCV(x, benchSplitS, benchFeatures, train, test, benchN, RidgeOptions{GEMM: g}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

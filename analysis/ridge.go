@@ -149,50 +149,7 @@ func RidgeCV(x []float32, S, D int, train, test []float32, N int, o RidgeOptions
 			return nil, fmt.Errorf("analysis: ridge: operators·Y (%d×%d·%d×%d): %w", rows, S, S, nc, err)
 		}
 		parallelRange(nc, func(lo, hi int) {
-			score := make([]float64, A)
-			for j := lo; j < hi; j++ {
-				clear(score)
-				for f := 0; f < RidgeFolds; f++ {
-					// Validation responses of fold f: rows f, f+5, ….
-					var m float64
-					cnt := 0
-					for s := f; s < S; s += RidgeFolds {
-						m += float64(yc[s*nc+j])
-						cnt++
-					}
-					m /= float64(cnt)
-					var tot float64
-					for s := f; s < S; s += RidgeFolds {
-						d := float64(yc[s*nc+j]) - m
-						tot += d * d
-					}
-					for a := 0; a < A; a++ {
-						if tot == 0 {
-							continue // R² of a constant is 0
-						}
-						var sse float64
-						for s := f; s < S; s += RidgeFolds {
-							d := float64(yc[s*nc+j]) - float64(p[(a*S+s)*nc+j])
-							sse += d * d
-						}
-						score[a] += 1 - sse/tot
-					}
-				}
-				best := 0
-				for a := range score {
-					score[a] /= RidgeFolds
-					if score[a]+bias[a] > score[best]+bias[best] {
-						best = a
-					}
-				}
-				n := c0 + j
-				res.Alpha[n], res.CVR2[n] = alphas[best], score[best]
-				for s := 0; s < S; s++ {
-					v := p[((A+best)*S+s)*nc+j]
-					predc[s*N+n] = v
-					res.Pred[s*N+n] = float32(float64(v) + mu[n])
-				}
-			}
+			ridgeScores(res, predc, mu, p, yc, lo, hi, c0, nc, S, N, bias)
 		})
 	}
 	sc, err := scoreEncoding(predc, mu, train, test, S, N)
@@ -203,10 +160,80 @@ func RidgeCV(x []float32, S, D int, train, test []float32, N int, o RidgeOptions
 	return res, nil
 }
 
+// ridgeScores scores columns [lo, hi) of one block of nc neurons
+// (starting at neuron c0): yc holds their centred responses (S×nc), p
+// the product of the operators with them ((2·A·S)×nc). It chooses each
+// neuron's alpha and stores its prediction. Rows are walked in order,
+// with the sums of all the block's neurons side by side, because a
+// neuron's column is spread over the whole product.
+func ridgeScores(res *RidgeResult, predc []float32, mu []float64, p, yc []float32, lo, hi, c0, nc, S, N int, bias []float64) {
+	A, w := len(bias), hi-lo
+	// Per fold f and neuron: the validation mean, total and, per alpha,
+	// residual sums of squares.
+	mean := make([]float64, RidgeFolds*w)
+	count := make([]float64, RidgeFolds)
+	for s := 0; s < S; s++ {
+		f := s % RidgeFolds
+		count[f]++
+		m := mean[f*w : (f+1)*w]
+		for j, v := range yc[s*nc+lo : s*nc+hi] {
+			m[j] += float64(v)
+		}
+	}
+	for f := 0; f < RidgeFolds; f++ {
+		for j := range w {
+			mean[f*w+j] /= count[f]
+		}
+	}
+	tot := make([]float64, RidgeFolds*w)
+	sse := make([]float64, A*RidgeFolds*w)
+	for s := 0; s < S; s++ {
+		f := s % RidgeFolds
+		y := yc[s*nc+lo : s*nc+hi]
+		m, t := mean[f*w:(f+1)*w], tot[f*w:(f+1)*w]
+		for j, v := range y {
+			d := float64(v) - m[j]
+			t[j] += d * d
+		}
+		for a := 0; a < A; a++ {
+			e := sse[(a*RidgeFolds+f)*w : (a*RidgeFolds+f+1)*w]
+			for j, q := range p[(a*S+s)*nc+lo : (a*S+s)*nc+hi] {
+				d := float64(y[j]) - float64(q)
+				e[j] += d * d
+			}
+		}
+	}
+	score := make([]float64, A)
+	for j := range w {
+		for a := range score {
+			var r2 float64
+			for f := 0; f < RidgeFolds; f++ {
+				if t := tot[f*w+j]; t != 0 { // R² of a constant is 0
+					r2 += 1 - sse[(a*RidgeFolds+f)*w+j]/t
+				}
+			}
+			score[a] = r2 / RidgeFolds
+		}
+		best := 0
+		for a := range score {
+			if score[a]+bias[a] > score[best]+bias[best] {
+				best = a
+			}
+		}
+		n := c0 + lo + j
+		res.Alpha[n], res.CVR2[n] = res.Alphas[best], score[best]
+		for s := 0; s < S; s++ {
+			v := p[((A+best)*S+s)*nc+lo+j]
+			predc[s*N+n] = v
+			res.Pred[s*N+n] = float32(float64(v) + mu[n])
+		}
+	}
+}
+
 // ridgeMaxProduct bounds the values of one product of RidgeCV: 64 MiB
 // of float32, within the 128 MiB storage-buffer range that Vulkan
 // drivers (lavapipe among them) allow one tensor.
-var ridgeMaxProduct = 1 << 24
+var ridgeMaxProduct = 1 << 21
 
 // ridgeOperators returns the (2·A·S)×S float32 matrix whose rows map the
 // centred training responses (S×N) to predictions: row a·S+i is the
