@@ -43,8 +43,11 @@ func (s Slurm) jobFile() string { return filepath.Join(s.Dir.Slurm(), "job.txt")
 // Submit submits points indices (sorted, distinct, not empty) as one
 // job array and returns its job id, which it also records in
 // DIR/slurm/job.txt for Active. The tasks' own outputs go to
-// DIR/slurm/<job>_<point>.out; each run's to its log.txt.
-func (s Slurm) Submit(ctx context.Context, indices []int) (string, error) {
+// DIR/slurm/<job>_<point>.out; each run's to its log.txt. It takes no
+// context: a submission cut short by an interruption could leave a job
+// whose id the sweep never learns, while a whole one is cancelled by
+// Wait.
+func (s Slurm) Submit(indices []int) (string, error) {
 	if len(indices) == 0 || s.Threads < 1 || s.Jobs < 0 || len(s.Task) == 0 {
 		return "", fmt.Errorf("sweep: Slurm submit of %d points with %d threads, %d jobs, task %q", len(indices), s.Threads, s.Jobs, s.Task)
 	}
@@ -67,7 +70,7 @@ func (s Slurm) Submit(ctx context.Context, indices []int) (string, error) {
 	args := append([]string{"--parsable", "--job-name=vkneuro-sweep", "--array=" + array,
 		"--cpus-per-task=" + strconv.Itoa(s.Threads), "--output=" + filepath.Join(s.Dir.Slurm(), "%A_%a.out"),
 		"--chdir=" + cwd}, s.Sbatch...)
-	out, err := slurmCommand(ctx, "sbatch", append(args, s.script())...)
+	out, err := slurmCommand("sbatch", append(args, s.script())...)
 	if err != nil {
 		return "", err
 	}
@@ -81,7 +84,7 @@ func (s Slurm) Submit(ctx context.Context, indices []int) (string, error) {
 // Active returns the job id recorded in DIR/slurm/job.txt if that job
 // still has tasks queued or running, else "": a second sweep on the
 // same directory must not run points that job runs.
-func (s Slurm) Active(ctx context.Context) (string, error) {
+func (s Slurm) Active() (string, error) {
 	b, err := os.ReadFile(s.jobFile())
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
@@ -90,7 +93,7 @@ func (s Slurm) Active(ctx context.Context) (string, error) {
 		return "", err
 	}
 	id := strings.TrimSpace(string(b))
-	n, err := queued(ctx, id)
+	n, err := queued(id)
 	if err != nil || n == 0 {
 		return "", err
 	}
@@ -109,9 +112,7 @@ func (s Slurm) Wait(ctx context.Context, id string, tick func()) error {
 	}
 	done := ctx.Done()
 	for {
-		// squeue and scancel get a context of their own: after an
-		// interruption they must still run.
-		n, err := queued(context.Background(), id)
+		n, err := queued(id)
 		if err != nil {
 			return err
 		}
@@ -123,10 +124,10 @@ func (s Slurm) Wait(ctx context.Context, id string, tick func()) error {
 		case <-done:
 			done = nil // cancel once, then wait for the tasks to exit
 			// Pending tasks first, so none starts after the signal.
-			if _, err := slurmCommand(context.Background(), "scancel", "--state=PENDING", id); err != nil {
+			if _, err := slurmCommand("scancel", "--state=PENDING", id); err != nil {
 				return err
 			}
-			if _, err := slurmCommand(context.Background(), "scancel", "--full", "--signal=INT", id); err != nil {
+			if _, err := slurmCommand("scancel", "--full", "--signal=INT", id); err != nil {
 				return err
 			}
 		case <-time.After(poll):
@@ -136,8 +137,8 @@ func (s Slurm) Wait(ctx context.Context, id string, tick func()) error {
 
 // queued counts job id's tasks that squeue lists (pending, running or
 // completing); a job Slurm no longer knows has none.
-func queued(ctx context.Context, id string) (int, error) {
-	out, err := slurmCommand(ctx, "squeue", "--noheader", "--jobs="+id, "--format=%i")
+func queued(id string) (int, error) {
+	out, err := slurmCommand("squeue", "--noheader", "--jobs="+id, "--format=%i")
 	if err != nil {
 		if strings.Contains(err.Error(), "Invalid job id") {
 			return 0, nil
@@ -148,9 +149,11 @@ func queued(ctx context.Context, id string) (int, error) {
 }
 
 // slurmCommand runs a Slurm client and returns its stdout; its error
-// says the command and what it printed on stderr.
-func slurmCommand(ctx context.Context, name string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
+// says the command and what it printed on stderr. It takes no context:
+// after an interruption the sweep must still cancel its tasks and wait
+// for them.
+func slurmCommand(name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
