@@ -10,7 +10,7 @@ SPIRV := $(SHADERS:.comp=.spv)
 # tell nothing new).
 PURE_PKGS = $$(go list -f '{{.ImportPath}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | grep -v -e 'vkneuro/engine' -e 'vkneuro/kernels/vulkan' | cut -d' ' -f1)
 
-.PHONY: all build test race vet fmt shaders bench bench-compare clean-shaders gpu-bundle stress-gc
+.PHONY: all build test test-slurm race vet fmt shaders bench bench-compare clean-shaders gpu-bundle stress-gc
 
 all: build
 
@@ -44,6 +44,17 @@ test: fmt vet
 	GOEXPERIMENT=simd go test -count=1 ./kernels/cpu/
 	go test -count=1 -tags purego ./kernels/cpu/
 	go test -count=1 -race -short -timeout 30m $(PURE_PKGS)
+
+# The sweep tests with their Slurm parts, on a single-node cluster that
+# .ci/slurm starts here and stops after (needs root and the Debian
+# packages slurm-wlm munge; `make test` skips those parts without a
+# cluster, except in CI, where .ci/run starts one).
+SLURM_DIR ?= /tmp/vkneuro-slurm
+test-slurm:
+	VKNEURO_SLURM_DIR=$(SLURM_DIR) .ci/slurm start
+	export SLURM_CONF=$(SLURM_DIR)/slurm.conf CI=true; \
+		go test -count=1 ./sweep/ && go test -count=1 -run 'Sweep' ./cmd/vkneuro/; \
+		status=$$?; VKNEURO_SLURM_DIR=$(SLURM_DIR) .ci/slurm stop; exit $$status
 
 bench:
 	go test -run '^$$' -bench . -benchtime 3x ./...
