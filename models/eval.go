@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/vkneuro/vkneuro/data"
+	"github.com/vkneuro/vkneuro/kernels"
 )
 
 // Eval holds test metrics: Accuracy (fraction correct) for the
@@ -167,4 +168,26 @@ func NormativeDataset(anglesDeg []float64) (d Dataset, h, w int) {
 		}
 	}
 	return Dataset{X: pix, T: t, S: len(anglesDeg)}, h, w
+}
+
+// TestLoss is the objective on d as the Bonus tutorial's train()
+// computes its test loss: the loss in evaluation mode (Eval.Loss) plus
+// the training's penalties on the current weights, in float64.
+func (m *Model) TestLoss(d Dataset) (float64, error) {
+	e, err := m.Evaluate(d)
+	if err != nil {
+		return 0, err
+	}
+	l := e.Loss
+	for _, pen := range m.training.Penalties {
+		p := m.Param(pen.Param)
+		w := make([]float32, kernels.Numel(p.Shape))
+		if err := m.be.Download(p.Value, w); err != nil {
+			return 0, err
+		}
+		for _, v := range w {
+			l += pen.L1*math.Abs(float64(v)) + pen.L2*float64(v)*float64(v)
+		}
+	}
+	return l, nil
 }

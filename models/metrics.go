@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/vkneuro/vkneuro/internal/atomicfile"
 )
@@ -29,26 +30,27 @@ type MetricsFile struct {
 const metricsFlushAt = 1 << 20
 
 // CreateMetrics starts the metrics CSV at path afresh (replacing any
-// file there) for a run that starts at step 0.
-func CreateMetrics(path string) (*MetricsFile, error) {
-	return OpenMetrics(path, 0)
+// file there) with header (Trainer.MetricsHeader) for a run that starts
+// at step 0.
+func CreateMetrics(path, header string) (*MetricsFile, error) {
+	return OpenMetrics(path, header, 0)
 }
 
-// OpenMetrics opens the metrics CSV at path for a run that continues
-// after step done (0: a fresh run). With done > 0 the file must hold the
+// OpenMetrics opens the metrics CSV at path, of header, for a run that
+// continues after step done (0: a fresh run). With done > 0 the file must hold the
 // rows of steps 1…done in order (perhaps followed by rows of steps a
 // crash cut off after the checkpoint, or a torn last line): those are
 // kept, the rest removed, and new rows are appended, so after any
 // number of interruptions the file holds each step once, in order, as
 // an uninterrupted run writes it. The kept part is rewritten atomically.
-func OpenMetrics(path string, done int) (*MetricsFile, error) {
-	keep := []byte(MetricsHeader)
+func OpenMetrics(path, header string, done int) (*MetricsFile, error) {
+	keep := []byte(header)
 	if done > 0 {
 		old, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("metrics %s: resuming after step %d needs the file of the run so far: %w", path, done, err)
 		}
-		if keep, err = metricsPrefix(old, done); err != nil {
+		if keep, err = metricsPrefix(old, header, done); err != nil {
 			return nil, fmt.Errorf("metrics %s: %w", path, err)
 		}
 	}
@@ -64,10 +66,9 @@ func OpenMetrics(path string, done int) (*MetricsFile, error) {
 
 // metricsPrefix returns the header and the rows of steps 1…done of a
 // metrics CSV.
-func metricsPrefix(b []byte, done int) ([]byte, error) {
-	header := []byte(MetricsHeader)
-	if !bytes.HasPrefix(b, header) {
-		return nil, fmt.Errorf("not a vkneuro metrics file (first line is not %q)", bytes.TrimSpace(header))
+func metricsPrefix(b []byte, header string, done int) ([]byte, error) {
+	if !bytes.HasPrefix(b, []byte(header)) {
+		return nil, fmt.Errorf("its first line is not %q: not this run's metrics", strings.TrimSpace(header))
 	}
 	off := len(header)
 	for step := 1; step <= done; step++ {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -42,8 +43,20 @@ type TrainConfig struct {
 	Seed uint64
 	// Metrics, if set, receives one CSV row "step,loss,epoch" per step
 	// (step counts from 1; loss as the shortest decimal that reads back as
-	// the same float32). The caller writes the header (MetricsHeader).
+	// the same float32), with a fourth column test_loss when EvalEvery is
+	// set (empty on the other steps). The caller writes the header
+	// (Trainer.MetricsHeader).
 	Metrics io.Writer
+	// EvalEvery, if > 0, evaluates the model on Test after every
+	// EvalEvery-th step, as the Bonus tutorial's train() computes its
+	// test loss: after the update, in evaluation mode, the loss plus the
+	// penalties on the updated weights.
+	EvalEvery int
+	Test      Dataset
+	// OnDiverge, if set, is called once, at the first step whose loss is
+	// not finite or more than DivergeFactor times the lowest loss so far,
+	// with the loss of the step before and of that step.
+	OnDiverge func(step int, before, after float32)
 	// CheckpointDir, if set, receives a checkpoint every CheckpointEvery
 	// steps (0: none periodic), at the end, and when the context is
 	// cancelled.
@@ -58,8 +71,25 @@ type TrainConfig struct {
 	Schedule Schedule
 }
 
-// MetricsHeader is the header line of the Metrics CSV.
-const MetricsHeader = "step,loss,epoch\n"
+// MetricsHeader is the header line of the Metrics CSV;
+// MetricsHeaderTest its header with the test_loss column (EvalEvery).
+const (
+	MetricsHeader     = "step,loss,epoch\n"
+	MetricsHeaderTest = "step,loss,epoch,test_loss\n"
+)
+
+// MetricsHeader is the header of the Metrics CSV this Trainer writes.
+func (tr *Trainer) MetricsHeader() string {
+	if tr.Config.EvalEvery > 0 {
+		return MetricsHeaderTest
+	}
+	return MetricsHeader
+}
+
+// DivergeFactor is how far above its lowest value so far a loss must
+// rise for the Trainer to call training diverged (Result.DivergedAt):
+// far beyond minibatch noise, as a learning rate too large gives.
+const DivergeFactor = 100
 
 // ErrInterrupted is returned by Trainer.Run when its context is
 // cancelled; the step in progress completes (and a checkpoint is written
@@ -71,7 +101,14 @@ type Result struct {
 	Steps     int     // steps done in total, including those before a resume
 	Ran       int     // steps done by this Run
 	FinalLoss float32 // loss of the last step
-	Seconds   float64 // wall time of the training loop alone
+	Seconds   float64 // wall time of the training loop alone (no evaluations)
+	// DivergedAt is the first step of this Run whose loss was not finite
+	// or rose past DivergeFactor times the lowest so far (0: none), with
+	// the losses of the step before and of that step.
+	DivergedAt               int
+	LossBefore, LossDiverged float32
+	// TestLoss is the last EvalEvery evaluation's test loss (NaN without one).
+	TestLoss float64
 }
 
 // Trainer runs minibatch SGD on a Model.
@@ -107,8 +144,13 @@ func NewTrainer(m *Model, d Dataset, c TrainConfig) (*Trainer, error) {
 	if err := d.Check(m); err != nil {
 		return nil, err
 	}
-	if c.Steps < 0 || c.Batch < 0 || c.CheckpointEvery < 0 {
-		return nil, fmt.Errorf("models: negative steps, batch or checkpoint interval in %+v", c)
+	if c.Steps < 0 || c.Batch < 0 || c.CheckpointEvery < 0 || c.EvalEvery < 0 {
+		return nil, fmt.Errorf("models: negative steps, batch, checkpoint or evaluation interval in %+v", c)
+	}
+	if c.EvalEvery > 0 {
+		if err := c.Test.Check(m); err != nil {
+			return nil, fmt.Errorf("models: EvalEvery needs a test set: %w", err)
+		}
 	}
 	if err := c.Schedule.Validate(); err != nil {
 		return nil, err
@@ -168,6 +210,9 @@ func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 	start := time.Now()
 	full := tr.batch() == d.S
 	var row []byte
+	res.TestLoss = math.NaN()
+	var evalTime time.Duration
+	best, prev := float32(math.Inf(1)), float32(math.NaN())
 	for tr.step < tr.Config.Steps {
 		if ctx.Err() != nil {
 			break
@@ -187,12 +232,34 @@ func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 		tr.step++
 		res.Steps, res.FinalLoss = tr.step, loss
 		res.Ran++
+		if res.DivergedAt == 0 && (math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) || best > 0 && loss > DivergeFactor*best) {
+			res.DivergedAt, res.LossBefore, res.LossDiverged = tr.step, prev, loss
+			if tr.Config.OnDiverge != nil {
+				tr.Config.OnDiverge(tr.step, prev, loss)
+			}
+		}
+		best, prev = min(best, loss), loss
+		testLoss := math.NaN()
+		if k := tr.Config.EvalEvery; k > 0 && tr.step%k == 0 {
+			t0 := time.Now()
+			if testLoss, err = m.TestLoss(tr.Config.Test); err != nil {
+				return res, fmt.Errorf("models: evaluating after step %d: %w", tr.step, err)
+			}
+			res.TestLoss = testLoss
+			evalTime += time.Since(t0)
+		}
 		if w := tr.Config.Metrics; w != nil {
 			row = strconv.AppendInt(row[:0], int64(tr.step), 10)
 			row = append(row, ',')
 			row = strconv.AppendFloat(row, float64(loss), 'g', -1, 32)
 			row = append(row, ',')
 			row = strconv.AppendInt(row, int64((tr.step-1)/tr.BatchesPerEpoch()), 10)
+			if tr.Config.EvalEvery > 0 {
+				row = append(row, ',')
+				if !math.IsNaN(testLoss) {
+					row = strconv.AppendFloat(row, testLoss, 'g', -1, 64)
+				}
+			}
 			row = append(row, '\n')
 			if _, err := w.Write(row); err != nil {
 				return res, fmt.Errorf("models: writing metrics: %w", err)
@@ -207,7 +274,7 @@ func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 			}
 		}
 	}
-	res.Seconds = time.Since(start).Seconds()
+	res.Seconds = (time.Since(start) - evalTime).Seconds()
 	if tr.Config.CheckpointDir != "" {
 		if err := tr.flushAndCheckpoint(); err != nil {
 			return res, err

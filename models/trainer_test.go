@@ -125,7 +125,7 @@ func TestResumeCustomBitForBit(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		mf, err := OpenMetrics(metrics, tr.Step())
+		mf, err := OpenMetrics(metrics, tr.MetricsHeader(), tr.Step())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,10 +195,10 @@ func TestResumeCustomBitForBit(t *testing.T) {
 	// A metrics file that is not this run's is refused, not overwritten.
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte(MetricsHeader+"1,0.3,0\n3,0.2,0\n"), 0o644)
-	if _, err := OpenMetrics(bad, 5); err == nil || !strings.Contains(err.Error(), `row 2 is "3,0.2,0", want step 2`) {
+	if _, err := OpenMetrics(bad, MetricsHeader, 5); err == nil || !strings.Contains(err.Error(), `row 2 is "3,0.2,0", want step 2`) {
 		t.Errorf("OpenMetrics on another run's file: %v", err)
 	}
-	if _, err := OpenMetrics(filepath.Join(dir, "missing.csv"), 5); err == nil || !strings.Contains(err.Error(), "needs the file of the run so far") {
+	if _, err := OpenMetrics(filepath.Join(dir, "missing.csv"), MetricsHeader, 5); err == nil || !strings.Contains(err.Error(), "needs the file of the run so far") {
 		t.Errorf("OpenMetrics without a file: %v", err)
 	}
 }

@@ -3,16 +3,21 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vkneuro/vkneuro/data"
+	"github.com/vkneuro/vkneuro/kernels/cpu"
+	"github.com/vkneuro/vkneuro/models"
+	"github.com/vkneuro/vkneuro/tasks"
 )
 
 // TestArch trains a user's network on each task from the command line,
@@ -307,5 +312,101 @@ func TestReportArch(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("report with a bad --arch made %s", out)
+	}
+}
+
+// TestEvalEvery: --eval-every adds test_loss to the metrics every K
+// steps, and each value equals an independent evaluation (forward pass,
+// NLL and the penalties, computed here) of the model saved at that step.
+func TestEvalEvery(t *testing.T) {
+	dir := t.TempDir()
+	base := []string{"decode", "--backend", "cpu", "--quiet", "--neurons", "60", "--lr", "0.05", "--eval-every", "4"}
+	metrics := filepath.Join(dir, "m.csv")
+	for _, iters := range []string{"4", "8"} {
+		args := append(slices.Clone(base), "--iters", iters, "--save", filepath.Join(dir, iters+".npz"))
+		if iters == "8" {
+			args = append(args, "--metrics", metrics)
+		}
+		if code, _, stderr := runTrain(t, args...); code != exitOK {
+			t.Fatalf("train: exit %d: %s", code, stderr)
+		}
+	}
+	rows := readCSV(t, metrics)
+	if strings.Join(rows[0], ",") != "step,loss,epoch,test_loss" || len(rows) != 9 {
+		t.Fatalf("metrics %q", rows)
+	}
+	task, err := tasks.Load(tasks.Options{Network: "decode", Variant: models.DecodeSoftmax, Neurons: 60, Seed: 4, TestFrac: 0.4, Hidden: 20, Classes: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := cpu.New()
+	defer be.Close()
+	for i, r := range rows[1:] {
+		if ((i+1)%4 == 0) == (r[3] == "") {
+			t.Errorf("row %q: test_loss should be there exactly at steps 4 and 8", r)
+		}
+	}
+	for _, step := range []int{4, 8} {
+		got, err := strconv.ParseFloat(rows[step][3], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := task.Build(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if err := m.LoadStateDictFile(filepath.Join(dir, fmt.Sprint(step, ".npz"))); err != nil {
+			t.Fatal(err)
+		}
+		y, err := m.Forward(task.Test.X)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want float64
+		for i := 0; i < task.Test.S; i++ {
+			want -= float64(y[i*20+int(task.Test.T[i])])
+		}
+		want /= float64(task.Test.S)
+		sd, _ := m.StateDict()
+		for _, w := range sd["in_layer.weight"].Data { // the tutorial's penalties, L1 5e-4 and L2 1e-2
+			want += 5e-4*math.Abs(float64(w)) + 1e-2*float64(w)*float64(w)
+		}
+		if math.Abs(got-want) > 1e-5*math.Abs(want) {
+			t.Errorf("step %d: test_loss %.9g, independent evaluation %.9g", step, got, want)
+		}
+	}
+	if code, _, stderr := runTrain(t, "normative", "--backend", "cpu", "--data", filepath.Join(dir, "none.npz"), "--eval-every", "2"); code == exitOK || !strings.Contains(stderr, "none.npz") {
+		t.Errorf("--eval-every with unreadable data: exit %d: %s", code, stderr)
+	}
+}
+
+// TestDiverged: a loss that blows up is reported on stderr at once and in
+// the summary, with the losses around it.
+func TestDiverged(t *testing.T) {
+	dir := t.TempDir()
+	summ := filepath.Join(dir, "s.json")
+	code, _, stderr := runTrain(t, "decode", "--backend", "cpu", "--quiet", "--neurons", "60", "--lr", "50", "--iters", "30", "--summary", summ)
+	if code != exitOK || !strings.Contains(stderr, "the loss diverged at step") || !strings.Contains(stderr, "try a smaller --lr") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var s struct {
+		DivergedAt int      `json:"diverged_at_step"`
+		Before     *float64 `json:"loss_before_divergence"`
+		After      *float64 `json:"loss_at_divergence"`
+	}
+	b, _ := os.ReadFile(summ)
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.DivergedAt < 2 || s.Before == nil || (s.After != nil && !(*s.After > 100**s.Before)) {
+		t.Errorf("summary: diverged at %d, before %v, after %v", s.DivergedAt, s.Before, s.After)
+	}
+	// A converging run has no such key.
+	if code, _, _ := runTrain(t, "decode", "--backend", "cpu", "--quiet", "--neurons", "60", "--lr", "0.05", "--iters", "30", "--summary", summ); code != exitOK {
+		t.Fatal(code)
+	}
+	if b, _ := os.ReadFile(summ); strings.Contains(string(b), "diverged") {
+		t.Errorf("a converging run's summary says it diverged:\n%s", b)
 	}
 }

@@ -60,6 +60,7 @@ type trainConfig struct {
 	lrSchedule         string
 	penalize           string
 	dropoutSeed        uint64
+	evalEvery          int
 	arch               []models.Layer
 	optim              *models.Optimizer
 	schedule           models.Schedule
@@ -173,6 +174,7 @@ func newTrainFlagSet(c *trainConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.lrSchedule, "lr-schedule", "none", "learning-rate schedule, stepped once per epoch (a full-batch step is one): none, step:STEP_SIZE:GAMMA (StepLR) or cosine:T_MAX[:ETA_MIN] (CosineAnnealingLR)")
 	fs.StringVar(&c.penalize, "penalize", "", "parameters `NAME[,NAME...]` --l1/--l2 apply to (default: the tutorial network's penalised weight; none for --arch)")
 	fs.Uint64Var(&c.dropoutSeed, "dropout-seed", 0, "seed of the Dropout modules' masks")
+	fs.IntVar(&c.evalEvery, "eval-every", 0, "every `K` steps, evaluate on the test set and add it to --metrics as test_loss, as the Bonus tutorial's train() does: after the update, penalties included")
 	fs.BoolVar(&c.live, "live", false, "show training in a window: conv filters, feature maps, loss curve, steps/s (Vulkan only; needs a binary built with -tags viewer); closing it or Escape stops training like SIGINT, with a checkpoint")
 	fs.StringVar(&c.screenshot, "screenshot", "", "with --live: write the last frame to `FILE.png` on exit")
 	return fs
@@ -238,8 +240,8 @@ func parseTrainArgs(args []string, stderr io.Writer) (*trainConfig, error) {
 	keepOrDefault(set["seed"], &c.seed, d.Seed)
 	keepOrDefault(set["hidden"], &c.hidden, d.Hidden)
 	switch {
-	case c.iters < 0 || c.epochs < 0 || c.batch < 0 || c.checkpointEvery < 0 || c.neurons < 0:
-		return nil, usageError{"--iters, --epochs, --batch, --checkpoint-every and --neurons must be ≥ 0"}
+	case c.iters < 0 || c.epochs < 0 || c.batch < 0 || c.checkpointEvery < 0 || c.neurons < 0 || c.evalEvery < 0:
+		return nil, usageError{"--iters, --epochs, --batch, --checkpoint-every, --eval-every and --neurons must be ≥ 0"}
 	case c.iters == 0 && c.epochs == 0:
 		return nil, usageError{"nothing to do: --iters and --epochs are 0"}
 	case !(c.lr > 0) || c.momentum < 0 || c.l1 < 0 || c.l2 < 0 || math.IsInf(c.lr, 0):
@@ -376,7 +378,13 @@ type trainSummary struct {
 	WeightDecay float64          `json:"weight_decay"`
 	Schedule    string           `json:"lr_schedule"`
 	Penalties   []models.Penalty `json:"penalties"`
-	Test        map[string]any   `json:"test,omitempty"`
+	// DivergedAt is the first step whose loss was not finite or rose far
+	// above its best (models.DivergeFactor), with the losses around it;
+	// absent when training did not diverge.
+	DivergedAt   int            `json:"diverged_at_step,omitempty"`
+	LossBefore   *jsonFloat     `json:"loss_before_divergence,omitempty"`
+	LossDiverged *jsonFloat     `json:"loss_at_divergence,omitempty"`
+	Test         map[string]any `json:"test,omitempty"`
 }
 
 // trainMain is the train subcommand.
@@ -444,7 +452,16 @@ func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, 
 			return exitError, err
 		}
 	}
-	tc := models.TrainConfig{CheckpointDir: c.checkpointDir, CheckpointEvery: c.checkpointEvery}
+	tc := models.TrainConfig{CheckpointDir: c.checkpointDir, CheckpointEvery: c.checkpointEvery,
+		OnDiverge: func(step int, before, after float32) {
+			fmt.Fprintf(stderr, "train: warning: the loss diverged at step %d (%.4g, then %.4g); try a smaller --lr\n", step, before, after)
+		}}
+	if c.evalEvery > 0 {
+		if task.Test.S == 0 {
+			return exitError, fmt.Errorf("--eval-every: %s has no test set (%s)", c.model, task.Source)
+		}
+		tc.EvalEvery, tc.Test = c.evalEvery, task.Test
+	}
 	tr, err := task.Trainer(m, c.settings(), tc)
 	if err != nil {
 		return exitError, err
@@ -458,7 +475,7 @@ func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, 
 	// resumed run continues the file after the checkpoint's step.
 	var metrics *models.MetricsFile
 	if c.metricsPath != "" {
-		if metrics, err = models.OpenMetrics(c.metricsPath, tr.Step()); err != nil {
+		if metrics, err = models.OpenMetrics(c.metricsPath, tr.MetricsHeader(), tr.Step()); err != nil {
 			return exitError, fmt.Errorf("--metrics: %w", err)
 		}
 		defer metrics.Close() // on early returns; the normal path closes it below
@@ -513,9 +530,6 @@ func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, 
 	if runErr != nil {
 		return exitError, runErr
 	}
-	if l := float64(res.FinalLoss); math.IsNaN(l) || math.IsInf(l, 0) {
-		fmt.Fprintf(stderr, "train: warning: the loss diverged (%g at step %d); try a smaller --lr\n", l, res.Steps)
-	}
 	if c.savePath != "" {
 		if err := m.SaveStateDict(c.savePath); err != nil {
 			return exitError, err
@@ -533,6 +547,10 @@ func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, 
 		WeightDecay: c.weightDecay, Schedule: c.schedule.String(), Penalties: m.Training().Penalties}
 	if c.batch == 0 {
 		s.Batch = task.Train.S
+	}
+	if res.DivergedAt > 0 {
+		before, after := jsonFloat(res.LossBefore), jsonFloat(res.LossDiverged)
+		s.DivergedAt, s.LossBefore, s.LossDiverged = res.DivergedAt, &before, &after
 	}
 	if c.summaryPath != "" {
 		b, err := json.MarshalIndent(s, "", "  ")
