@@ -1,9 +1,7 @@
 package analysis
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -146,45 +144,8 @@ func RSAResampled(rdm1, rdm2 []float32, S int, idx []int) (float64, error) {
 }
 
 func rsaResampled(rdm1, rdm2 []float32, S int, idx []int) (float64, error) {
-	// Two passes, as RSA: means, then centred sums.
-	var s1, s2 float64
-	n := 0
-	for a := 0; a < S; a++ {
-		ra := idx[a] * S
-		for b := a + 1; b < S; b++ {
-			if idx[b] == idx[a] {
-				continue
-			}
-			s1 += float64(rdm1[ra+idx[b]])
-			s2 += float64(rdm2[ra+idx[b]])
-			n++
-		}
-	}
-	if n < 2 {
-		return 0, fmt.Errorf("%d pairs of distinct stimuli, want at least 2", n)
-	}
-	m1, m2 := s1/float64(n), s2/float64(n)
-	var sxy, sxx, syy float64
-	for a := 0; a < S; a++ {
-		ra := idx[a] * S
-		for b := a + 1; b < S; b++ {
-			if idx[b] == idx[a] {
-				continue
-			}
-			x := float64(rdm1[ra+idx[b]]) - m1
-			y := float64(rdm2[ra+idx[b]]) - m2
-			sxy += x * y
-			sxx += x * x
-			syy += y * y
-		}
-	}
-	if math.IsNaN(sxy+sxx+syy) || math.IsInf(sxy+sxx+syy, 0) {
-		return 0, errors.New("an RDM has NaN or infinite entries")
-	}
-	if sxx == 0 || syy == 0 {
-		return 0, errors.New("an RDM has constant entries over the resampled pairs, correlation is undefined")
-	}
-	return sxy / math.Sqrt(sxx*syy), nil
+	r, _, err := upperPearson(rdm1, rdm2, S, idx)
+	return r, err
 }
 
 // RSANoiseCeiling returns the RSA between the RDMs of the two halves of

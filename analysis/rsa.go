@@ -148,34 +148,61 @@ func RSA(rdm1, rdm2 []float32, S int) (float64, error) {
 	if len(rdm1) != S*S || len(rdm2) != S*S {
 		return 0, fmt.Errorf("analysis: rsa: RDM lengths %d and %d, want %d×%d = %d", len(rdm1), len(rdm2), S, S, S*S)
 	}
-	// Two passes (means, then centred sums) keep the float64 sums
-	// accurate even when all dissimilarities sit near 1.
+	all := make([]int, S)
+	for i := range all {
+		all[i] = i
+	}
+	r, _, err := upperPearson(rdm1, rdm2, S, all)
+	if err != nil {
+		return 0, fmt.Errorf("analysis: rsa: %w", err)
+	}
+	return r, nil
+}
+
+// upperPearson is the Pearson correlation between the entries above the
+// diagonal of two S×S RDMs taken at stimuli idx (len S), leaving
+// out the pairs of one stimulus with itself, which a resample with
+// copies has off the diagonal. It also returns the number of pairs.
+// Two passes (means, then centred sums) keep the float64 sums accurate
+// even when all dissimilarities sit near 1.
+func upperPearson(rdm1, rdm2 []float32, S int, idx []int) (r float64, pairs int, err error) {
 	var s1, s2 float64
-	for i := 0; i < S; i++ {
-		for j := i + 1; j < S; j++ {
-			s1 += float64(rdm1[i*S+j])
-			s2 += float64(rdm2[i*S+j])
+	for a := 0; a < S; a++ {
+		ia := idx[a]
+		ra := ia * S
+		for b := a + 1; b < S; b++ {
+			if ib := idx[b]; ib != ia {
+				s1 += float64(rdm1[ra+ib])
+				s2 += float64(rdm2[ra+ib])
+				pairs++
+			}
 		}
 	}
-	n := float64(S * (S - 1) / 2)
-	m1, m2 := s1/n, s2/n
+	if pairs < 2 {
+		return 0, pairs, fmt.Errorf("%d pairs of distinct stimuli, want at least 2", pairs)
+	}
+	m1, m2 := s1/float64(pairs), s2/float64(pairs)
 	var sxy, sxx, syy float64
-	for i := 0; i < S; i++ {
-		for j := i + 1; j < S; j++ {
-			a := float64(rdm1[i*S+j]) - m1
-			b := float64(rdm2[i*S+j]) - m2
-			sxy += a * b
-			sxx += a * a
-			syy += b * b
+	for a := 0; a < S; a++ {
+		ia := idx[a]
+		ra := ia * S
+		for b := a + 1; b < S; b++ {
+			if ib := idx[b]; ib != ia {
+				x := float64(rdm1[ra+ib]) - m1
+				y := float64(rdm2[ra+ib]) - m2
+				sxy += x * y
+				sxx += x * x
+				syy += y * y
+			}
 		}
 	}
 	if math.IsNaN(sxy+sxx+syy) || math.IsInf(sxy+sxx+syy, 0) {
-		return 0, errors.New("analysis: rsa: an RDM has NaN or infinite entries above the diagonal")
+		return 0, pairs, errors.New("an RDM has NaN or infinite entries above the diagonal")
 	}
 	if sxx == 0 || syy == 0 {
-		return 0, errors.New("analysis: rsa: an RDM has constant off-diagonal entries, correlation is undefined")
+		return 0, pairs, errors.New("an RDM has constant entries over the pairs compared, correlation is undefined")
 	}
-	return sxy / math.Sqrt(sxx*syy), nil
+	return sxy / math.Sqrt(sxx*syy), pairs, nil
 }
 
 // parallelRange splits [0, n) into one contiguous chunk per thread and
