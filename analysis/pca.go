@@ -54,22 +54,8 @@ func pca64(x []float64, rows, cols, k int) (*PCAResult, error) {
 	if k < 1 || k > min(rows, cols) {
 		return nil, fmt.Errorf("analysis: pca: k = %d components, want 1…min(rows %d, cols %d)", k, rows, cols)
 	}
-	// Centre the columns (float64 sums, one pass per row block).
 	xc := make([]float64, len(x))
-	mean := make([]float64, cols)
-	for r := 0; r < rows; r++ {
-		for c, v := range x[r*cols : (r+1)*cols] {
-			mean[c] += v
-		}
-	}
-	for c := range mean {
-		mean[c] /= float64(rows)
-	}
-	for r := 0; r < rows; r++ {
-		for c, v := range x[r*cols : (r+1)*cols] {
-			xc[r*cols+c] = v - mean[c]
-		}
-	}
+	centre(xc, x, rows, cols)
 
 	impl := gonum.Implementation{}
 	small := rows <= cols

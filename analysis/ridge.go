@@ -112,15 +112,7 @@ func RidgeCV(x []float32, S, D int, train, test []float32, N int, o RidgeOptions
 	// a constant column to itself, so predicting the centred responses
 	// and adding the means back is the same prediction, and the float32
 	// product never carries a large offset.
-	mu := make([]float64, N)
-	for s := 0; s < S; s++ {
-		for n, v := range train[s*N : (s+1)*N] {
-			mu[n] += float64(v)
-		}
-	}
-	for n := range mu {
-		mu[n] /= float64(S)
-	}
+	mu := columnMeans(train, S, N)
 
 	res := &RidgeResult{
 		Alphas: alphas,
@@ -267,8 +259,9 @@ func ridgeOperators(x []float32, S, D int, alphas []float64) ([]float32, error) 
 	return ops, nil
 }
 
-// centre writes the rows×cols matrix x minus its column means into dst.
-func centre[T float32 | float64](dst []float64, x []T, rows, cols int) {
+// columnMeans returns the means of the columns of the rows×cols matrix
+// x, summed in float64.
+func columnMeans[T float32 | float64](x []T, rows, cols int) []float64 {
 	mean := make([]float64, cols)
 	for r := 0; r < rows; r++ {
 		for c, v := range x[r*cols : (r+1)*cols] {
@@ -278,6 +271,12 @@ func centre[T float32 | float64](dst []float64, x []T, rows, cols int) {
 	for c := range mean {
 		mean[c] /= float64(rows)
 	}
+	return mean
+}
+
+// centre writes the rows×cols matrix x minus its column means into dst.
+func centre[T float32 | float64](dst []float64, x []T, rows, cols int) {
+	mean := columnMeans(x, rows, cols)
 	for r := 0; r < rows; r++ {
 		for c, v := range x[r*cols : (r+1)*cols] {
 			dst[r*cols+c] = float64(v) - mean[c]
