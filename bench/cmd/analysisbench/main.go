@@ -53,7 +53,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	loadStart := loadAvg()
+	loadStart := bench.LoadAvg()
 
 	// Inputs: synthetic split V1 data and the encode network's conv
 	// layer for the tutorial's gratings, as the report would use them.
@@ -238,7 +238,7 @@ func main() {
 		fmt.Fprintf(&report, "- Vulkan device: %s\n", vulkanDevice)
 	}
 	fmt.Fprintf(&report, "- data: synthetic split V1 (seed %d), the encode network's conv layer (untrained, tutorial filters) for the gratings; median of %d runs each\n", *seed, *repeats)
-	fmt.Fprintf(&report, "- load average (1, 5, 15 min) at start %s, at end %s\n\n", loadStart, loadAvg())
+	fmt.Fprintf(&report, "- load average (1, 5, 15 min) at start %s, at end %s\n\n", loadStart, bench.LoadAvg())
 	report.WriteString(bench.Table(header, rows))
 	report.WriteString("\n")
 	report.WriteString(agree.String())
@@ -291,18 +291,6 @@ func cpuInfo() (string, int) {
 		return "unknown CPU", runtime.NumCPU()
 	}
 	return model, n
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 func lastLine(s string) string {
