@@ -65,6 +65,7 @@ func loadEncode(o Options) (*Task, error) {
 	}
 	t.Train = models.Dataset{X: rows(x, h*w, tr), T: rows(v.RespTrain, v.N, tr), S: len(tr)}
 	t.Test = models.Dataset{X: rows(x, h*w, te), T: rows(v.RespTest, v.N, te), S: len(te)}
+	t.TestHalves = &Halves{Train: rows(v.RespTrain, v.N, te), Test: t.Test.T, S: len(te), N: v.N}
 	N, seed := v.N, o.Seed
 	t.preset = func(be kernels.Backend) (*models.Model, error) { return models.NewEncode(be, h, w, N, seed) }
 	t.Input, t.Output, t.Loss, t.targets = []int{1, h, w}, []int{N}, models.MSE, regressionTargets

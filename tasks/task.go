@@ -28,11 +28,22 @@ type Task struct {
 	Loss          models.Loss
 	// Arch is the user's network (Options.Arch), nil for the preset.
 	Arch []models.Layer
+	// TestHalves, for encode, are both halves of the trials' responses
+	// to the test stimuli (Test.T is the second), which the
+	// field's encoding scores need (noise ceilings, FEVE).
+	TestHalves *Halves
 
 	targets     targetKind
 	preset      func(be kernels.Backend) (*models.Model, error)
 	seed        uint64
 	dropoutSeed uint64
+}
+
+// Halves are the two halves of the trials' responses to S stimuli of N
+// neurons, row-major S×N each.
+type Halves struct {
+	Train, Test []float32
+	S, N        int
 }
 
 // targetKind is what a task's targets are, which decides the losses

@@ -410,3 +410,38 @@ func TestDiverged(t *testing.T) {
 		t.Errorf("a converging run's summary says it diverged:\n%s", b)
 	}
 }
+
+// TestEncodeScores: train encode's summary has the field's encoding
+// scores, on the held-out stimuli with --holdout-stimuli.
+func TestEncodeScores(t *testing.T) {
+	summ := filepath.Join(t.TempDir(), "s.json")
+	if code, _, stderr := runTrain(t, "encode", "--backend", "cpu", "--quiet", "--neurons", "40", "--iters", "20", "--lr", "0.05",
+		"--holdout-stimuli", "0.25", "--summary", summ); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var s struct {
+		TrainSamples int `json:"train_samples"`
+		Test         map[string]json.RawMessage
+	}
+	b, _ := os.ReadFile(summ)
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	var samples int
+	json.Unmarshal(s.Test["samples"], &samples)
+	if samples == 0 || samples+s.TrainSamples != 60 || samples > 16 {
+		t.Errorf("%d held-out and %d training stimuli of the synthetic split set's 60, want a quarter held out", samples, s.TrainSamples)
+	}
+	for _, k := range []string{"test_corr", "reliability", "normalized_corr", "feve"} {
+		var sum struct {
+			Median, Mean, Q25, Q75 *float64
+			N                      int
+		}
+		if err := json.Unmarshal(s.Test[k], &sum); err != nil || sum.Median == nil || sum.Q25 == nil || sum.N < 1 || sum.N > 40 || !(*sum.Q25 <= *sum.Median) {
+			t.Errorf("test.%s = %s", k, s.Test[k])
+		}
+	}
+	if code, _, stderr := runTrain(t, "encode", "--holdout-stimuli", "0.2", "--test-frac", "0.2"); code != exitUsage || !strings.Contains(stderr, "--holdout-stimuli") {
+		t.Errorf("--holdout-stimuli with --test-frac: exit %d: %s", code, stderr)
+	}
+}

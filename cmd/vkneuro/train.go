@@ -10,12 +10,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/vkneuro/vkneuro/analysis"
 	"github.com/vkneuro/vkneuro/data"
 	"github.com/vkneuro/vkneuro/engine"
 	"github.com/vkneuro/vkneuro/internal/atomicfile"
@@ -61,6 +63,7 @@ type trainConfig struct {
 	penalize           string
 	dropoutSeed        uint64
 	evalEvery          int
+	holdout            bool // --holdout-stimuli set the test fraction
 	arch               []models.Layer
 	optim              *models.Optimizer
 	schedule           models.Schedule
@@ -174,6 +177,14 @@ func newTrainFlagSet(c *trainConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.lrSchedule, "lr-schedule", "none", "learning-rate schedule, stepped once per epoch (a full-batch step is one): none, step:STEP_SIZE:GAMMA (StepLR) or cosine:T_MAX[:ETA_MIN] (CosineAnnealingLR)")
 	fs.StringVar(&c.penalize, "penalize", "", "parameters `NAME[,NAME...]` --l1/--l2 apply to (default: the tutorial network's penalised weight; none for --arch)")
 	fs.Uint64Var(&c.dropoutSeed, "dropout-seed", 0, "seed of the Dropout modules' masks")
+	fs.Func("holdout-stimuli", "encode: hold out a seeded fraction `F` of the stimuli from training altogether, and compute the test scores (MSE, correlation, reliability, FEVE) on them only (the same as --test-frac)", func(v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("want a fraction, got %q", v)
+		}
+		c.testFrac, c.holdout = f, true
+		return nil
+	})
 	fs.IntVar(&c.evalEvery, "eval-every", 0, "every `K` steps, evaluate on the test set and add it to --metrics as test_loss, as the Bonus tutorial's train() does: after the update, penalties included")
 	fs.BoolVar(&c.live, "live", false, "show training in a window: conv filters, feature maps, loss curve, steps/s (Vulkan only; needs a binary built with -tags viewer); closing it or Escape stops training like SIGINT, with a checkpoint")
 	fs.StringVar(&c.screenshot, "screenshot", "", "with --live: write the last frame to `FILE.png` on exit")
@@ -236,7 +247,10 @@ func parseTrainArgs(args []string, stderr io.Writer) (*trainConfig, error) {
 	keepOrDefault(set["momentum"], &c.momentum, d.Momentum)
 	keepOrDefault(set["l1"], &c.l1, d.L1)
 	keepOrDefault(set["l2"], &c.l2, d.L2)
-	keepOrDefault(set["test-frac"], &c.testFrac, d.TestFrac)
+	if set["holdout-stimuli"] && (set["test-frac"] || c.model != "encode") {
+		return nil, usageError{"--holdout-stimuli applies to encode, and is --test-frac by another name: give one"}
+	}
+	keepOrDefault(set["test-frac"] || c.holdout, &c.testFrac, d.TestFrac)
 	keepOrDefault(set["seed"], &c.seed, d.Seed)
 	keepOrDefault(set["hidden"], &c.hidden, d.Hidden)
 	switch {
@@ -570,13 +584,45 @@ func train(ctx context.Context, c *trainConfig, stdout, stderr io.Writer) (int, 
 }
 
 // testMetrics are the summary's "test" object: the task's test score and
-// the number of samples; nil without a test set.
+// the number of samples, and for encode the field's encoding scores
+// (test correlation, split-half reliability, normalised correlation and
+// FEVE per neuron, each summarised as {median, mean, q25, q75, n}; null
+// where no neuron has it); nil without a test set.
 func testMetrics(task *tasks.Task, m *models.Model) (map[string]any, error) {
 	sc, ok, err := task.Evaluate(m)
 	if !ok || err != nil {
 		return nil, err
 	}
-	return map[string]any{"samples": sc.Samples, sc.Metric: jsonFloat(sc.Value)}, nil
+	test := map[string]any{"samples": sc.Samples, sc.Metric: jsonFloat(sc.Value)}
+	h := task.TestHalves
+	if h == nil || h.S < 2 {
+		return test, nil
+	}
+	pred, err := m.Forward(task.Test.X)
+	if err != nil {
+		return nil, err
+	}
+	if m.Loss == models.PoissonNLL {
+		for i, v := range pred { // the output is a log rate; score the rate
+			pred[i] = float32(math.Exp(float64(v)))
+		}
+	}
+	e, err := analysis.ScoreEncoding(pred, h.Train, h.Test, h.S, h.N)
+	if err != nil {
+		// A diverged model's NaN predictions have no scores; the run's
+		// summary still says what happened.
+		test["encoding_scores_error"] = err.Error()
+		return test, nil
+	}
+	for key, x := range map[string][]float64{"test_corr": e.TestCorr, "reliability": e.Reliability, "normalized_corr": e.NormCorr, "feve": e.FEVE} {
+		if s, err := analysis.Summarize(x); err == nil {
+			test[key] = s
+		} else {
+			test[key] = nil
+		}
+	}
+	test["normalized_corr_excluded"] = e.Excluded
+	return test, nil
 }
 
 // checkpointNote says where the checkpoint of a stopped run is.
