@@ -21,21 +21,27 @@ func (t *Table) Plot(path, metric string, b *Best) error {
 	// title naming the best point.
 	layout := figures.Layout{Title: "sweep", Width: 640, Height: 480}
 	if b != nil {
-		layout.Title = fmt.Sprintf("sweep: best %.4g at %s", b.Value, b.Row.Label())
+		layout.Title = fmt.Sprintf("sweep: best %.4g at %s", b.Value, shortLabel(b.Row, 50))
 	}
 	x := t.numericAxis()
 	if x < 0 {
-		var labels []string
+		var rows []Row
 		var values []float64
 		for _, r := range t.Rows {
 			if v, ok := t.Value(r, metric); ok && r.Status == StatusOK {
-				labels, values = append(labels, r.Label()), append(values, v)
+				rows, values = append(rows, r), append(values, v)
 			}
 		}
 		if len(values) == 0 {
 			return fmt.Errorf("%s: no finished point has %s", path, metric)
 		}
-		return figures.Bars(path, labels, values, figures.BarsOptions{Layout: layout, XLabel: "point", YLabel: metric})
+		// About 7 pixels a character at figures' tick font: labels
+		// longer than a bar's share of the width overlap.
+		labels := make([]string, len(rows))
+		for i, r := range rows {
+			labels[i] = shortLabel(r, 600/7/len(rows))
+		}
+		return figures.Bars(path, labels, values, figures.BarsOptions{Layout: layout, XLabel: "point (index in results.csv)", YLabel: metric})
 	}
 	type xy struct{ x, y float64 }
 	var names []string // the series in order of first appearance
@@ -119,4 +125,13 @@ func (t *Table) logScale(k int) bool {
 		lo, hi = math.Min(lo, f), math.Max(hi, f)
 	}
 	return hi/lo >= 100
+}
+
+// shortLabel is r's values when they fit in max characters, else its
+// index ("point 3"), which results.csv resolves.
+func shortLabel(r Row, max int) string {
+	if l := r.Label(); len(l) <= max {
+		return l
+	}
+	return fmt.Sprintf("point %d", r.Index)
 }

@@ -152,6 +152,12 @@ func TestPlot(t *testing.T) {
 	if err := tab.Plot(filepath.Join(string(d), "none.png"), "test_r2", nil); err == nil || !strings.Contains(err.Error(), "no finished point has test_r2") {
 		t.Errorf("Plot of a metric no point has: %v", err)
 	}
+	if got := shortLabel(tab.Rows[3], 20); got != "l2=0.01 model=relu" {
+		t.Errorf("shortLabel that fits: %q", got)
+	}
+	if got := shortLabel(tab.Rows[3], 10); got != "point 3" {
+		t.Errorf("shortLabel that does not fit: %q, want point 3", got)
+	}
 	lr := &Table{Axes: []string{"lr"}, Rows: []Row{{Point: Point{Args: []Arg{{"lr", "0.001"}}}}, {Point: Point{Args: []Arg{{"lr", "0.1"}}}}}}
 	if !lr.logScale(0) {
 		t.Error("no log scale for lr 0.001 to 0.1")
