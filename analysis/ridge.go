@@ -69,9 +69,9 @@ type RidgeResult struct {
 // prediction is linear in Ytrain, so the operators of every fold and
 // alpha (and of the refits) are stacked into one (2·A·S)×S matrix and
 // multiplied with the centred responses in a single product of
-// 2·(2·A·S)·S·N flops, which runs on o.GEMM (in column blocks when the
-// result would pass 2²⁴ values); Ytrain is read once, and float32
-// appears only in that product.
+// 2·(2·A·S)·S·N flops, which runs on o.GEMM in blocks of neurons of
+// 2²¹ values of the result; Ytrain is read once, and float32 appears
+// only in that product.
 func RidgeCV(x []float32, S, D int, train, test []float32, N int, o RidgeOptions) (*RidgeResult, error) {
 	if S < RidgeFolds {
 		return nil, fmt.Errorf("analysis: ridge: %d stimuli, want at least %d (one per cross-validation fold)", S, RidgeFolds)
@@ -222,9 +222,13 @@ func ridgeScores(res *RidgeResult, predc []float32, mu []float64, p, yc []float3
 	}
 }
 
-// ridgeMaxProduct bounds the values of one product of RidgeCV: 64 MiB
-// of float32, within the 128 MiB storage-buffer range that Vulkan
-// drivers (lavapipe among them) allow one tensor.
+// ridgeMaxProduct bounds the values of one product of RidgeCV: 8 MiB
+// of float32, one block of neurons at a time. The blocks reuse one
+// buffer, where a single (2·A·S)×N product (~100 MiB at the tutorials'
+// sizes) is memory touched once, whose page faults cost about as much
+// as the product (BenchmarkRidgeCV, bench/RESULTS.md); and they stay
+// far inside the 128 MiB storage-buffer range Vulkan drivers (lavapipe
+// among them) allow one tensor.
 var ridgeMaxProduct = 1 << 21
 
 // ridgeOperators returns the (2·A·S)×S float32 matrix whose rows map the
