@@ -139,7 +139,7 @@ func (l Loss) record(p kernels.Program, loss, dy, y, t *kernels.Tensor, scratch 
 	}
 }
 
-func (m *Model) recordLoss(p kernels.Program, g *graph) {
+func (m *Model) recordLoss(p kernels.Program, g *recording) {
 	L := len(m.nodes)
 	for _, s := range m.Loss.scratch(g.n, m.outShape()) {
 		g.lossScratch = append(g.lossScratch, g.alloc(s...))

@@ -65,16 +65,16 @@ type Model struct {
 	nodes    []*node
 	params   []*Param
 	training Training
-	lr       float64        // learning rate of the next step (Training's, or a schedule's)
-	steps    map[int]*graph // training-step Programs by batch size
-	feeds    map[int]*graph // the same, taking their batch by Program.Write
-	evals    map[int]*graph // forward-only Programs by batch size
-	igrads   map[int]*graph // input-gradient Programs by batch size
+	lr       float64            // learning rate of the next step (Training's, or a schedule's)
+	steps    map[int]*recording // training-step Programs by batch size
+	feeds    map[int]*recording // the same, taking their batch by Program.Write
+	evals    map[int]*recording // forward-only Programs by batch size
+	igrads   map[int]*recording // input-gradient Programs by batch size
 	// resident is the full-batch step whose input and target hold a
 	// data set already (see stepResident).
 	resident residency
-	// lastStep is the step graph that ran last (see Activation).
-	lastStep *graph
+	// lastStep is the step recording that ran last (see Activation).
+	lastStep *recording
 	// state is the step state (kernels.FillStepState) that every step
 	// Program copies from stateHost when it runs; t counts the optimizer
 	// steps done.
@@ -86,15 +86,15 @@ type Model struct {
 	closed      bool
 }
 
-// residency identifies the data a step graph's input and target hold:
+// residency identifies the data a step recording's input and target hold:
 // the host slices it was uploaded from, by address and length.
 type residency struct {
-	g      *graph
+	g      *recording
 	x0, t0 *float32
 	xn, tn int
 }
 
-func residentKey(g *graph, x, t []float32) residency {
+func residentKey(g *recording, x, t []float32) residency {
 	return residency{g: g, x0: &x[0], t0: &t[0], xn: len(x), tn: len(t)}
 }
 
@@ -167,8 +167,9 @@ func (m *Model) Arch() string {
 	return FormatArch(ls)
 }
 
-// graph holds the tensors and Program of one batch size.
-type graph struct {
+// recording is one recorded Program (a training step, a forward pass or
+// an input gradient) of one batch size, with the tensors it runs on.
+type recording struct {
 	n     int
 	x, t  *kernels.Tensor
 	acts  []*kernels.Tensor   // output of each module
@@ -179,9 +180,9 @@ type graph struct {
 	// backward (cross-entropy's log-probabilities and their gradient).
 	lossScratch []*kernels.Tensor
 	lossv       [1]float32 // loss after each Run (Program.Read)
-	// xin and tin, in a feed graph, are the host batch that every Run
+	// xin and tin, in a feed recording, are the host batch that every Run
 	// starts by copying into x and t (Program.Write); in an
-	// input-gradient graph tin is the output gradient, and gxout the
+	// input-gradient recording tin is the output gradient, and gxout the
 	// input gradient each Run reads back.
 	xin, tin, gxout []float32
 	prog            kernels.Program
@@ -189,7 +190,7 @@ type graph struct {
 	be              kernels.Backend
 }
 
-func (g *graph) alloc(shape ...int) *kernels.Tensor {
+func (g *recording) alloc(shape ...int) *kernels.Tensor {
 	t, err := g.be.NewTensor(shape...)
 	if err != nil {
 		panic(allocError{fmt.Errorf("models: allocating %v: %w", shape, err)})
@@ -199,10 +200,10 @@ func (g *graph) alloc(shape ...int) *kernels.Tensor {
 }
 
 // allocError carries an allocation failure out of the recording code
-// (which would otherwise need an error check per tensor) to newGraph.
+// (which would otherwise need an error check per tensor) to newRecording.
 type allocError struct{ err error }
 
-func (g *graph) close() error {
+func (g *recording) close() error {
 	var err error
 	if g.prog != nil {
 		err = g.prog.Close()
@@ -214,7 +215,7 @@ func (g *graph) close() error {
 	return err
 }
 
-func closeGraphs(gs map[int]*graph) error {
+func closeRecordings(gs map[int]*recording) error {
 	var errs []error
 	for _, g := range gs {
 		errs = append(errs, g.close())
@@ -226,12 +227,12 @@ func withBatch(n int, shape []int) []int {
 	return append([]int{n}, shape...)
 }
 
-// newGraph records the forward pass for batch size n and, with train
+// newRecording records the forward pass for batch size n and, with train
 // set, the loss, penalties, backward pass and optimizer update. With
 // feed set, the Program begins by copying the host slices g.xin (and
 // g.tin) into its input (and target).
-func (m *Model) newGraph(n int, train, feed bool) (g *graph, err error) {
-	g = &graph{n: n, be: m.be}
+func (m *Model) newRecording(n int, train, feed bool) (g *recording, err error) {
+	g = &recording{n: n, be: m.be}
 	defer func() {
 		if r := recover(); r != nil {
 			ae, ok := r.(allocError)
@@ -308,20 +309,20 @@ func (m *Model) newGraph(n int, train, feed bool) (g *graph, err error) {
 	return g, nil
 }
 
-func (m *Model) input(g *graph, i int) *kernels.Tensor {
+func (m *Model) input(g *recording, i int) *kernels.Tensor {
 	if i == 0 {
 		return g.x
 	}
 	return g.acts[i-1]
 }
 
-func (m *Model) ctx(p kernels.Program, g *graph, i int, train bool) *opCtx {
+func (m *Model) ctx(p kernels.Program, g *recording, i int, train bool) *opCtx {
 	nd := m.nodes[i]
 	return &opCtx{p: p, n: g.n, x: m.input(g, i), y: g.acts[i], params: nd.params,
 		saved: g.saved[i], train: train, state: m.state, seed: nd.seed}
 }
 
-func (m *Model) recordForward(p kernels.Program, g *graph, train bool) {
+func (m *Model) recordForward(p kernels.Program, g *recording, train bool) {
 	for i, nd := range m.nodes {
 		if !nd.view(train) {
 			nd.layer.forward(m.ctx(p, g, i, train))
@@ -329,7 +330,7 @@ func (m *Model) recordForward(p kernels.Program, g *graph, train bool) {
 	}
 }
 
-func (m *Model) recordBackward(p kernels.Program, g *graph) {
+func (m *Model) recordBackward(p kernels.Program, g *recording) {
 	for i := len(m.nodes) - 1; i >= 0; i-- {
 		nd := m.nodes[i]
 		if !nd.needGrad || nd.view(true) {
@@ -345,12 +346,12 @@ func (m *Model) recordBackward(p kernels.Program, g *graph) {
 	m.recordPenaltyGrads(p)
 }
 
-// newInputGradGraph records, for batch size n, the forward pass in
+// newInputGradRecording records, for batch size n, the forward pass in
 // evaluation mode and the backward pass from a gradient g.tin of the
 // output (taken by Program.Write, as the input g.xin) down to the
 // gradient of the input, g.gx, read back into g.gxout.
-func (m *Model) newInputGradGraph(n int) (g *graph, err error) {
-	g = &graph{n: n, be: m.be}
+func (m *Model) newInputGradRecording(n int) (g *recording, err error) {
+	g = &recording{n: n, be: m.be}
 	defer func() {
 		if r := recover(); r != nil {
 			ae, ok := r.(allocError)
@@ -432,7 +433,7 @@ func (m *Model) InputGradient(x, dy []float32) ([]float32, error) {
 		n := min(evalChunk, S-off)
 		g, ok := m.igrads[n]
 		if !ok {
-			if g, err = m.newInputGradGraph(n); err != nil {
+			if g, err = m.newInputGradRecording(n); err != nil {
 				return nil, err
 			}
 			m.igrads[n] = g
@@ -447,21 +448,21 @@ func (m *Model) InputGradient(x, dy []float32) ([]float32, error) {
 	return gx, nil
 }
 
-func (m *Model) stepGraph(n int) (*graph, error) { return m.cached(m.steps, n, true, false) }
+func (m *Model) stepRecording(n int) (*recording, error) { return m.cached(m.steps, n, true, false) }
 
-// feedGraph is stepGraph for batches that change every step: its
+// feedRecording is stepRecording for batches that change every step: its
 // Program takes the batch from g.xin and g.tin.
-func (m *Model) feedGraph(n int) (*graph, error) { return m.cached(m.feeds, n, true, true) }
+func (m *Model) feedRecording(n int) (*recording, error) { return m.cached(m.feeds, n, true, true) }
 
-func (m *Model) evalGraph(n int) (*graph, error) { return m.cached(m.evals, n, false, false) }
+func (m *Model) evalRecording(n int) (*recording, error) { return m.cached(m.evals, n, false, false) }
 
-// cached returns the graph for batch size n from cache, recording it on
+// cached returns the recording for batch size n from cache, recording it on
 // first use.
-func (m *Model) cached(cache map[int]*graph, n int, train, feed bool) (*graph, error) {
+func (m *Model) cached(cache map[int]*recording, n int, train, feed bool) (*recording, error) {
 	if g, ok := cache[n]; ok {
 		return g, nil
 	}
-	g, err := m.newGraph(n, train, feed)
+	g, err := m.newRecording(n, train, feed)
 	if err != nil {
 		return nil, err
 	}
@@ -473,8 +474,8 @@ func (m *Model) cached(cache map[int]*graph, n int, train, feed bool) (*graph, e
 // records again (after a change of loss terms or optimizer).
 func (m *Model) discardSteps() error {
 	m.resident, m.lastStep = residency{}, nil
-	err := errors.Join(closeGraphs(m.steps), closeGraphs(m.feeds))
-	m.steps, m.feeds = map[int]*graph{}, map[int]*graph{}
+	err := errors.Join(closeRecordings(m.steps), closeRecordings(m.feeds))
+	m.steps, m.feeds = map[int]*recording{}, map[int]*recording{}
 	return err
 }
 
@@ -500,7 +501,7 @@ func (m *Model) Step(x, t []float32) (float32, error) {
 	if len(t) != n*m.TargetSize() {
 		return 0, fmt.Errorf("models: %s: %d targets for %d samples, want %d", m.Name, len(t), n, n*m.TargetSize())
 	}
-	g, err := m.feedGraph(n)
+	g, err := m.feedRecording(n)
 	if err != nil {
 		return 0, err
 	}
@@ -509,7 +510,7 @@ func (m *Model) Step(x, t []float32) (float32, error) {
 	return m.runStep(g)
 }
 
-func (m *Model) runStep(g *graph) (float32, error) {
+func (m *Model) runStep(g *recording) (float32, error) {
 	m.lastStep = nil
 	o := m.training.Optimizer
 	kernels.FillStepState(m.stateHost, m.t+1, m.lr, o.Beta1, o.Beta2, o.WeightDecay)
@@ -531,8 +532,8 @@ func (m *Model) OptimizerSteps() int { return int(m.t) }
 const evalChunk = 512
 
 // forward runs x through the network in chunks and calls keep with each
-// chunk's graph and its sample offset.
-func (m *Model) forward(x []float32, keep func(g *graph, off int) error) error {
+// chunk's recording and its sample offset.
+func (m *Model) forward(x []float32, keep func(g *recording, off int) error) error {
 	S, err := m.checkBatch("input", x, m.InputSize())
 	if err != nil {
 		return err
@@ -540,7 +541,7 @@ func (m *Model) forward(x []float32, keep func(g *graph, off int) error) error {
 	in := m.InputSize()
 	for off := 0; off < S; off += evalChunk {
 		n := min(evalChunk, S-off)
-		g, err := m.evalGraph(n)
+		g, err := m.evalRecording(n)
 		if err != nil {
 			return err
 		}
@@ -626,7 +627,7 @@ func (m *Model) Activation(layer string) (t *kernels.Tensor, ok bool) {
 func (m *Model) capture(x []float32, i int) ([]float32, error) {
 	per := kernels.Numel(m.nodes[i].out)
 	var out []float32
-	err := m.forward(x, func(g *graph, off int) error {
+	err := m.forward(x, func(g *recording, off int) error {
 		if out == nil {
 			out = make([]float32, len(x)/m.InputSize()*per)
 		}
@@ -641,7 +642,7 @@ func (m *Model) Close() error {
 		return nil
 	}
 	m.closed = true
-	err := errors.Join(closeGraphs(m.steps), closeGraphs(m.feeds), closeGraphs(m.evals), closeGraphs(m.igrads))
+	err := errors.Join(closeRecordings(m.steps), closeRecordings(m.feeds), closeRecordings(m.evals), closeRecordings(m.igrads))
 	for _, p := range m.params {
 		for _, t := range []*kernels.Tensor{p.Value, p.Grad, p.Buf, p.Buf2} {
 			if t != nil {

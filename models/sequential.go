@@ -65,7 +65,7 @@ func newModel(be kernels.Backend, s Sequential, init func(m *Model, rng *rand.Ra
 		return nil, err
 	}
 	m := &Model{Name: s.Name, Input: append([]int(nil), s.Input...), Loss: s.Loss, be: be, nodes: nodes,
-		dropoutSeed: s.DropoutSeed, steps: map[int]*graph{}, feeds: map[int]*graph{}, evals: map[int]*graph{}, igrads: map[int]*graph{}}
+		dropoutSeed: s.DropoutSeed, steps: map[int]*recording{}, feeds: map[int]*recording{}, evals: map[int]*recording{}, igrads: map[int]*recording{}}
 	m.training = Training{Optimizer: SGD(0)}
 	if err := m.allocate(); err != nil {
 		m.Close()

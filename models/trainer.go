@@ -289,7 +289,7 @@ func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 // stepRows runs a training step on the samples idx of d, gathered
 // straight into the host batch of the step Program.
 func (m *Model) stepRows(d Dataset, idx []int) (float32, error) {
-	g, err := m.feedGraph(len(idx))
+	g, err := m.feedRecording(len(idx))
 	if err != nil {
 		return 0, err
 	}
@@ -306,7 +306,7 @@ func (m *Model) stepRows(d Dataset, idx []int) (float32, error) {
 // (the same backing arrays and lengths: Dataset's contents must not
 // change while a Trainer uses them).
 func (m *Model) stepResident(x, t []float32, n int) (float32, error) {
-	g, err := m.stepGraph(n)
+	g, err := m.stepRecording(n)
 	if err != nil {
 		return 0, err
 	}

@@ -155,7 +155,7 @@ func TestOneSubmitPerStepAdamSchedule(t *testing.T) {
 			if _, err := warm.Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			progs := map[*graph]bool{}
+			progs := map[*recording]bool{}
 			for _, g := range m.steps {
 				progs[g] = true
 			}
@@ -180,7 +180,7 @@ func TestOneSubmitPerStepAdamSchedule(t *testing.T) {
 			if after := mgr.Stats(); after != stats {
 				t.Errorf("%d steps changed the device objects from %+v to %+v", n, stats, after)
 			}
-			for _, cache := range []map[int]*graph{m.steps, m.feeds} {
+			for _, cache := range []map[int]*recording{m.steps, m.feeds} {
 				for _, g := range cache {
 					if !progs[g] {
 						t.Errorf("batch %d: a step Program was recorded again", g.n)
