@@ -82,8 +82,8 @@ the rest. The exit status is 1 when a point did not finish.
 flags:
 `
 
-// sweepFlags are sweep's own flags, which parseSweepArgs recognises when
-// they are misplaced among the train flags.
+// newSweepFlagSet is sweep's own flags; newPlan also looks in it to
+// name a sweep flag misplaced among the train flags.
 func newSweepFlagSet(c *sweepConfig, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -201,9 +201,10 @@ func newPlan(network string, trainArgs, grid []string) (sweep.Plan, error) {
 	tfs := newTrainFlagSet(&trainConfig{}, io.Discard)
 	if err := tfs.Parse(trainArgs); err != nil {
 		// A sweep flag given among the train flags is the likely mistake.
+		sfs := newSweepFlagSet(&sweepConfig{}, io.Discard)
 		for _, a := range trainArgs {
 			name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-			if strings.HasPrefix(a, "-") && newSweepFlagSet(&sweepConfig{}, io.Discard).Lookup(name) != nil && tfs.Lookup(name) == nil {
+			if strings.HasPrefix(a, "-") && sfs.Lookup(name) != nil && tfs.Lookup(name) == nil {
 				return sweep.Plan{}, usageError{fmt.Sprintf("--%s is a sweep flag: give it before the network %s", name, network)}
 			}
 		}
@@ -281,6 +282,10 @@ func runSweep(ctx context.Context, c *sweepConfig, plan sweep.Plan, exe string, 
 			}
 		}
 		sl.Task = []string{exe, "sweep", "--out", c.out, fmt.Sprintf("--threads=%d", sl.Threads)}
+	}
+	// A job an earlier --slurm sweep of DIR submitted may still be running
+	// its points, whichever way this one runs them.
+	if _, err := exec.LookPath("squeue"); err == nil {
 		if id, err := sl.Active(); err != nil || id != "" {
 			if err != nil {
 				return exitError, err
@@ -316,8 +321,7 @@ func runSweep(ctx context.Context, c *sweepConfig, plan sweep.Plan, exe string, 
 			return exitError, err
 		}
 		fmt.Fprintf(stderr, "sweep: Slurm job %s; task outputs in %s\n", id, dir.Slurm())
-		runErr = sl.Wait(ctx, id, p.update)
-		if ctx.Err() != nil {
+		if runErr = sl.Wait(ctx, id, p.update); ctx.Err() != nil && errors.Is(runErr, ctx.Err()) {
 			runErr = nil // the interruption is reported below
 		}
 	default:
@@ -435,9 +439,14 @@ func (p *progress) update() {
 	p.last = t
 }
 
-// finish updates a last time and returns the table.
+// finish updates a last time, writes results.csv even where no status
+// changed (a point interrupted again has new steps), and returns the
+// table.
 func (p *progress) finish() (*sweep.Table, error) {
 	p.update()
+	if p.err == nil {
+		p.err = p.last.WriteCSV(p.dir.Results())
+	}
 	return p.last, p.err
 }
 
