@@ -37,7 +37,7 @@ func (r Run) Checkpoint() string { return filepath.Join(string(r), "checkpoint")
 func (r Run) Log() string        { return filepath.Join(string(r), "log.txt") }
 func (r Run) Exit() string       { return filepath.Join(string(r), "exit.json") }
 
-// checkpointMeta is the part of train's checkpoint.json a sweep reads.
+// checkpointMeta is train's checkpoint.json, whose step a sweep reads.
 func (r Run) checkpointMeta() string { return filepath.Join(r.Checkpoint(), "checkpoint.json") }
 
 // Create makes d for plan p, writing sweep.json; if d already holds a
