@@ -42,7 +42,7 @@
 //
 // SyntheticV1 and SyntheticV1Split generate SYNTHETIC data — a model
 // population of orientation- and direction-tuned neurons with trial noise,
-// binned and z-scored like the real files — for use when the real
+// z-scored over single trials and binned like the real files — for use when the real
 // recordings are not available. Results obtained on it say nothing about
 // mouse V1; files written from it carry the "synthetic" key.
 package data

@@ -145,9 +145,18 @@ func (o SynthOptions) defaults(stimuli int) SynthOptions {
 // with Gaussian single-trial noise (s.d. o.Noise·amp/reliability,
 // reliability log-uniform in [0.5,2]); the averaged noise is drawn directly
 // with s.d. reduced by √trials, and the tuning is evaluated at the bin's
-// mean trial angle, which is also its Stimuli entry. Finally each neuron's
-// responses are z-scored over stimuli (population s.d.), as in the real
-// data.
+// mean trial angle, which is also its Stimuli entry. The single-trial
+// noise leaves the tuning 8% of a tuned neuron's single-trial variance on
+// average (median 6%).
+//
+// As the recordings are, each neuron is z-scored over its single trials
+// (population s.d.) before the trials are averaged into bins, so a bin's
+// response keeps 1/trials of the noise variance and the binned responses
+// of a neuron have a variance well below 1 (about 0.15 on average with
+// 1° bins). This sets the scale of the inputs a decoder sees: z-scored
+// after binning instead, the responses' covariance has a top eigenvalue
+// several times larger, enough to make the Bonus tutorial's full-batch
+// decoder recipe (lr 0.1) diverge.
 //
 // The result depends only on the options: neuron n's tuning is the same
 // for any population size, and the output does not depend on GOMAXPROCS.
@@ -164,8 +173,8 @@ func SyntheticV1(o SynthOptions) *V1 {
 // population of SyntheticV1 with the same options (o.Stimuli defaults to
 // 60 bins of 6°), whose trials in each bin are divided into two halves
 // with independent noise, averaged separately into RespTrain and RespTest.
-// Both halves are z-scored with each neuron's mean and s.d. over the two
-// halves together, so they stay comparable.
+// The trials of both halves are z-scored together, before binning, so
+// the halves stay comparable.
 func SyntheticV1Split(o SynthOptions) *V1Split {
 	o = o.defaults(DefaultSplitStimuli)
 	S, N := o.Stimuli, o.Neurons
@@ -182,7 +191,8 @@ func SyntheticV1Split(o SynthOptions) *V1Split {
 
 // synthesize fills each outs[h] (S×N) with the population's binned
 // responses for trial counts trials[h], drawing noise from stream
-// streams[h], and z-scores each neuron over all halves together.
+// streams[h], z-scored by each neuron's single trials of all halves
+// together (singleTrialMoments).
 func synthesize(o SynthOptions, stim []float32, trials [][]int, streams []uint64, outs [][]float32) {
 	S, N := len(stim), o.Neurons
 	c1, s1 := make([]float64, S), make([]float64, S)
@@ -224,7 +234,6 @@ func synthesize(o SynthOptions, stim []float32, trials [][]int, streams []uint64
 					}
 					// Neuron-major draws keep neuron n's noise independent
 					// of N; the values are stored [h][s][j].
-					var sum, sumSq float64
 					for h := 0; h < H; h++ {
 						for s := 0; s < S; s++ {
 							r := mean[s]
@@ -232,17 +241,9 @@ func synthesize(o SynthOptions, stim []float32, trials [][]int, streams []uint64
 								r += p.noise * invSqrt[h][s] * rngs[h].NormFloat64()
 							}
 							buf[(h*S+s)*synthChunk+j] = r
-							sum += r
 						}
 					}
-					m := sum / float64(H*S)
-					for h := 0; h < H; h++ {
-						for s := 0; s < S; s++ {
-							d := buf[(h*S+s)*synthChunk+j] - m
-							sumSq += d * d
-						}
-					}
-					sd := math.Sqrt(sumSq / float64(H*S))
+					m, sd := singleTrialMoments(buf[j:], synthChunk, trials, p.noise)
 					// A constant neuron (untuned and noiseless) has only
 					// rounding error left; it z-scores to 0, not ±1.
 					inv := 0.0
@@ -282,4 +283,37 @@ func synthesize(o SynthOptions, stim []float32, trials [][]int, streams []uint64
 func SynthPreferredOrientation(seed int64, n int) (deg float64, tuned bool) {
 	p := synthNeuron(seed, n, 1)
 	return p.prefOriDeg, p.tuned
+}
+
+// singleTrialMoments returns the mean and population s.d. over the
+// single trials of one neuron whose bin means are x[(h*S+s)*stride]
+// (half h of the trials[h][s] trials in bin s, S = len(trials[h])), with
+// Gaussian trial noise of s.d. noise. The recordings are z-scored over
+// single trials before binning (Stringer et al.'s compile_resp; the
+// tutorials' load_data averages the z-scored trials), so a bin mean keeps
+// only its share of the noise. The trial mean is exact (k·x̄ is the sum of
+// a bin's trials); the scatter of trials about their bin mean, not kept,
+// enters by its expectation (k−1)·noise².
+func singleTrialMoments(x []float64, stride int, trials [][]int, noise float64) (mean, sd float64) {
+	var sum, n, within float64
+	i := 0
+	for _, ks := range trials {
+		for _, k := range ks {
+			sum += float64(k) * x[i*stride]
+			n += float64(k)
+			within += float64(k-1) * noise * noise
+			i++
+		}
+	}
+	mean = sum / n
+	ss := within
+	i = 0
+	for _, ks := range trials {
+		for _, k := range ks {
+			d := x[i*stride] - mean
+			ss += float64(k) * d * d
+			i++
+		}
+	}
+	return mean, math.Sqrt(ss / n)
 }

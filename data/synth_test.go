@@ -2,6 +2,7 @@ package data
 
 import (
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -9,22 +10,27 @@ import (
 	"testing"
 )
 
-// zStats returns each neuron's mean and population s.d. over rows.
-func zStats(resp []float32, S, N int) (mean, sd []float64) {
-	mean, sd = make([]float64, N), make([]float64, N)
+// weightedSD checks that each neuron's responses in the halves of resp
+// (rows h·S … h·S+S−1, bin s averaging trials[h][s] trials) have a
+// trial-weighted mean within tol of 0, and returns their trial-weighted
+// s.d.
+func weightedSD(resp []float32, S, N int, trials [][]int, tol float64, t *testing.T) []float64 {
+	t.Helper()
+	sd := make([]float64, N)
 	for n := 0; n < N; n++ {
-		var s, ss float64
-		for i := 0; i < S; i++ {
-			s += float64(resp[i*N+n])
+		var s, ss, k float64
+		for h, ks := range trials {
+			for i, c := range ks {
+				x := float64(resp[(h*S+i)*N+n])
+				s, ss, k = s+float64(c)*x, ss+float64(c)*x*x, k+float64(c)
+			}
 		}
-		m := s / float64(S)
-		for i := 0; i < S; i++ {
-			d := float64(resp[i*N+n]) - m
-			ss += d * d
+		if m := s / k; math.Abs(m) > tol {
+			t.Fatalf("neuron %d: trial-weighted mean %v, want 0", n, m)
 		}
-		mean[n], sd[n] = m, math.Sqrt(ss/float64(S))
+		sd[n] = math.Sqrt(ss / k)
 	}
-	return mean, sd
+	return sd
 }
 
 func TestSyntheticV1Shape(t *testing.T) {
@@ -38,12 +44,19 @@ func TestSyntheticV1Shape(t *testing.T) {
 			t.Fatalf("stimulus %d = %v, want in [%d,%d)", s, st, s, s+1)
 		}
 	}
-	// z-scored per neuron: float32 storage of values |z| ≲ 5 keeps the
-	// mean within 1e-6 and the s.d. within 1e-6 of 1.
-	mean, sd := zStats(v.Resp, v.S, v.N)
-	for n := range mean {
-		if math.Abs(mean[n]) > 1e-6 || math.Abs(sd[n]-1) > 1e-6 {
-			t.Fatalf("neuron %d: mean %v, s.d. %v, want 0 and 1", n, mean[n], sd[n])
+	// z-scored over single trials: the trial-weighted mean of each
+	// neuron's bins is 0, and its bins vary less than its trials do.
+	_, trials := synthStimuli(3, v.S)
+	for n, sd := range weightedSD(v.Resp, v.S, v.N, [][]int{trials}, 1e-6, t) {
+		if !(sd > 0.05 && sd < 0.95) {
+			t.Fatalf("neuron %d: s.d. of the binned responses %v, want below the single-trial s.d. 1", n, sd)
+		}
+	}
+	// Without noise the bins are the trials: s.d. 1.
+	quiet := SyntheticV1(SynthOptions{Neurons: 50, Seed: 3, Noise: -1})
+	for n, sd := range weightedSD(quiet.Resp, quiet.S, quiet.N, [][]int{trials}, 1e-6, t) {
+		if math.Abs(sd-1) > 1e-5 && sd != 0 {
+			t.Fatalf("noiseless neuron %d: trial-weighted s.d. %v, want 1 (or 0 if untuned)", n, sd)
 		}
 	}
 	d := SyntheticV1(SynthOptions{Neurons: 1})
@@ -106,10 +119,69 @@ func TestSyntheticV1Tuning(t *testing.T) {
 	}
 	atPref /= float64(nTuned)
 	atOrth /= float64(nTuned)
-	if atPref < 1 || atOrth > -0.2 {
-		t.Errorf("mean z-scored response %.2f at the preferred and %.2f at the orthogonal orientation, want > 1 and < −0.2", atPref, atOrth)
+	// In units of the single-trial s.d.: a bin keeps the tuning but only
+	// a twelfth of the noise variance.
+	if atPref < 0.35 || atOrth > -0.15 {
+		t.Errorf("mean z-scored response %.2f at the preferred and %.2f at the orthogonal orientation, want > 0.35 and < −0.15", atPref, atOrth)
 	}
 	t.Logf("tuned %d/%d, median peak error %.2f°, mean z at preferred %.2f, orthogonal %.2f", nTuned, N, median, atPref, atOrth)
+}
+
+// TestSyntheticSingleTrialZScore simulates the recordings' pipeline
+// trial by trial for the generator's neurons (each trial its tuning plus
+// its noise, every neuron z-scored over all trials, then the trials
+// averaged per bin) and compares the binned responses' variance with
+// the generator's shortcut (noise drawn for bin means, the within-bin
+// scatter by its expectation).
+func TestSyntheticSingleTrialZScore(t *testing.T) {
+	const seed, N = 8, 400
+	v := SyntheticV1(SynthOptions{Neurons: N, Seed: seed})
+	_, trials := synthStimuli(seed, v.S)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var got, want float64
+	for n := 0; n < N; n++ {
+		p := synthNeuron(seed, n, 1)
+		var all []float64
+		var bins [][]float64
+		for s, k := range trials {
+			th := float64(v.Stimuli[s]) * math.Pi / 180
+			mu := p.tuning(math.Cos(th), math.Sin(th), math.Cos(2*th), math.Sin(2*th))
+			b := make([]float64, k)
+			for i := range b {
+				b[i] = mu + p.noise*rng.NormFloat64()
+			}
+			bins, all = append(bins, b), append(all, b...)
+		}
+		m, sd := meanSD(all)
+		binned := make([]float64, len(bins))
+		for s, b := range bins {
+			bm, _ := meanSD(b)
+			binned[s] = (bm - m) / sd
+		}
+		_, bsd := meanSD(binned)
+		want += bsd * bsd / N
+		col := make([]float64, v.S)
+		for s := range col {
+			col[s] = float64(v.Resp[s*N+n])
+		}
+		_, gsd := meanSD(col)
+		got += gsd * gsd / N
+	}
+	if math.Abs(got/want-1) > 0.03 {
+		t.Errorf("mean variance of the binned responses %.4f, trial-by-trial simulation %.4f", got, want)
+	}
+	t.Logf("mean variance of a neuron's binned responses: generator %.4f, trial by trial %.4f", got, want)
+}
+
+func meanSD(x []float64) (m, sd float64) {
+	for _, v := range x {
+		m += v
+	}
+	m /= float64(len(x))
+	for _, v := range x {
+		sd += (v - m) * (v - m)
+	}
+	return m, math.Sqrt(sd / float64(len(x)))
 }
 
 func TestSyntheticDeterminism(t *testing.T) {
@@ -149,14 +221,14 @@ func TestSyntheticV1Split(t *testing.T) {
 			t.Fatalf("stimulus %d = %v, want in [%d,%d)", s, st, 6*s, 6*s+6)
 		}
 	}
-	// z-scored jointly: over both halves each neuron has mean 0, s.d. 1.
-	both := append(append([]float32(nil), sp.RespTrain...), sp.RespTest...)
-	mean, sd := zStats(both, 2*sp.S, N)
-	for n := range mean {
-		if math.Abs(mean[n]) > 1e-6 || math.Abs(sd[n]-1) > 1e-6 {
-			t.Fatalf("neuron %d: joint mean %v, s.d. %v", n, mean[n], sd[n])
-		}
+	// z-scored jointly over the single trials of both halves.
+	_, trials := synthStimuli(2, sp.S)
+	train, test := make([]int, sp.S), make([]int, sp.S)
+	for s, k := range trials {
+		train[s], test[s] = (k+1)/2, k/2
 	}
+	both := append(append([]float32(nil), sp.RespTrain...), sp.RespTest...)
+	weightedSD(both, sp.S, N, [][]int{train, test}, 1e-6, t)
 	// The halves share tuning but not noise: tuned neurons' train and
 	// test curves correlate strongly, untuned ones do not.
 	var rTuned, rUntuned []float64
