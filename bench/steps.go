@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -18,7 +19,10 @@ type StepCase struct {
 	Name  string
 	Build func(kernels.Backend) (*models.Model, error)
 	Hyper models.Hyper
-	N     int // samples per step
+	S     int // samples in the data set
+	// Batch is the minibatch size; 0 trains on the full batch, which
+	// stays on the backend between steps, as vkneuro train keeps it.
+	Batch int
 }
 
 // The harness's shapes, those of the tutorials' data: the recordings'
@@ -45,38 +49,28 @@ func decodeStimuli() int {
 }
 
 // StepCases are the three workloads of the harness, with the tutorials'
-// hyper-parameters.
+// hyper-parameters and data sizes.
 var StepCases = []StepCase{
 	{fmt.Sprintf("normative/batch%d", normative.Batch), func(be kernels.Backend) (*models.Model, error) { return models.NewNormative(be, 48, 64, 1) },
-		normative.Hyper(), normative.Batch},
+		normative.Hyper(), NormativeGratings, normative.Batch},
 	{fmt.Sprintf("decode/%dx%d", DecodeStimuli, Neurons), func(be kernels.Backend) (*models.Model, error) {
 		return models.NewDecode(be, models.DecodeSoftmax, Neurons, softmax.Hidden, softmax.Classes, 1)
-	}, softmax.Hyper(), DecodeStimuli},
+	}, softmax.Hyper(), DecodeStimuli, 0},
 	{fmt.Sprintf("encode/%dx%d", EncodeStimuli, Neurons), func(be kernels.Backend) (*models.Model, error) {
 		return models.NewEncode(be, 12, 16, Neurons, 1)
-	}, encode.Hyper(), EncodeStimuli},
+	}, encode.Hyper(), EncodeStimuli, 0},
 }
 
-// BenchStep times Model.Step of c on be with random data (step time does
-// not depend on the values, apart from ReLU and max-pool selections)
-// and reports ms/step; with gpu set also gpu-ms/step, the device time
-// of the step's commands (Model.LastStepGPUTime, so be must time its
-// Programs), and gpu-share%, that time's part of the wall time.
-func BenchStep(b *testing.B, be kernels.Backend, c StepCase, gpu bool) {
-	m, err := c.Build(be)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	if err := m.SetHyper(c.Hyper); err != nil {
-		b.Fatal(err)
-	}
+// StepData returns random inputs and targets of c's data set for m
+// (step time does not depend on the values, apart from ReLU and
+// max-pool selections).
+func StepData(m *models.Model, c StepCase) models.Dataset {
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, c.N*m.InputSize())
+	x := make([]float32, c.S*m.InputSize())
 	for i := range x {
 		x[i] = float32(rng.NormFloat64()) * 0.3
 	}
-	t := make([]float32, c.N*m.TargetSize())
+	t := make([]float32, c.S*m.TargetSize())
 	for i := range t {
 		switch m.Loss {
 		case models.BCE:
@@ -87,25 +81,50 @@ func BenchStep(b *testing.B, be kernels.Backend, c StepCase, gpu bool) {
 			t[i] = float32(rng.NormFloat64())
 		}
 	}
-	// The first step records the Program; keep it out of the timing.
-	if _, err := m.Step(x, t); err != nil {
+	return models.Dataset{X: x, T: t, S: c.S}
+}
+
+// BenchStep times b.N training steps of c on be through models.Trainer,
+// as vkneuro train runs them, and reports ms/step; with gpu set also
+// gpu-ms/step, the device time of the step's commands
+// (Model.LastStepGPUTime, so be must time its Programs), and
+// gpu-share%, that time's part of the wall time. The first step, which
+// records the step Program, is not timed. It returns the model, open,
+// for a caller that inspects it after the steps (the caller closes it).
+func BenchStep(b *testing.B, be kernels.Backend, c StepCase, gpu bool) *models.Model {
+	m, err := c.Build(be)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := m.SetHyper(c.Hyper); err != nil {
+		m.Close()
+		b.Fatal(err)
+	}
+	var dev time.Duration
+	tr, err := models.NewTrainer(m, StepData(m, c), models.TrainConfig{Steps: b.N + 1, Batch: c.Batch, Seed: 1,
+		Progress: func(step int, _ float32) {
+			if step == 1 {
+				b.ResetTimer()
+				return
+			}
+			if gpu {
+				d, ok := m.LastStepGPUTime()
+				if !ok {
+					b.Fatal("bench: no device time for the step: the backend does not time its Programs")
+				}
+				dev += d
+			}
+		}})
+	if err != nil {
+		m.Close()
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	b.ResetTimer()
-	var dev time.Duration
-	for b.Loop() {
-		if _, err := m.Step(x, t); err != nil {
-			b.Fatal(err)
-		}
-		if gpu {
-			d, ok := m.LastStepGPUTime()
-			if !ok {
-				b.Fatal("bench: no device time for the step: the backend does not time its Programs")
-			}
-			dev += d
-		}
+	if _, err := tr.Run(context.Background()); err != nil {
+		m.Close()
+		b.Fatal(err)
 	}
+	b.StopTimer()
 	wall := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(wall*1e3, "ms/step")
 	if gpu {
@@ -113,4 +132,5 @@ func BenchStep(b *testing.B, be kernels.Backend, c StepCase, gpu bool) {
 		b.ReportMetric(g*1e3, "gpu-ms/step")
 		b.ReportMetric(100*g/wall, "gpu-share%")
 	}
+	return m
 }

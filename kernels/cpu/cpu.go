@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vkneuro/vkneuro/kernels"
 )
@@ -14,9 +15,11 @@ import (
 type Backend struct {
 	threads int
 
-	mu     sync.Mutex
-	closed bool
-	tasks  chan task // work for the pool goroutines; nil with one thread
+	mu       sync.Mutex
+	closed   bool
+	tasks    chan task // work for the pool goroutines; nil with one thread
+	profile  atomic.Bool
+	profiled []*Program // recorded while profiling (Profiled)
 }
 
 // Option configures New.
@@ -117,6 +120,12 @@ func (b *Backend) Free(t *kernels.Tensor) {
 // NewProgram starts recording an empty Program.
 func (b *Backend) NewProgram() kernels.Program {
 	p := &Program{b: b}
+	if b.profile.Load() {
+		p.prof = &profiling{writes: OpStat{Name: "Write"}, reads: OpStat{Name: "Read"}}
+		b.mu.Lock()
+		b.profiled = append(b.profiled, p)
+		b.mu.Unlock()
+	}
 	if b.isClosed() {
 		p.err = errClosed
 	}
@@ -171,6 +180,7 @@ type Program struct {
 	err    error
 	closed bool
 	wg     sync.WaitGroup // reused by every parallel op of this Program
+	prof   *profiling     // nil unless recorded while Backend.ProfileOps was on
 }
 
 // Err is the first recording error, or nil.
@@ -187,6 +197,9 @@ func (p *Program) Run() error {
 	if p.b.isClosed() {
 		return errClosed
 	}
+	if p.prof != nil {
+		return p.runProfiled()
+	}
 	for _, w := range p.writes {
 		copy(w.dst, w.src)
 	}
@@ -198,6 +211,18 @@ func (p *Program) Run() error {
 	for _, r := range p.reads {
 		copy(r.dst, r.src)
 	}
+	return nil
+}
+
+// runProfiled is Run with every op timed (ProfileOps).
+func (p *Program) runProfiled() error {
+	copies(&p.prof.writes, p.writes)
+	for i, op := range p.ops {
+		if err := p.prof.timed(i, op); err != nil {
+			return err
+		}
+	}
+	copies(&p.prof.reads, p.reads)
 	return nil
 }
 
@@ -218,6 +243,9 @@ func (p *Program) Write(t *kernels.Tensor, src []float32) {
 		return
 	}
 	p.writes = append(p.writes, hostCopy{s[0], src})
+	if p.prof != nil {
+		p.prof.writes.Operands = append(p.prof.writes.Operands, Operand{Role: "t", Shape: append([]int(nil), t.Shape...)})
+	}
 }
 
 // Read makes every later Run end by copying t into dst.
@@ -230,6 +258,9 @@ func (p *Program) Read(dst []float32, t *kernels.Tensor) {
 		return
 	}
 	p.reads = append(p.reads, hostCopy{dst, s[0]})
+	if p.prof != nil {
+		p.prof.reads.Operands = append(p.prof.reads.Operands, Operand{Role: "t", Shape: append([]int(nil), t.Shape...)})
+	}
 }
 
 // Close releases the recorded closures and scratch buffers.
@@ -251,6 +282,9 @@ func (p *Program) fail(err error) {
 func (p *Program) add(op func() error) {
 	if p.err == nil && !p.closed {
 		p.ops = append(p.ops, op)
+		if p.prof != nil {
+			p.prof.recorded()
+		}
 	}
 }
 
@@ -280,6 +314,13 @@ func (p *Program) slices(op string, names []string, ts ...*kernels.Tensor) ([][]
 			return nil, false
 		}
 		out[i] = d
+	}
+	if p.prof != nil && op != "Write" && op != "Read" {
+		shapes := make([][]int, len(ts))
+		for i, t := range ts {
+			shapes[i] = t.Shape
+		}
+		p.prof.noteOperands(op, names, shapes)
 	}
 	return out, true
 }

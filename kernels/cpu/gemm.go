@@ -1,194 +1,202 @@
 package cpu
 
-// GEMM for the skinny shapes of the tutorials' linear layers
-// (1000×288·288×10, 252×23589·23589×20, 60×1152·1152×23589 and their
-// transposes), split over the backend's goroutines without allocating.
+// GEMM: c = alpha·op(a)·op(b) + beta·c, split over the backend's
+// goroutines without allocating, in one of two forms, each built on a
+// register-tiled micro-kernel of the vector width in use (gemmKernel):
 //
-// c = alpha·op(a)·op(b) + beta·c is computed in one of three forms:
+//   - the packed form (b not transposed, or a short k): Goto's blocking.
+//     A block of op(b) (kc rows × nc columns) is packed into micro-panels
+//     of nr columns, a block of alpha·op(a) (mc × kc) into micro-panels
+//     of mr rows, and the micro-kernel keeps an mr×nr tile of c in
+//     registers while one A and one B micro-panel stream through it. The
+//     B micro-panel in use stays in L1 while the A block (in L2) passes
+//     over it. With an epilogue (fused ops, k ≤ kc) each finished
+//     mc×nc block of the product goes to a scratch block and from there
+//     to the epilogue instead of to c.
+//   - the dot form (b transposed: x·Wᵀ with long rows): a dmr×dnr tile
+//     of dot products of rows of op(a) with rows of b, each a vector
+//     accumulator along k, reduced at the end of a k-block. Nothing is
+//     packed: both operands are read along their rows, the larger one
+//     streamed once from memory in the outer loop while the smaller one
+//     stays in cache.
 //
-//   - register tiles (AVX2+FMA build, at least 32 rows of c per
-//     goroutine): 4×16 tiles of c accumulate in registers while packed
-//     panels of op(a) and op(b) stream through (tiledRowUpdates);
-//   - row updates, when b is not transposed: row i of c gets
-//     Σ_l alpha·op(a)[i,l]·b[l,:], four rows of b at a time (axpy4), with
-//     the l loop blocked so that the rows of b in use stay in cache;
-//   - dot products, when b is transposed (x·Wᵀ): c[i,j] is the dot of row
-//     i of op(a) with row j of b, four rows of a at a time (dot4), blocked
-//     over l; a transposed a is first copied into scratch made at record
-//     time.
-//
-// Work is split by rows of c when there are enough of them, else by
-// blocks of columns. Scratch is made when the op is recorded.
+// Work is split into contiguous ranges of rows or of columns of c,
+// whichever keeps every goroutine on its own part of the larger operand.
+// Scratch is made when the op is recorded.
 
-// gemmPlan is one recorded MatMul.
-type gemmPlan struct {
-	m, n, k     int
-	a, b, c     []float32
-	transA      bool
-	transB      bool
-	alpha, beta float32
-	at          []float32 // op(a) copied row-major when transA and transB
-	bpack       []float32 // per goroutine, a packed block of b (tiled path)
-	byCols      bool      // split work by column blocks of c
-	colBlock    int       // columns per unit when byCols
-	units       int       // number of work units
-	rowsPerUnit int       // rows per unit when !byCols
-	blockL      int       // l-block of the row-update form
-	blockLDot   int       // l-block of the dot form
+// gemmKernel is one vector width's micro-kernels and tile sizes.
+type gemmKernel struct {
+	name   string
+	mr, nr int
+	// outer sets (add false) or adds to (add true) the mr×nr tile at c,
+	// rows ldc apart, Σ_{l<kc} ap[l·mr+i]·bp[l·nr+j].
+	outer func(c []float32, ldc int, ap, bp []float32, kc int, add bool)
+	// dot sets s[i·dnr+j] = Σ_{l<k} a[i·lda+l]·b[j·ldb+l] for i < dmr,
+	// j < dnr, with rows past ra of a and past rb of b repeating the
+	// last; k is a positive multiple of dk.
+	dmr, dnr, dk int
+	dot          func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
 }
 
-func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, alpha, beta float32) *gemmPlan {
-	g := &gemmPlan{m: m, n: n, k: k, a: a, b: b, c: c, transA: transA, transB: transB, alpha: alpha, beta: beta}
-	if transA && transB {
-		g.at = make([]float32, m*k)
+// Blocking of the packed form: the B block (kc × nc) is meant for L2,
+// the A block (mc × kc) for L2, a B micro-panel (kc × nr) for L1.
+const (
+	gemmKC     = 256
+	gemmBBlock = 96 << 10 // floats of a packed B block
+	gemmABlock = 32 << 10 // floats of a packed A block
+	// gemmFusedKC is the longest k an epilogue takes in one block.
+	gemmFusedKC = 512
+	// gemmDotBytes bounds the rows of the cached operand of the dot
+	// form per k-block.
+	gemmDotBytes = 384 << 10
+	// gemmPartFlops is the least work worth a goroutine of its own.
+	gemmPartFlops = 1 << 19
+)
+
+// gemmForce, set by tests, is the kernel set newGemm uses instead of
+// currentGemm's, so every set the CPU runs is tested, not only the widest.
+var gemmForce *gemmKernel
+
+// gemmEpilogue receives the finished block of rows [i0, i1) and columns
+// [j0, j1) of alpha·op(a)·op(b) in blk, rows ld apart, on goroutine part.
+type gemmEpilogue func(part, i0, i1, j0, j1 int, blk []float32, ld int)
+
+// gemmPlan is one recorded product.
+type gemmPlan struct {
+	m, n, k        int
+	a, b, c        []float32
+	transA, transB bool
+	alpha, beta    float32
+	kern           *gemmKernel
+	dotForm        bool
+	at             []float32 // op(a) row-major, when the dot form has a transposed a
+	byRows         bool      // parts own ranges of rows (else of columns)
+	unit           int       // rows or columns per unit of work
+	units          int
+	parts          int
+	// packed form
+	mc, nc, kc int
+	ap, bp     [][]float32 // per part: packed A block, packed B block
+	tile       [][]float32 // per part: one mr×nr tile for the edges
+	epi        gemmEpilogue
+	blk        [][]float32 // per part: the epilogue's block, ld nc
+	// dot form
+	kcd       int
+	rowsOuter bool       // row groups in the outer loop (a is the streamed operand)
+	sums      []dotTiles // per part: the kernel's output, made here so Run does not allocate
+}
+
+// newGemm plans c = alpha·op(a)·op(b) + beta·c for op(a) m×k and op(b)
+// k×n. With epi set (beta must be 0 and c may be nil) the product goes
+// to epi block by block instead; that needs k ≤ gemmFusedKC.
+func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, alpha, beta float32, epi gemmEpilogue) *gemmPlan {
+	g := &gemmPlan{m: m, n: n, k: k, a: a, b: b, c: c, transA: transA, transB: transB, alpha: alpha, beta: beta, kern: currentGemm(), epi: epi}
+	if gemmForce != nil {
+		g.kern = gemmForce
 	}
-	threads := p.b.threads
-	// Split by rows unless there are too few of them, or c is so much
-	// wider than tall that splitting rows would make every goroutine pack
-	// all of b. The row-update form packs nothing below 32 rows, and
-	// there rows win even for a wide c: the SGD pass that follows a
-	// weight gradient splits the same flat rows between goroutines, and
-	// finds them in its own core's cache (decode's 20×23,589 dW: step
-	// 9.0–9.3 → 8.7–9.2 ms over three alternating runs of each build).
-	fewRowUpdates := !transB && m < 32
-	if (m >= 4*threads || n < 128) && (!(n >= 16*m && n >= 128) || fewRowUpdates) {
-		g.rowsPerUnit = 4
-		g.units = (m + 3) / 4
+	kr := g.kern
+	// The dot form wants rows long enough to fill its vectors; with a
+	// short k, or an epilogue, the packed form (transposing b as it
+	// packs) wins.
+	g.dotForm = transB && epi == nil && k >= 4*kr.dk
+	if g.dotForm {
+		if transA {
+			g.at = make([]float32, m*k)
+		}
+		// Stream the larger operand once; keep the smaller in cache.
+		g.rowsOuter = m > n
+		g.byRows = g.rowsOuter
+		cached := n
+		if !g.rowsOuter {
+			cached = m
+		}
+		blocks := (4*k*cached + gemmDotBytes - 1) / gemmDotBytes
+		g.kcd = ((k+blocks-1)/blocks + kr.dk - 1) / kr.dk * kr.dk
+		if g.byRows {
+			g.unit, g.units = kr.dmr, (m+kr.dmr-1)/kr.dmr
+		} else {
+			g.unit, g.units = kr.dnr, (n+kr.dnr-1)/kr.dnr
+		}
 	} else {
-		g.byCols = true
-		cb := (n + 4*threads - 1) / (4 * threads)
-		cb = min(max((cb+63)/64*64, 64), 1024)
-		g.colBlock = cb
-		g.units = (n + cb - 1) / cb
+		g.kc = min(k, gemmKC)
+		if epi != nil {
+			if k > gemmFusedKC {
+				panic("cpu: gemm epilogue with k > gemmFusedKC")
+			}
+			g.kc = k
+		}
+		// Split the dimension with more micro-tiles.
+		g.byRows = (m+kr.mr-1)/kr.mr >= (n+kr.nr-1)/kr.nr
+		g.nc = min(roundUp(n, kr.nr), max(kr.nr, gemmBBlock/g.kc/kr.nr*kr.nr))
+		g.mc = min(roundUp(m, kr.mr), max(kr.mr, gemmABlock/g.kc/kr.mr*kr.mr))
+		if epi != nil {
+			// A block of the product per epilogue call: about 24K floats.
+			g.mc = min(g.mc, max(kr.mr, (24<<10)/g.nc/kr.mr*kr.mr))
+		}
+		// Units are micro-tiles, so that parts split evenly; each part
+		// blocks its range by mc and nc.
+		if g.byRows {
+			g.unit, g.units = kr.mr, (m+kr.mr-1)/kr.mr
+		} else {
+			g.unit, g.units = kr.nr, (n+kr.nr-1)/kr.nr
+		}
 	}
-	// Keep about 128 KB of b's rows in use per l-block (row-update form).
-	width := n
-	if g.byCols {
-		width = g.colBlock
+	other := m
+	if g.byRows {
+		other = n
 	}
-	g.blockL = max(4, (32768/max(width, 1))/4*4)
-	g.blockLDot = 2048
-	if gemmKernels {
-		g.bpack = make([]float32, p.parts(g.units, 1)*gemmPanelL*gemmPanelJ)
+	flopsPerUnit := 2 * float64(k) * float64(g.unit) * float64(other)
+	g.parts = p.parts(g.units, int(max(1, gemmPartFlops/flopsPerUnit)))
+	if g.dotForm {
+		g.sums = make([]dotTiles, g.parts)
+	} else {
+		for range g.parts {
+			g.ap = append(g.ap, make([]float32, g.mc*g.kc))
+			g.bp = append(g.bp, make([]float32, g.nc*g.kc))
+			g.tile = append(g.tile, make([]float32, kr.mr*kr.nr))
+			if epi != nil {
+				g.blk = append(g.blk, make([]float32, g.mc*g.nc))
+			}
+		}
 	}
 	return g
 }
 
-// run computes the units [lo, hi) of c.
+func roundUp(x, q int) int { return (x + q - 1) / q * q }
+
+// record adds the product to p.
+func (g *gemmPlan) record(p *Program) {
+	grain := max(1, (g.units+g.parts-1)/g.parts)
+	body := g.run
+	p.add(func() error {
+		if g.at != nil {
+			p.parallel(g.m, 64, g.transposeA)
+		}
+		p.parallel(g.units, grain, body)
+		return nil
+	})
+}
+
+// run computes the units [lo, hi) of the product on goroutine part.
 func (g *gemmPlan) run(part, lo, hi int) {
 	r0, r1, c0, c1 := 0, g.m, 0, g.n
-	if g.byCols {
-		c0, c1 = lo*g.colBlock, min(hi*g.colBlock, g.n)
+	if g.byRows {
+		r0, r1 = lo*g.unit, min(hi*g.unit, g.m)
 	} else {
-		r0, r1 = lo*g.rowsPerUnit, min(hi*g.rowsPerUnit, g.m)
+		c0, c1 = lo*g.unit, min(hi*g.unit, g.n)
 	}
-	for i := r0; i < r1; i++ {
-		row := g.c[i*g.n+c0 : i*g.n+c1]
-		if g.beta == 0 {
-			clear(row)
-		} else if g.beta != 1 {
+	if g.c != nil && g.beta != 0 && g.beta != 1 {
+		for i := r0; i < r1; i++ {
+			row := g.c[i*g.n+c0 : i*g.n+c1]
 			for j := range row {
 				row[j] *= g.beta
 			}
 		}
 	}
-	if g.transB {
-		// The tiles need op(b) = bᵀ packed, a transposing copy of every
-		// element of b. With a long k and few rows of c to reuse each
-		// packed block, long dot products win instead (encode's
-		// 60×1152·1152×23589 forward: 51 ms tiled, 40 ms as dots); with a
-		// short k the dots are all tail and the tiles win (k = 10:
-		// 0.13 ms tiled, 0.19 ms as dots).
-		if gemmKernels && r1-r0 >= 32 && c1-c0 >= 64 && (g.k < 256 || r1-r0 >= 128) {
-			g.tiledRowUpdates(part, r0, r1, c0, c1)
-			return
-		}
-		g.dots(r0, r1, c0, c1)
+	if g.dotForm {
+		g.dots(&g.sums[part], r0, r1, c0, c1)
 	} else {
-		g.rowUpdates(part, r0, r1, c0, c1)
-	}
-}
-
-// aAt is op(a)[i, l].
-func (g *gemmPlan) aAt(i, l int) float32 {
-	if g.transA {
-		return g.a[l*g.m+i]
-	}
-	return g.a[i*g.k+l]
-}
-
-func (g *gemmPlan) rowUpdates(part, r0, r1, c0, c1 int) {
-	// Packing b pays off only when enough rows of c reuse it; with a few
-	// rows (dW of a 20- or 10-output layer) streaming b's rows is faster.
-	if gemmKernels && r1-r0 >= 32 {
-		g.tiledRowUpdates(part, r0, r1, c0, c1)
-		return
-	}
-	n, al := g.n, g.alpha
-	for l0 := 0; l0 < g.k; l0 += g.blockL {
-		l1 := min(l0+g.blockL, g.k)
-		for i := r0; i < r1; i++ {
-			ci := g.c[i*n+c0 : i*n+c1]
-			l := l0
-			for ; l+4 <= l1; l += 4 {
-				axpy4(ci, al*g.aAt(i, l), al*g.aAt(i, l+1), al*g.aAt(i, l+2), al*g.aAt(i, l+3),
-					g.b[l*n+c0:], g.b[(l+1)*n+c0:], g.b[(l+2)*n+c0:], g.b[(l+3)*n+c0:])
-			}
-			for ; l < l1; l++ {
-				axpy(ci, al*g.aAt(i, l), g.b[l*n+c0:])
-			}
-		}
-	}
-}
-
-// aRow is row i of op(a), columns [l0, l1), when op(a) is row-major.
-func (g *gemmPlan) aRow(i, l0, l1 int) []float32 {
-	if g.at != nil {
-		return g.at[i*g.k+l0 : i*g.k+l1]
-	}
-	return g.a[i*g.k+l0 : i*g.k+l1]
-}
-
-func (g *gemmPlan) dots(r0, r1, c0, c1 int) {
-	k, n, al := g.k, g.n, g.alpha
-	// Outer loop over the longer side so that the shorter one's rows stay in cache.
-	rowsOuter := r1-r0 >= c1-c0
-	for l0 := 0; l0 < k; l0 += g.blockLDot {
-		l1 := min(l0+g.blockLDot, k)
-		i := r0
-		for ; i+4 <= r1 && rowsOuter; i += 4 {
-			a0, a1, a2, a3 := g.aRow(i, l0, l1), g.aRow(i+1, l0, l1), g.aRow(i+2, l0, l1), g.aRow(i+3, l0, l1)
-			for j := c0; j < c1; j++ {
-				s0, s1, s2, s3 := dot4(g.b[j*k+l0:j*k+l1], a0, a1, a2, a3)
-				g.c[i*n+j] += al * s0
-				g.c[(i+1)*n+j] += al * s1
-				g.c[(i+2)*n+j] += al * s2
-				g.c[(i+3)*n+j] += al * s3
-			}
-		}
-		if !rowsOuter {
-			for j := c0; j < c1; j++ {
-				bj := g.b[j*k+l0 : j*k+l1]
-				ii := r0
-				for ; ii+4 <= r1; ii += 4 {
-					s0, s1, s2, s3 := dot4(bj, g.aRow(ii, l0, l1), g.aRow(ii+1, l0, l1), g.aRow(ii+2, l0, l1), g.aRow(ii+3, l0, l1))
-					g.c[ii*n+j] += al * s0
-					g.c[(ii+1)*n+j] += al * s1
-					g.c[(ii+2)*n+j] += al * s2
-					g.c[(ii+3)*n+j] += al * s3
-				}
-				for ; ii < r1; ii++ {
-					g.c[ii*n+j] += al * dot(bj, g.aRow(ii, l0, l1))
-				}
-			}
-			continue
-		}
-		for ; i < r1; i++ {
-			ai := g.aRow(i, l0, l1)
-			for j := c0; j < c1; j++ {
-				g.c[i*n+j] += al * dot(g.b[j*k+l0:j*k+l1], ai)
-			}
-		}
+		g.packed(part, r0, r1, c0, c1)
 	}
 }
 
@@ -202,97 +210,242 @@ func (g *gemmPlan) transposeA(_, lo, hi int) {
 	}
 }
 
-// tiledRowUpdates is rowUpdates in 4×16 register tiles (kern4x16). The
-// l range is cut into blocks of gemmPanelL and the columns into blocks of
-// gemmPanelJ, so the block of b in use (256×256, 256 KB) stays in L2
-// while every four rows of c pass over it. The block is first packed
-// tile by tile (16 columns × the l-block, contiguous), so a tile reads
-// consecutive memory instead of one cache line per row of b, 94 KB apart
-// for the encoder; for each four rows alpha·op(a) is packed into a
-// 4-wide panel on the stack. Columns and rows left over go through axpy.
-func (g *gemmPlan) tiledRowUpdates(part, r0, r1, c0, c1 int) {
-	n, al := g.n, g.alpha
-	var panel [4 * gemmPanelL]float32
-	bp := g.bpack[part*gemmPanelL*gemmPanelJ : (part+1)*gemmPanelL*gemmPanelJ]
-	for l0 := 0; l0 < g.k; l0 += gemmPanelL {
-		l1 := min(l0+gemmPanelL, g.k)
-		kb := l1 - l0
-		for j0 := c0; j0 < c1; j0 += gemmPanelJ {
-			j1 := min(j0+gemmPanelJ, c1)
-			tiles := (j1 - j0) / 16
-			g.packB(bp, l0, l1, j0, tiles)
-			i := r0
-			for ; i+4 <= r1; i += 4 {
-				ap := panel[:4*kb]
-				for l := l0; l < l1; l++ {
-					for q := 0; q < 4; q++ {
-						ap[4*(l-l0)+q] = al * g.aAt(i+q, l)
+// packed is the packed form over rows [r0, r1) and columns [c0, c1).
+func (g *gemmPlan) packed(part, r0, r1, c0, c1 int) {
+	kr := g.kern
+	mr, nr := kr.mr, kr.nr
+	ap, bp, tile := g.ap[part], g.bp[part], g.tile[part]
+	for j0 := c0; j0 < c1; j0 += g.nc {
+		j1 := min(j0+g.nc, c1)
+		for l0 := 0; l0 < g.k; l0 += g.kc {
+			l1 := min(l0+g.kc, g.k)
+			kb := l1 - l0
+			g.packB(bp, l0, l1, j0, j1)
+			first := l0 == 0 && g.beta == 0
+			for i0 := r0; i0 < r1; i0 += g.mc {
+				i1 := min(i0+g.mc, r1)
+				g.packA(ap, i0, i1, l0, l1)
+				for jr := j0; jr < j1; jr += nr {
+					bq := bp[(jr-j0)*kb : (jr-j0+nr)*kb]
+					for ir := i0; ir < i1; ir += mr {
+						aq := ap[(ir-i0)*kb : (ir-i0+mr)*kb]
+						switch {
+						case g.epi != nil:
+							blk := g.blk[part]
+							kr.outer(blk[(ir-i0)*g.nc+jr-j0:], g.nc, aq, bq, kb, false)
+						case ir+mr <= i1 && jr+nr <= j1:
+							kr.outer(g.c[ir*g.n+jr:], g.n, aq, bq, kb, !first)
+						default:
+							kr.outer(tile, nr, aq, bq, kb, false)
+							for q := 0; q < min(mr, i1-ir); q++ {
+								ci := g.c[(ir+q)*g.n+jr : (ir+q)*g.n+min(jr+nr, j1)]
+								t := tile[q*nr : q*nr+len(ci)]
+								if first {
+									copy(ci, t)
+									continue
+								}
+								for j, v := range t {
+									ci[j] += v
+								}
+							}
+						}
 					}
 				}
-				for t := 0; t < tiles; t++ {
-					kern4x16(g.c[i*n+j0+16*t:], n, ap, bp[t*kb*16:], 16, kb)
+				if g.epi != nil {
+					g.epi(part, i0, i1, j0, j1, g.blk[part], g.nc)
 				}
-				if j := j0 + 16*tiles; j < j1 {
-					for q := 0; q < 4; q++ {
-						g.updateRow(i+q, l0, l1, j, j1)
-					}
-				}
-			}
-			for ; i < r1; i++ {
-				g.updateRow(i, l0, l1, j0, j1)
 			}
 		}
 	}
 }
 
-// gemmPanelL and gemmPanelJ block the tiled path; gemmPanelJ is a
-// multiple of the tile width 16.
-const (
-	gemmPanelL = 256
-	gemmPanelJ = 256
-)
+// packA copies alpha·op(a), rows [i0, i1) and columns [l0, l1), into ap
+// as micro-panels of mr rows, [panel][l][mr], rows past i1 zero.
+func (g *gemmPlan) packA(ap []float32, i0, i1, l0, l1 int) {
+	mr, kb, al := g.kern.mr, l1-l0, g.alpha
+	for ir := i0; ir < i1; ir += mr {
+		pn := ap[(ir-i0)*kb : (ir-i0+mr)*kb]
+		rows := min(mr, i1-ir)
+		if g.transA {
+			// op(a)[i, l] = a[l, i]: each l gives mr contiguous values.
+			for l := l0; l < l1; l++ {
+				dst := pn[(l-l0)*mr : (l-l0+1)*mr]
+				src := g.a[l*g.m+ir : l*g.m+ir+rows]
+				for q, v := range src {
+					dst[q] = al * v
+				}
+				clear(dst[rows:])
+			}
+			continue
+		}
+		for q := 0; q < mr; q++ {
+			if q >= rows {
+				for l := 0; l < kb; l++ {
+					pn[l*mr+q] = 0
+				}
+				continue
+			}
+			src := g.a[(ir+q)*g.k+l0 : (ir+q)*g.k+l1]
+			for l, v := range src {
+				pn[l*mr+q] = al * v
+			}
+		}
+	}
+}
 
-// packB copies tiles 16-column tiles of op(b), rows [l0, l1) and columns
-// from j0, into bp as tile-major [tile][l][16].
-func (g *gemmPlan) packB(bp []float32, l0, l1, j0, tiles int) {
+// packB copies op(b), rows [l0, l1) and columns [j0, j1), into bp as
+// micro-panels of nr columns, [panel][l][nr], columns past j1 zero.
+func (g *gemmPlan) packB(bp []float32, l0, l1, j0, j1 int) {
+	nr, kb := g.kern.nr, l1-l0
+	for jr := j0; jr < j1; jr += nr {
+		pn := bp[(jr-j0)*kb : (jr-j0+nr)*kb]
+		cols := min(nr, j1-jr)
+		if g.transB {
+			// op(b)[l, j] = b[j, l]: each row of b fills one column.
+			for jj := 0; jj < nr; jj++ {
+				if jj >= cols {
+					for l := 0; l < kb; l++ {
+						pn[l*nr+jj] = 0
+					}
+					continue
+				}
+				for l, v := range g.b[(jr+jj)*g.k+l0 : (jr+jj)*g.k+l1] {
+					pn[l*nr+jj] = v
+				}
+			}
+			continue
+		}
+		if cols == nr && (nr == 32 || nr == 16) {
+			// Whole panel rows move as arrays (vector moves inline), not
+			// as copy calls: a call per 32 values cost several
+			// milliseconds of the encoder's input gradient.
+			for l := l0; l < l1; l++ {
+				src, dst := g.b[l*g.n+jr:], pn[(l-l0)*nr:]
+				if nr == 32 {
+					*(*[32]float32)(dst) = *(*[32]float32)(src)
+				} else {
+					*(*[16]float32)(dst) = *(*[16]float32)(src)
+				}
+			}
+			continue
+		}
+		for l := l0; l < l1; l++ {
+			dst := pn[(l-l0)*nr : (l-l0+1)*nr]
+			copy(dst, g.b[l*g.n+jr:l*g.n+jr+cols])
+			clear(dst[cols:])
+		}
+	}
+}
+
+// aRow is row i of op(a), columns [l0, l1), when op(a) is row-major (a,
+// or its transposed copy).
+func (g *gemmPlan) aRow(i, l0, l1 int) []float32 {
+	if g.at != nil {
+		return g.at[i*g.k+l0 : i*g.k+l1]
+	}
+	return g.a[i*g.k+l0 : i*g.k+l1]
+}
+
+// dots is the dot form over rows [r0, r1) and columns [c0, c1).
+func (g *gemmPlan) dots(t *dotTiles, r0, r1, c0, c1 int) {
+	kr := g.kern
+	for l0 := 0; l0 < g.k; l0 += g.kcd {
+		l1 := min(l0+g.kcd, g.k)
+		if g.rowsOuter {
+			for i := r0; i < r1; i += kr.dmr {
+				for j := c0; j < c1; j += kr.dnr {
+					g.dotTile(t, i, j, r1, c1, l0, l1)
+				}
+			}
+		} else {
+			for j := c0; j < c1; j += kr.dnr {
+				for i := r0; i < r1; i += kr.dmr {
+					g.dotTile(t, i, j, r1, c1, l0, l1)
+				}
+			}
+		}
+	}
+}
+
+// dotTiles is the dot form's per-goroutine state.
+type dotTiles struct{ s [24]float32 }
+
+// dotTile adds the dot products of rows [i, i+dmr) of op(a) with rows
+// [j, j+dnr) of b over columns [l0, l1) into c, clipped to r1 and c1.
+func (g *gemmPlan) dotTile(t *dotTiles, i, j, r1, c1, l0, l1 int) {
+	kr := g.kern
+	ra, rb := min(kr.dmr, r1-i), min(kr.dnr, c1-j)
+	a := g.a
+	if g.at != nil {
+		a = g.at
+	}
+	a, b := a[i*g.k+l0:], g.b[j*g.k+l0:]
 	kb := l1 - l0
-	if !g.transB {
-		// Each 16-wide piece moves as one [16]float32 (four vector
-		// moves), not a copy call.
-		for t := 0; t < tiles; t++ {
-			tile := bp[t*kb*16 : (t+1)*kb*16]
-			src := g.b[l0*g.n+j0+16*t:]
-			for l := 0; l < kb; l++ {
-				*(*[16]float32)(tile[l*16:]) = *(*[16]float32)(src[l*g.n:])
+	kv := kb / kr.dk * kr.dk
+	if kv > 0 {
+		kr.dot(&t.s, a, g.k, ra, b, g.k, rb, kv)
+	} else {
+		clear(t.s[:])
+	}
+	first := l0 == 0 && g.beta == 0
+	for qi := range ra {
+		ci := g.c[(i+qi)*g.n+j : (i+qi)*g.n+j+rb]
+		s := t.s[qi*kr.dnr : qi*kr.dnr+rb]
+		if kv < kb {
+			for qj := range s {
+				s[qj] += dotGeneric(a[qi*g.k+kv:qi*g.k+kb], b[qj*g.k+kv:])
 			}
 		}
-		return
+		if first {
+			for qj, v := range s {
+				ci[qj] = g.alpha * v
+			}
+			continue
+		}
+		for qj, v := range s {
+			ci[qj] += g.alpha * v
+		}
 	}
-	for t := 0; t < tiles; t++ {
-		tile := bp[t*kb*16 : (t+1)*kb*16]
-		// op(b)[l, j] = b[j, l]: each row of b fills one column of the tile.
-		for jj := 0; jj < 16; jj++ {
-			row := g.b[(j0+16*t+jj)*g.k+l0 : (j0+16*t+jj)*g.k+l1]
-			for l, v := range row {
-				tile[l*16+jj] = v
+}
+
+// The plain-loop micro-kernels: the spec of the vector ones, and the
+// kernels of the builds without them.
+
+// outerGeneric is gemmKernel.outer for an mr×nr tile.
+func outerGeneric(mr, nr int, c []float32, ldc int, ap, bp []float32, kc int, add bool) {
+	for i := 0; i < mr; i++ {
+		ci := c[i*ldc : i*ldc+nr]
+		for j := range ci {
+			var s float32
+			for l := 0; l < kc; l++ {
+				s += ap[l*mr+i] * bp[l*nr+j]
+			}
+			if add {
+				ci[j] += s
+			} else {
+				ci[j] = s
 			}
 		}
 	}
 }
 
-// updateRow adds alpha·Σ_{l0≤l<l1} op(a)[i,l]·op(b)[l, j] into c[i, j]
-// for j in [j0, j1): the edges the 4×16 tiles leave.
-func (g *gemmPlan) updateRow(i, l0, l1, j0, j1 int) {
-	n, al := g.n, g.alpha
-	if g.transB {
-		ai := g.aRow(i, l0, l1) // op(a) is row-major here: a, or its copy in at
-		for j := j0; j < j1; j++ {
-			g.c[i*n+j] += al * dot(g.b[j*g.k+l0:j*g.k+l1], ai)
+// dotTileGeneric is gemmKernel.dot for a dmr×dnr tile.
+func dotTileGeneric(dmr, dnr int, s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int) {
+	for i := 0; i < dmr; i++ {
+		ai := a[min(i, ra-1)*lda:][:k]
+		for j := 0; j < dnr; j++ {
+			s[i*dnr+j] = dotGeneric(ai, b[min(j, rb-1)*ldb:][:k])
 		}
-		return
 	}
-	ci := g.c[i*n+j0 : i*n+j1]
-	for l := l0; l < l1; l++ {
-		axpy(ci, al*g.aAt(i, l), g.b[l*n+j0:])
-	}
+}
+
+// genericGemm is the plain-loop kernel set: 4×8 outer tiles, 4×4 dots.
+var genericGemm = &gemmKernel{
+	name: "generic", mr: 4, nr: 8, dmr: 4, dnr: 4, dk: 1,
+	outer: func(c []float32, ldc int, ap, bp []float32, kc int, add bool) {
+		outerGeneric(4, 8, c, ldc, ap, bp, kc, add)
+	},
+	dot: func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int) {
+		dotTileGeneric(4, 4, s, a, lda, ra, b, ldb, rb, k)
+	},
 }

@@ -54,15 +54,7 @@ func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, be
 	if !ok {
 		return
 	}
-	g := p.newGemm(m, n, k, s[1], s[2], s[0], transA, transB, alpha, beta)
-	run, transpose := g.run, g.transposeA
-	p.add(func() error {
-		if g.at != nil {
-			p.parallel(g.m, 64, transpose)
-		}
-		p.parallel(g.units, 1, run)
-		return nil
-	})
+	p.newGemm(m, n, k, s[1], s[2], s[0], transA, transB, alpha, beta, nil).record(p)
 }
 
 // AddBias adds bias[j] to every x[i, j, ...].

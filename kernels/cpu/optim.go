@@ -21,8 +21,18 @@ func (p *Program) SGD(param, grad, buf, state *kernels.Tensor, o kernels.SGDPara
 	}
 	mom, damp, wd := float32(o.Momentum), float32(1-o.Dampening), float32(o.WeightDecay)
 	nesterov := o.Nesterov
-	p.elementwise("SGD", []string{"p", "grad", "buf"}, []*kernels.Tensor{param, grad, buf}, func(lo, hi int, s [][]float32) {
-		pd, gd, bd := s[0][lo:hi], s[1][lo:hi], s[2][lo:hi]
+	// Without momentum buf is neither read nor written, so it is not an
+	// operand of the pass (nor of a profile's traffic).
+	names, ts := []string{"p", "grad", "buf"}, []*kernels.Tensor{param, grad, buf}
+	if mom == 0 {
+		names, ts = names[:2], ts[:2]
+	}
+	p.elementwise("SGD", names, ts, func(lo, hi int, s [][]float32) {
+		pd, gd := s[0][lo:hi], s[1][lo:hi]
+		var bd []float32
+		if mom != 0 {
+			bd = s[2][lo:hi]
+		}
 		lr := st[kernels.StepLR]
 		switch {
 		case mom == 0:

@@ -37,15 +37,6 @@ func dotGeneric(x, y []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// axpy4Generic sets y[i] += a0·x0[i] + a1·x1[i] + a2·x2[i] + a3·x3[i]
-// for i < len(y): a rank-4 update of one row, loading y once.
-func axpy4Generic(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
-	x0, x1, x2, x3 = x0[:len(y)], x1[:len(y)], x2[:len(y)], x3[:len(y)]
-	for i := range y {
-		y[i] += a0*x0[i] + a1*x1[i] + a2*x2[i] + a3*x3[i]
-	}
-}
-
 // dot4Generic returns the dot products of b with a0…a3 over len(b).
 func dot4Generic(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
 	a0, a1, a2, a3 = a0[:len(b)], a1[:len(b)], a2[:len(b)], a3[:len(b)]

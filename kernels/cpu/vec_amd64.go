@@ -25,16 +25,10 @@ func axpyAVX(y []float32, a float32, x []float32)
 func dotAVX(x, y []float32) float32
 
 //go:noescape
-func axpy4AVX(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32)
-
-//go:noescape
 func dot4AVX(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32)
 
 //go:noescape
 func convTapsAVX(out, src []float32, offs []int, w []float32, b float32)
-
-//go:noescape
-func kern4x16AVX(c []float32, ldc int, ap, b []float32, ldb, kb int)
 
 //go:noescape
 func maxWindow8AVX(x []float32, w, kh int) (idx int, ok bool)
@@ -62,16 +56,6 @@ func dot(x, y []float32) float32 {
 	return dotAVX(x, y[:len(x)])
 }
 
-// axpy4 sets y[i] += a0·x0[i] + a1·x1[i] + a2·x2[i] + a3·x3[i] for i < len(y).
-func axpy4(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
-	if !hasAVX2FMA {
-		axpy4Gonum(y, a0, a1, a2, a3, x0, x1, x2, x3)
-		return
-	}
-	x0, x1, x2, x3 = x0[:len(y)], x1[:len(y)], x2[:len(y)], x3[:len(y)]
-	axpy4AVX(y, a0, a1, a2, a3, x0, x1, x2, x3)
-}
-
 // dot4 returns the dot products of b with a0…a3 over len(b).
 func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
 	if !hasAVX2FMA {
@@ -97,20 +81,6 @@ func convTaps(out, src []float32, offs []int, w []float32, b float32) {
 	convTapsAVX(out, src, offs, w, b)
 }
 
-// gemmKernels selects the register-tiled GEMM path of gemm.go.
-var gemmKernels = hasAVX2FMA
-
-// kern4x16 adds Σ_{l<kb} ap[4l+q]·b[l·ldb+j] into c[q·ldc+j] for q < 4,
-// j < 16: a 4×16 tile of c held in eight registers.
-func kern4x16(c []float32, ldc int, ap, b []float32, ldb, kb int) {
-	_ = c[3*ldc+15]
-	_ = ap[:4*kb]
-	if kb > 0 {
-		_ = b[(kb-1)*ldb+15]
-	}
-	kern4x16AVX(c, ldc, ap, b, ldb, kb)
-}
-
 // maxWindow8 returns the offset r·w+c of the first maximum of the window
 // of kh rows of 8 starting at xp[start] (rows w apart), or ok = false when
 // the window holds a NaN (the plain loop handles NaNs as PyTorch) or AVX2
@@ -121,4 +91,26 @@ func maxWindow8(xp []float32, start, w, kh int) (idx int, ok bool) {
 	}
 	_ = xp[start+(kh-1)*w+7]
 	return maxWindow8AVX(xp[start:], w, kh)
+}
+
+// hasAVX512 selects the 16-wide loops where the CPU (and OS) has
+// AVX-512 F, VL, BW and DQ.
+var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ
+
+//go:noescape
+func peakFMA8(iters int, a, b float32) float32
+
+//go:noescape
+func peakFMA16(iters int, a, b float32) float32
+
+// peakLoops are the FMA loops of MeasurePeak for the vector code in use.
+func peakLoops() []peakLoop {
+	if !hasAVX2FMA {
+		return []peakLoop{{"scalar", 1, peakGeneric}}
+	}
+	l := []peakLoop{{"AVX2+FMA", 8, peakFMA8}}
+	if hasAVX512 {
+		l = append(l, peakLoop{"AVX-512", 16, peakFMA16})
+	}
+	return l
 }

@@ -25,13 +25,6 @@ func dotGonum(x, y []float32) float32 {
 	return level1.Sdot(len(x), x, 1, y[:len(x)], 1)
 }
 
-func axpy4Gonum(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
-	axpyGonum(y, a0, x0)
-	axpyGonum(y, a1, x1)
-	axpyGonum(y, a2, x2)
-	axpyGonum(y, a3, x3)
-}
-
 func dot4Gonum(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
 	return dotGonum(b, a0), dotGonum(b, a1), dotGonum(b, a2), dotGonum(b, a3)
 }

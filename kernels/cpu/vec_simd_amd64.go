@@ -74,30 +74,6 @@ func dot(x, y []float32) float32 {
 	return r
 }
 
-// axpy4 sets y[i] += a0·x0[i] + a1·x1[i] + a2·x2[i] + a3·x3[i] for i < len(y).
-func axpy4(y []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
-	if !hasAVX2FMA {
-		axpy4Generic(y, a0, a1, a2, a3, x0, x1, x2, x3)
-		return
-	}
-	x0, x1, x2, x3 = x0[:len(y)], x1[:len(y)], x2[:len(y)], x3[:len(y)]
-	v0, v1 := archsimd.BroadcastFloat32x8(a0), archsimd.BroadcastFloat32x8(a1)
-	v2, v3 := archsimd.BroadcastFloat32x8(a2), archsimd.BroadcastFloat32x8(a3)
-	i := 0
-	for ; i+8 <= len(y); i += 8 {
-		acc := archsimd.LoadFloat32x8Slice(y[i:])
-		acc = v0.MulAdd(archsimd.LoadFloat32x8Slice(x0[i:]), acc)
-		acc = v1.MulAdd(archsimd.LoadFloat32x8Slice(x1[i:]), acc)
-		acc = v2.MulAdd(archsimd.LoadFloat32x8Slice(x2[i:]), acc)
-		acc = v3.MulAdd(archsimd.LoadFloat32x8Slice(x3[i:]), acc)
-		acc.StoreSlice(y[i:])
-	}
-	for ; i < len(y); i++ {
-		y[i] += a0*x0[i] + a1*x1[i] + a2*x2[i] + a3*x3[i]
-	}
-	archsimd.ClearAVXUpperBits()
-}
-
 // dot4 returns the dot products of b with a0…a3 over len(b).
 func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
 	if !hasAVX2FMA {
@@ -175,46 +151,6 @@ func convTaps(out, src []float32, offs []int, w []float32, b float32) {
 	archsimd.ClearAVXUpperBits()
 }
 
-// gemmKernels selects the register-tiled GEMM path of gemm.go.
-var gemmKernels = hasAVX2FMA
-
-// kern4x16 adds Σ_{l<kb} ap[4l+q]·b[l·ldb+j] into c[q·ldc+j] for q < 4,
-// j < 16: a 4×16 tile of c held in eight registers while a packed 4-row
-// panel of op(a) and 16 columns of b stream through.
-func kern4x16(c []float32, ldc int, ap, b []float32, ldb, kb int) {
-	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
-	ap = ap[:4*kb]
-	for l := 0; l < kb; l++ {
-		bl := b[l*ldb : l*ldb+16]
-		b0 := archsimd.LoadFloat32x8Slice(bl)
-		b1 := archsimd.LoadFloat32x8Slice(bl[8:])
-		a := ap[4*l : 4*l+4]
-		a0 := archsimd.BroadcastFloat32x8(a[0])
-		c00 = a0.MulAdd(b0, c00)
-		c01 = a0.MulAdd(b1, c01)
-		a1 := archsimd.BroadcastFloat32x8(a[1])
-		c10 = a1.MulAdd(b0, c10)
-		c11 = a1.MulAdd(b1, c11)
-		a2 := archsimd.BroadcastFloat32x8(a[2])
-		c20 = a2.MulAdd(b0, c20)
-		c21 = a2.MulAdd(b1, c21)
-		a3 := archsimd.BroadcastFloat32x8(a[3])
-		c30 = a3.MulAdd(b0, c30)
-		c31 = a3.MulAdd(b1, c31)
-	}
-	addTile(c[0:16], c00, c01)
-	addTile(c[ldc:ldc+16], c10, c11)
-	addTile(c[2*ldc:2*ldc+16], c20, c21)
-	addTile(c[3*ldc:3*ldc+16], c30, c31)
-	archsimd.ClearAVXUpperBits()
-}
-
-// addTile adds two vectors into c[0:16].
-func addTile(c []float32, v0, v1 archsimd.Float32x8) {
-	archsimd.LoadFloat32x8Slice(c).Add(v0).StoreSlice(c)
-	archsimd.LoadFloat32x8Slice(c[8:]).Add(v1).StoreSlice(c[8:])
-}
-
 // maxWindow8 returns the offset r·w+c of the first maximum of the window
 // of kh rows of 8 starting at xp[start] (rows w apart), or ok = false when
 // the window holds a NaN (the plain loop handles NaNs as PyTorch) or AVX2
@@ -249,4 +185,57 @@ func maxWindow8(xp []float32, start, w, kh int) (idx int, ok bool) {
 	}
 	archsimd.ClearAVXUpperBits()
 	return 0, false
+}
+
+// hasAVX512 selects the 16-wide loops.
+var hasAVX512 = hasAVX2FMA && archsimd.X86.AVX512()
+
+// peakLoops are the FMA loops of MeasurePeak for the vector code in use.
+func peakLoops() []peakLoop {
+	if !hasAVX2FMA {
+		return []peakLoop{{"scalar", 1, peakGeneric}}
+	}
+	l := []peakLoop{{"AVX2+FMA", 8, peakFMA8}}
+	if hasAVX512 {
+		l = append(l, peakLoop{"AVX-512", 16, peakFMA16})
+	}
+	return l
+}
+
+// peakFMA8 is the 8-wide peak loop: twelve independent vector chains.
+func peakFMA8(iters int, a, b float32) float32 {
+	av, bv := archsimd.BroadcastFloat32x8(a), archsimd.BroadcastFloat32x8(b)
+	x0, x1, x2, x3, x4, x5 := bv, bv, bv, bv, bv, bv
+	x6, x7, x8, x9, x10, x11 := bv, bv, bv, bv, bv, bv
+	for range iters {
+		x0, x1, x2, x3 = x0.MulAdd(av, bv), x1.MulAdd(av, bv), x2.MulAdd(av, bv), x3.MulAdd(av, bv)
+		x4, x5, x6, x7 = x4.MulAdd(av, bv), x5.MulAdd(av, bv), x6.MulAdd(av, bv), x7.MulAdd(av, bv)
+		x8, x9, x10, x11 = x8.MulAdd(av, bv), x9.MulAdd(av, bv), x10.MulAdd(av, bv), x11.MulAdd(av, bv)
+	}
+	s := x0.Add(x1).Add(x2.Add(x3)).Add(x4.Add(x5).Add(x6.Add(x7))).Add(x8.Add(x9).Add(x10.Add(x11)))
+	var l [8]float32
+	s.Store(&l)
+	archsimd.ClearAVXUpperBits()
+	return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
+}
+
+// peakFMA16 is the 16-wide peak loop.
+func peakFMA16(iters int, a, b float32) float32 {
+	av, bv := archsimd.BroadcastFloat32x16(a), archsimd.BroadcastFloat32x16(b)
+	x0, x1, x2, x3, x4, x5 := bv, bv, bv, bv, bv, bv
+	x6, x7, x8, x9, x10, x11 := bv, bv, bv, bv, bv, bv
+	for range iters {
+		x0, x1, x2, x3 = x0.MulAdd(av, bv), x1.MulAdd(av, bv), x2.MulAdd(av, bv), x3.MulAdd(av, bv)
+		x4, x5, x6, x7 = x4.MulAdd(av, bv), x5.MulAdd(av, bv), x6.MulAdd(av, bv), x7.MulAdd(av, bv)
+		x8, x9, x10, x11 = x8.MulAdd(av, bv), x9.MulAdd(av, bv), x10.MulAdd(av, bv), x11.MulAdd(av, bv)
+	}
+	s := x0.Add(x1).Add(x2.Add(x3)).Add(x4.Add(x5).Add(x6.Add(x7))).Add(x8.Add(x9).Add(x10.Add(x11)))
+	var l [16]float32
+	s.Store(&l)
+	archsimd.ClearAVXUpperBits()
+	var t float32
+	for _, v := range l {
+		t += v
+	}
+	return t
 }

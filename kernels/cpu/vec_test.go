@@ -69,17 +69,6 @@ func TestVecPrimitives(t *testing.T) {
 			}
 		}
 
-		all, y = guarded(y0)
-		axpy4(y, a[0], a[1], a[2], a[3], x[0], x[1], x[2], x[3])
-		want = append(want[:0], y0...)
-		axpy4Generic(want, a[0], a[1], a[2], a[3], x[0], x[1], x[2], x[3])
-		checkGuards(t, "axpy4", all, n)
-		for i := range want {
-			if !closeTo(y[i], want[i], 16) {
-				t.Fatalf("axpy4 n=%d: y[%d] = %v, want %v", n, i, y[i], want[i])
-			}
-		}
-
 		scale := float32(4 * (n + 1))
 		if got, w := dot(y0, x[1]), dotGeneric(y0, x[1]); !closeTo(got, w, scale) {
 			t.Fatalf("dot n=%d = %v, want %v", n, got, w)
@@ -113,34 +102,6 @@ func TestConvTaps(t *testing.T) {
 				if !closeTo(out[j], want[j], float32(4*taps)) {
 					t.Fatalf("convTaps n=%d taps=%d: out[%d] = %v, want %v", n, taps, j, out[j], want[j])
 				}
-			}
-		}
-	}
-}
-
-func TestKern4x16(t *testing.T) {
-	if !gemmKernels {
-		t.Skip("kern4x16 runs only with AVX2+FMA: this build or CPU uses the row-update GEMM")
-	}
-	r := rand.New(rand.NewPCG(5, 6))
-	for _, kb := range []int{0, 1, 2, 7, 64, 129} {
-		const ldc, ldb = 21, 19
-		ap := randVec(r, 4*kb)
-		b := randVec(r, kb*ldb+16)
-		c0 := randVec(r, 3*ldc+16)
-		all, c := guarded(c0)
-		kern4x16(c, ldc, ap, b, ldb, kb)
-		checkGuards(t, "kern4x16", all, len(c0))
-		for i := range c0 {
-			q, j := i/ldc, i%ldc
-			want := c0[i]
-			if j < 16 {
-				for l := 0; l < kb; l++ {
-					want += ap[4*l+q] * b[l*ldb+j]
-				}
-			}
-			if !closeTo(c[i], want, float32(4*kb+4)) {
-				t.Fatalf("kern4x16 kb=%d: c[%d,%d] = %v, want %v", kb, q, j, c[i], want)
 			}
 		}
 	}
@@ -195,5 +156,5 @@ func TestMaxWindow8(t *testing.T) {
 	}
 }
 
-// hasVectorMax: maxWindow8 and kern4x16 are gated by the same CPU check.
-var hasVectorMax = gemmKernels
+// hasVectorMax: maxWindow8 is gated by the AVX2+FMA check.
+var hasVectorMax = hasAVX2FMA
