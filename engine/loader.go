@@ -36,8 +36,9 @@ func loadVulkan() error {
 func cstr(s string) string { return s + "\x00" }
 
 const (
-	validationLayer    = "VK_LAYER_KHRONOS_validation"
-	debugReportExtName = "VK_EXT_debug_report"
+	validationLayer        = "VK_LAYER_KHRONOS_validation"
+	debugReportExtName     = "VK_EXT_debug_report"
+	validationFeaturesName = "VK_EXT_validation_features"
 )
 
 // instanceLayers lists the instance layers the loader knows.
@@ -70,7 +71,10 @@ func set(names []string) map[string]bool {
 
 // newInstance creates a Vulkan 1.1 instance with the instance extensions
 // extra (window-system extensions for presenting; none for compute), and
-// the validation layer and debug_report when validation is set.
+// the validation layer and debug_report when validation is set, with the
+// layer's synchronization validation on: the sequences place barriers
+// only where they find a hazard (see hazards), and it is the check that
+// they find them all.
 func newInstance(validation bool, extra []string) (vk.Instance, error) {
 	if err := loadVulkan(); err != nil {
 		return nil, err
@@ -107,8 +111,11 @@ func newInstance(validation bool, extra []string) (vk.Instance, error) {
 		if !haveExt[debugReportExtName] && !layerExt[debugReportExtName] {
 			return nil, fmt.Errorf("engine: validation requested but instance extension %s is missing", debugReportExtName)
 		}
+		if !layerExt[validationFeaturesName] {
+			return nil, fmt.Errorf("engine: validation requested but layer %s lacks instance extension %s, which turns on its synchronization validation", validationLayer, validationFeaturesName)
+		}
 		layers = []string{cstr(validationLayer)}
-		exts = append(exts, cstr(debugReportExtName))
+		exts = append(exts, cstr(debugReportExtName), cstr(validationFeaturesName))
 	}
 	app := &vk.ApplicationInfo{
 		SType:            vk.StructureTypeApplicationInfo,
@@ -126,6 +133,14 @@ func newInstance(validation bool, extra []string) (vk.Instance, error) {
 		PpEnabledLayerNames:     layers,
 		EnabledExtensionCount:   uint32(len(exts)),
 		PpEnabledExtensionNames: exts,
+	}
+	if validation {
+		features := vkc.SyncValidation()
+		if features == nil {
+			return nil, fmt.Errorf("engine: out of C memory for VkValidationFeaturesEXT")
+		}
+		defer vkc.FreeC(features)
+		info.PNext = features
 	}
 	var inst vk.Instance
 	r := vk.CreateInstance(info, nil, &inst)
