@@ -36,6 +36,26 @@ func openTest(t *testing.T, opts Options) *Manager {
 	return m
 }
 
+// openValidated opens a private Manager with the validation layer, for
+// tests that provoke its errors and look at them; it is closed at
+// cleanup. It skips without Vulkan, or without the layer, unless
+// VKNEURO_REQUIRE_VULKAN=1 or VKNEURO_VALIDATION=1 says it must be there.
+func openValidated(t *testing.T) *Manager {
+	t.Helper()
+	m, err := Open(Options{AllowCPU: true, Validation: true})
+	if err != nil {
+		if os.Getenv("VKNEURO_REQUIRE_VULKAN") != "1" && (errors.Is(err, ErrNoVulkan) || errors.Is(err, ErrNoDevice)) {
+			t.Skipf("no Vulkan: %v", err)
+		}
+		if strings.Contains(err.Error(), validationLayer) && os.Getenv("VKNEURO_VALIDATION") != "1" {
+			t.Skipf("validation layer missing: %v", err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
 // TestStagingPath runs the device-local + staging code of discrete GPUs on
 // whatever device is present, including transfers larger than one staging
 // chunk.
@@ -210,17 +230,7 @@ func TestFreeListMerges(t *testing.T) {
 // layout without the push-constant range the shader declares is invalid to
 // create, but nothing is dispatched with it.
 func TestValidationCatches(t *testing.T) {
-	m, err := Open(Options{AllowCPU: true, Validation: true})
-	if err != nil {
-		if os.Getenv("VKNEURO_REQUIRE_VULKAN") != "1" && (errors.Is(err, ErrNoVulkan) || errors.Is(err, ErrNoDevice)) {
-			t.Skipf("no Vulkan: %v", err)
-		}
-		if strings.Contains(err.Error(), validationLayer) && os.Getenv("VKNEURO_VALIDATION") != "1" {
-			t.Skipf("validation layer missing: %v", err)
-		}
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := openValidated(t)
 	code, err := os.ReadFile("../shaders/axpy.spv")
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,9 @@ type Kernel struct {
 	spec      []uint32
 	bindings  []Binding
 	pushWords int
+	// access is what the shader may do with each binding, which
+	// decides the barriers around its dispatches (see hazards).
+	access    []access
 	module    vk.ShaderModule
 	setLayout vk.DescriptorSetLayout
 	layout    vk.PipelineLayout
@@ -118,13 +121,48 @@ func (m *Manager) KernelWith(name string, spirv []byte, bindings []Binding, push
 				key, x, y, z, m.info.MaxWorkGroupSize, m.info.MaxWorkGroupInvocations)
 		}
 	}
-	k := &Kernel{m: m, name: name, spec: append([]uint32(nil), spec...), bindings: slices.Clone(bindings), pushWords: pushWords}
+	acc, err := bindingAccess(spirv, bindings)
+	if err != nil {
+		return nil, fmt.Errorf("engine: kernel %s: %w", key, err)
+	}
+	k := &Kernel{m: m, name: name, spec: append([]uint32(nil), spec...), bindings: slices.Clone(bindings), pushWords: pushWords, access: acc}
 	if err := k.build(spirv); err != nil {
 		k.destroy(m.dev)
 		return nil, fmt.Errorf("engine: kernel %s: %w", key, err)
 	}
 	m.kernels[key] = k
 	return k, nil
+}
+
+// bindingAccess is the access of the shader spirv to each of bindings,
+// checked against the kinds the shader declares: a binding the engine
+// would not bind, or binds as another kind, is an error rather than
+// memory the barriers do not know about. A binding the shader does not
+// declare is not accessed.
+func bindingAccess(spirv []byte, bindings []Binding) ([]access, error) {
+	decl, err := reflectBindings(spirv)
+	if err != nil {
+		return nil, err
+	}
+	acc := make([]access, len(bindings))
+	for i, d := range decl {
+		switch {
+		case int(i) >= len(bindings):
+			return nil, fmt.Errorf("the shader declares binding %d, beyond the %d bindings given", i, len(bindings))
+		case d.kind != bindings[i]:
+			return nil, fmt.Errorf("binding %d is a %v in the shader, given as a %v", i, d.kind, bindings[i])
+		}
+		if d.read {
+			acc[i] |= shaderRead
+		}
+		if d.write {
+			acc[i] |= shaderWrite
+		}
+		if d.atomic && !d.write {
+			acc[i] |= shaderAtomic // a plain write orders more than atomics need
+		}
+	}
+	return acc, nil
 }
 
 // build creates the module, layouts and pipeline; on error, destroy frees

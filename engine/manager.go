@@ -70,6 +70,7 @@ type Manager struct {
 	descPools []*descPool
 
 	submits atomic.Uint64
+	ran     ranCounts
 
 	// poolMu serialises use of the command pool, which Vulkan requires
 	// to be externally synchronised: allocating, recording and freeing
@@ -329,6 +330,24 @@ func (m *Manager) Validation() bool { return m.hook != nil }
 // Sequence.Run, plus, when not Unified, one per staging chunk of
 // Upload/Download and one per NewBuffer (its zero fill).
 func (m *Manager) Submits() uint64 { return m.submits.Load() }
+
+// Ran is the total of Sequence.Counts over every Run of the Manager's
+// sequences so far: the difference across a training step is what the
+// step executed.
+func (m *Manager) Ran() Counts { return m.ran.load() }
+
+// ranCounts is Counts, summed by concurrent Runs.
+type ranCounts struct{ dispatches, transfers, barriers atomic.Int64 }
+
+func (r *ranCounts) add(c Counts) {
+	r.dispatches.Add(int64(c.Dispatches))
+	r.transfers.Add(int64(c.Transfers))
+	r.barriers.Add(int64(c.Barriers))
+}
+
+func (r *ranCounts) load() Counts {
+	return Counts{Dispatches: int(r.dispatches.Load()), Transfers: int(r.transfers.Load()), Barriers: int(r.barriers.Load())}
+}
 
 // Closed reports whether Close was called.
 func (m *Manager) Closed() bool {

@@ -153,19 +153,32 @@ type command struct {
 	fillValue uint32
 	linear    bool
 	taken     descCount
+	pre       barrier // recorded before the command; pre.src == 0: none
 }
 
 // Sequence is a list of commands recorded into one command buffer and
-// submitted as a whole by Run, any number of times. A full memory barrier
-// separates consecutive commands, so each sees the results of the
-// previous ones, and the results are visible to the host after Run.
+// submitted as a whole by Run, any number of times. Each command sees
+// the results of the earlier ones and of everything submitted before the
+// Run, and the results are visible to the host after Run. Commands that
+// touch disjoint memory (different buffers, or different parts of one)
+// are not ordered: a barrier comes before a command only where it reads
+// or overwrites what an earlier one wrote, or overwrites what an earlier
+// one read (see hazards), so that a device may overlap the rest. What a
+// kernel reads and writes through each binding comes from its SPIR-V
+// (see shaderBinding).
 type Sequence struct {
 	m        *Manager
 	cmd      vk.CommandBuffer
 	fence    vk.Fence
 	cmds     []command
+	hz       hazards
+	counts   Counts
 	recorded bool
 	closed   bool
+	// dropBarrier, when positive, is one more than the index of a
+	// command whose barrier record leaves out: the test hook that shows
+	// the validation layer reporting the hazard a missing barrier leaves.
+	dropBarrier int
 
 	timestamps bool
 	query      vk.QueryPool
@@ -295,12 +308,38 @@ func (s *Sequence) DispatchWith(k *Kernel, res []Resource, push []uint32, groups
 	if err != nil {
 		return fmt.Errorf("engine: Sequence.Dispatch %v: %w", k, err)
 	}
-	s.cmds = append(s.cmds, command{
+	uses := make([]use, 0, len(res))
+	for i, r := range res {
+		if k.access[i] == 0 {
+			continue
+		}
+		switch r := r.(type) {
+		case *Buffer:
+			uses = append(uses, bufferUse(r, r.Bytes(), k.access[i]))
+		case *Image:
+			uses = append(uses, imageUse(r, k.access[i]))
+		}
+	}
+	s.add(command{
 		kind: cmdDispatch, k: k, pool: pool, set: set, groups: g,
 		push: append([]uint32(nil), push...), res: append([]Resource(nil), res...),
 		taken: countDescs(k.bindings),
-	})
+	}, uses...)
 	return nil
+}
+
+// add appends c, which makes uses, with the barrier it needs.
+func (s *Sequence) add(c command, uses ...use) {
+	c.pre = s.hz.add(uses)
+	if c.pre.src != 0 {
+		s.counts.Barriers++
+	}
+	if c.kind == cmdDispatch {
+		s.counts.Dispatches++
+	} else {
+		s.counts.Transfers++
+	}
+	s.cmds = append(s.cmds, c)
 }
 
 // checkCommand reports why op cannot be recorded on res.
@@ -321,7 +360,8 @@ func (s *Sequence) Fill(b *Buffer, value float32) error {
 	if err := s.checkCommand("Fill", b); err != nil {
 		return err
 	}
-	s.cmds = append(s.cmds, command{kind: cmdFill, dst: b, fillValue: math.Float32bits(value), res: []Resource{b}})
+	s.add(command{kind: cmdFill, dst: b, fillValue: math.Float32bits(value), res: []Resource{b}},
+		bufferUse(b, b.Bytes(), transferWrite))
 	return nil
 }
 
@@ -336,7 +376,8 @@ func (s *Sequence) Copy(dst, src *Buffer, n int) error {
 	if n <= 0 || n > dst.n || n > src.n {
 		return fmt.Errorf("engine: Sequence.Copy: %d elements from %v to %v, want 1..min of both lengths", n, src, dst)
 	}
-	s.cmds = append(s.cmds, command{kind: cmdCopy, dst: dst, src: src, n: n, res: []Resource{dst, src}})
+	s.add(command{kind: cmdCopy, dst: dst, src: src, n: n, res: []Resource{dst, src}},
+		bufferUse(src, uint64(4*n), transferRead), bufferUse(dst, uint64(4*n), transferWrite))
 	return nil
 }
 
@@ -356,7 +397,8 @@ func (s *Sequence) Blit(dst, src *Image, linear bool) error {
 	case linear && !src.linear:
 		return fmt.Errorf("engine: Sequence.Blit: %s cannot filter %v bilinearly (see Image.LinearBlit)", s.m.info.Name, src)
 	}
-	s.cmds = append(s.cmds, command{kind: cmdBlit, dstImg: dst, srcImg: src, linear: linear, res: []Resource{dst, src}})
+	s.add(command{kind: cmdBlit, dstImg: dst, srcImg: src, linear: linear, res: []Resource{dst, src}},
+		imageUse(src, transferRead), imageUse(dst, transferWrite))
 	return nil
 }
 
@@ -373,12 +415,31 @@ func (s *Sequence) CopyImage(dst *Buffer, src *Image) error {
 	if n := src.width * src.height; dst.n < n {
 		return fmt.Errorf("engine: Sequence.CopyImage: %v into %v, want at least %d elements", src, dst, n)
 	}
-	s.cmds = append(s.cmds, command{kind: cmdCopyImage, dst: dst, srcImg: src, res: []Resource{dst, src}})
+	s.add(command{kind: cmdCopyImage, dst: dst, srcImg: src, res: []Resource{dst, src}},
+		imageUse(src, transferRead), bufferUse(dst, uint64(4*src.width*src.height), transferWrite))
 	return nil
 }
 
 // Len is the number of commands recorded.
 func (s *Sequence) Len() int { return len(s.cmds) }
+
+// Counts says what a Run of a sequence, or the Runs of a Manager's
+// sequences, execute.
+type Counts struct {
+	Dispatches int // Dispatch commands
+	Transfers  int // Fill, Copy, Blit and CopyImage commands
+	// Barriers is the pipeline barriers: one before the first command
+	// and one after the last (between the Run and the rest of the
+	// queue and the host), and one before each command that needs one.
+	Barriers int
+}
+
+// Counts is what one Run of the sequence executes, as recorded so far.
+func (s *Sequence) Counts() Counts {
+	c := s.counts
+	c.Barriers += 2
+	return c
+}
 
 // EnableTimestamps makes Run measure the device time of every command
 // (see Times). Call it before the first Run.
@@ -395,6 +456,9 @@ func (s *Sequence) EnableTimestamps() error {
 
 // Times returns the device time of each command in the last Run, in
 // recording order; nil without EnableTimestamps or before the first Run.
+// Commands with no barrier between them may overlap on the device; each
+// one's time then ends when it and every command before it have ended,
+// so together they still span the Run.
 func (s *Sequence) Times() []time.Duration {
 	if s.times == nil {
 		return nil
@@ -429,6 +493,7 @@ func (s *Sequence) Run(sync ...Sync) error {
 	if err := s.m.submitWait(s.cmd, s.fence, sync); err != nil {
 		return fmt.Errorf("engine: Sequence.Run: %w", err)
 	}
+	s.m.ran.add(s.Counts())
 	if s.timestamps && len(s.cmds) > 0 {
 		return s.readTimes()
 	}
@@ -493,8 +558,8 @@ func (s *Sequence) record() error {
 	// transitions happen after them.
 	m.barrier(cmd, allStages|hostStage, allStages, allWrites|vk.AccessHostWriteBit, allAccess, acquire...)
 	for i, c := range s.cmds {
-		if i > 0 {
-			m.barrier(cmd, allStages, allStages, allWrites, allAccess)
+		if b := c.pre; b.src != 0 && i+1 != s.dropBarrier {
+			m.barrier(cmd, b.src.vk(), b.dst.vk(), b.srcAccess.vk(), b.dstAccess.vk())
 		}
 		if s.query != nil {
 			vk.CmdWriteTimestamp(cmd, vk.PipelineStageBottomOfPipeBit, s.query, uint32(2*i))
