@@ -29,7 +29,7 @@ func BenchmarkStep(b *testing.B) {
 	for _, c := range bench.StepCases {
 		b.Run(c.Name+"/backend=vulkan", func(b *testing.B) {
 			ran, submits := m.Ran(), m.Submits()
-			bench.BenchStep(b, be, c, true)
+			bench.BenchStep(b, be, c, true).Close()
 			if !m.Unified() {
 				return // staged transfers are submits of their own: submits do not count steps
 			}
