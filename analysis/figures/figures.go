@@ -104,20 +104,7 @@ func renderSized(path string, l Layout, pw, ph int, panels []*plot.Plot, bar *pl
 	if w < 50 || h < 50 || w > 20000 || h > 20000 {
 		return fmt.Errorf("figures: %s: size %d×%d pixels, want 50…20000 on each side", path, w, h)
 	}
-	img := vgimg.NewWith(vgimg.UseWH(px(w), px(h)), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
-	dc := draw.New(img)
-
-	if l.Title != "" {
-		sty := text.Style{
-			Color:   color.Black,
-			Font:    font.From(plot.DefaultFont, 15),
-			XAlign:  draw.XCenter,
-			YAlign:  draw.YTop,
-			Handler: plot.DefaultTextHandler,
-		}
-		dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - px(6)}, l.Title)
-		dc = draw.Crop(dc, 0, 0, 0, -px(titleHeight))
-	}
+	img, dc := newCanvas(l.Title, w, h)
 	if bar != nil {
 		bc := draw.Crop(dc, dc.Size().X-px(colorBarWidth), 0, px(8), -px(8))
 		bar.Draw(bc)
@@ -142,8 +129,32 @@ func renderSized(path string, l Layout, pw, ph int, panels []*plot.Plot, bar *pl
 			}
 		}
 	}
-	// Encode before opening the file: a panic in the encoder, recovered
-	// above, then leaves no temporary file behind.
+	return writePNG(path, img)
+}
+
+// newCanvas returns a white w×h-pixel image with title drawn at its top,
+// and the canvas below the title for the panels.
+func newCanvas(title string, w, h int) (*vgimg.Canvas, draw.Canvas) {
+	img := vgimg.NewWith(vgimg.UseWH(px(w), px(h)), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
+	dc := draw.New(img)
+	if title != "" {
+		sty := text.Style{
+			Color:   color.Black,
+			Font:    font.From(plot.DefaultFont, 15),
+			XAlign:  draw.XCenter,
+			YAlign:  draw.YTop,
+			Handler: plot.DefaultTextHandler,
+		}
+		dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - px(6)}, title)
+		dc = draw.Crop(dc, 0, 0, 0, -px(titleHeight))
+	}
+	return img, dc
+}
+
+// writePNG encodes img and writes it atomically to path. It encodes
+// before opening the file: a panic in the encoder, recovered by the
+// caller, then leaves no temporary file behind.
+func writePNG(path string, img *vgimg.Canvas) error {
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
 		return fmt.Errorf("figures: %s: encode png: %w", path, err)

@@ -51,31 +51,36 @@ func HeatMaps(path string, ms []Matrix, o HeatMapOptions) error {
 	cm.SetMax(hi)
 	panels := make([]*plot.Plot, len(ms))
 	for i, m := range ms {
-		x0, x1 := o.XRange[0], o.XRange[1]
-		if x0 == x1 {
-			x0, x1 = -0.5, float64(m.Cols)-0.5
-		}
-		y0, y1 := o.YRange[0], o.YRange[1]
-		if y0 == y1 {
-			y0, y1 = -0.5, float64(m.Rows)-0.5
-		}
-		p := newPanel(m.Title, o.XLabel, o.YLabel)
-		img := rasterize(m.Data, m.Rows, m.Cols, cm)
-		p.Add(plotter.NewImage(img, math.Min(x0, x1), math.Min(y0, y1), math.Max(x0, x1), math.Max(y0, y1)))
-		p.X.Min, p.X.Max = math.Min(x0, x1), math.Max(x0, x1)
-		p.Y.Min, p.Y.Max = math.Min(y0, y1), math.Max(y0, y1)
-		p.X.Padding, p.Y.Padding = 0, 0
-		if x0 > x1 {
-			p.X.Tick.Marker = mirrored(x0, x1)
-		}
-		if y0 < y1 {
-			// The image's top row is row 0 but the axis grows upward:
-			// label position v with y0 + y1 − v.
-			p.Y.Tick.Marker = mirrored(y0, y1)
-		}
-		panels[i] = p
+		panels[i] = imagePlot(m, o.XLabel, o.YLabel, cm, o.XRange, o.YRange)
 	}
 	return render(path, o.Layout, panels, colorBar(cm, o.ColorLabel))
+}
+
+// imagePlot draws m through cm with row 0 at the top, on axes whose
+// outer edges are xr and yr (zero: cell indices), as imshow's extent.
+func imagePlot(m Matrix, xlabel, ylabel string, cm palette.ColorMap, xr, yr [2]float64) *plot.Plot {
+	x0, x1 := xr[0], xr[1]
+	if x0 == x1 {
+		x0, x1 = -0.5, float64(m.Cols)-0.5
+	}
+	y0, y1 := yr[0], yr[1]
+	if y0 == y1 {
+		y0, y1 = -0.5, float64(m.Rows)-0.5
+	}
+	p := newPanel(m.Title, xlabel, ylabel)
+	p.Add(plotter.NewImage(rasterize(m.Data, m.Rows, m.Cols, cm), math.Min(x0, x1), math.Min(y0, y1), math.Max(x0, x1), math.Max(y0, y1)))
+	p.X.Min, p.X.Max = math.Min(x0, x1), math.Max(x0, x1)
+	p.Y.Min, p.Y.Max = math.Min(y0, y1), math.Max(y0, y1)
+	p.X.Padding, p.Y.Padding = 0, 0
+	if x0 > x1 {
+		p.X.Tick.Marker = mirrored(x0, x1)
+	}
+	if y0 < y1 {
+		// The image's top row is row 0 but the axis grows upward: label
+		// position v with y0 + y1 − v.
+		p.Y.Tick.Marker = mirrored(y0, y1)
+	}
+	return p
 }
 
 // mirrored labels the tick at position v with a + b − v, for axes whose
