@@ -10,17 +10,41 @@ import (
 
 // LoadV1 returns the decoder's V1 responses: o.Data in the Stringer
 // oribinned1 format, or without it the synthetic population of o.Neurons
-// neurons and o.SynthStimuli orientation bins drawn from o.Seed. source
-// says which, for summaries and errors.
+// neurons and o.SynthStimuli orientation bins drawn from o.Seed; with
+// o.BinWidth > 1, averaged over bins of that many degrees as the
+// tutorials' load_data(bin_width) (data.V1.Bin). source says which, for
+// summaries and errors.
 func LoadV1(o Options) (v *data.V1, source string, err error) {
+	if err := checkBinWidth(o.BinWidth); err != nil {
+		return nil, "", err
+	}
 	if o.Data != "" {
 		if v, err = data.LoadV1(o.Data); err != nil {
 			return nil, "", err
 		}
-		return v, o.Data, nil
+		source = o.Data
+	} else {
+		v = data.SyntheticV1(data.SynthOptions{Neurons: o.Neurons, Stimuli: o.SynthStimuli, Seed: int64(o.Seed)})
+		source = fmt.Sprintf("synthetic V1 (%d stimuli × %d neurons, seed %d)", v.S, v.N, o.Seed)
 	}
-	v = data.SyntheticV1(data.SynthOptions{Neurons: o.Neurons, Stimuli: o.SynthStimuli, Seed: int64(o.Seed)})
-	return v, fmt.Sprintf("synthetic V1 (%d stimuli × %d neurons, seed %d)", v.S, v.N, o.Seed), nil
+	if o.BinWidth > 1 {
+		v = v.Bin(o.BinWidth)
+		source = fmt.Sprintf("%s in %g° bins (%d stimuli)", source, o.BinWidth, v.S)
+	}
+	return v, source, nil
+}
+
+// checkBinWidth accepts the bin widths load_data(bin_width) bins by
+// (> 1) or leaves unbinned (0, the default, and 1), up to a whole
+// turn.
+func checkBinWidth(w float64) error {
+	if !(w >= 0 && w < 360) {
+		return fmt.Errorf("--bin-width %g: want degrees in [1, 360) (or 0 or 1: no binning)", w)
+	}
+	if w > 0 && w < 1 {
+		return fmt.Errorf("--bin-width %g: the data are in 1° bins already, want ≥ 1 (1: no binning)", w)
+	}
+	return nil
 }
 
 // NewDecode is the Bonus tutorial's decoding task on v (read from
@@ -60,8 +84,8 @@ func NewDecode(v *data.V1, source string, o Options) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Train = models.Dataset{X: rows(v.Resp, v.N, tr), T: rows(target, 1, tr), S: len(tr)}
-	t.Test = models.Dataset{X: rows(v.Resp, v.N, te), T: rows(target, 1, te), S: len(te)}
+	t.Train = models.Dataset{X: Rows(v.Resp, v.N, tr), T: Rows(target, 1, tr), S: len(tr)}
+	t.Test = models.Dataset{X: Rows(v.Resp, v.N, te), T: Rows(target, 1, te), S: len(te)}
 	N, hidden, classes, seed := v.N, o.Hidden, o.Classes, o.Seed
 	t.preset = func(be kernels.Backend) (*models.Model, error) {
 		return models.NewDecode(be, variant, N, hidden, classes, seed)

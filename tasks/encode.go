@@ -9,32 +9,53 @@ import (
 )
 
 // EncodeGratings are the Bonus tutorial's encoding stimuli: S centred
-// 12×16 gratings (res 0.025) at orientations linspace(0, 360, S+1)[:-1] − 180.
+// 12×16 gratings (res 0.025) at EncodeAngles(S).
 func EncodeGratings(S int) (pix []float32, h, w int) {
+	return data.Gratings(EncodeAngles(S), data.GratingOptions{Res: 0.025, Centred: true})
+}
+
+// EncodeAngles are the orientations of the Bonus tutorial's encoding
+// stimuli, linspace(0, 360, S+1)[:-1] − 180 degrees: stimulus i is shown
+// for the i-th orientation bin of the split data.
+func EncodeAngles(S int) []float64 {
 	angles := make([]float64, S)
 	for i := range angles {
 		angles[i] = 360*float64(i)/float64(S) - 180
 	}
-	return data.Gratings(angles, data.GratingOptions{Res: 0.025, Centred: true})
+	return angles
 }
 
-// loadEncode is the Bonus tutorial's encoding task: stimulus images in,
-// the split file's resp_train out; tested against resp_test, on the
-// held-out stimuli or, with no test fraction, on the training stimuli
-// as the tutorial does.
-func loadEncode(o Options) (*Task, error) {
-	t := &Task{Network: Encode, Metric: "mse"}
-	var v *data.V1Split
+// LoadV1Split returns the encoder's V1 responses: o.Data in the Stringer
+// oribinned6_split format, or without it the synthetic split population
+// of o.Neurons neurons and o.SynthStimuli orientation bins (default 60)
+// drawn from o.Seed. source says which, for summaries and errors.
+func LoadV1Split(o Options) (v *data.V1Split, source string, err error) {
 	if o.Data != "" {
-		var err error
 		if v, err = data.LoadV1Split(o.Data); err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		t.Source = o.Data
-	} else {
-		v = data.SyntheticV1Split(data.SynthOptions{Neurons: o.Neurons, Stimuli: o.SynthStimuli, Seed: int64(o.Seed)})
-		t.Source = fmt.Sprintf("synthetic split V1 (%d stimuli × %d neurons, seed %d)", v.S, v.N, o.Seed)
+		return v, o.Data, nil
 	}
+	v = data.SyntheticV1Split(data.SynthOptions{Neurons: o.Neurons, Stimuli: o.SynthStimuli, Seed: int64(o.Seed)})
+	return v, fmt.Sprintf("synthetic split V1 (%d stimuli × %d neurons, seed %d)", v.S, v.N, o.Seed), nil
+}
+
+// loadEncode is NewEncode of LoadV1Split.
+func loadEncode(o Options) (*Task, error) {
+	v, src, err := LoadV1Split(o)
+	if err != nil {
+		return nil, err
+	}
+	return NewEncode(v, src, o)
+}
+
+// NewEncode is the Bonus tutorial's encoding task on v (read from
+// source): stimulus images in (o.Stimuli, or EncodeGratings), the split
+// file's resp_train out; tested against resp_test, on the held-out
+// stimuli or, with no test fraction, on the training stimuli as the
+// tutorial does.
+func NewEncode(v *data.V1Split, source string, o Options) (*Task, error) {
+	t := &Task{Network: Encode, Metric: "mse", Source: source}
 	var x []float32
 	var h, w int
 	if o.Stimuli == "" {
@@ -63,9 +84,9 @@ func loadEncode(o Options) (*Task, error) {
 	if te == nil {
 		te = tr
 	}
-	t.Train = models.Dataset{X: rows(x, h*w, tr), T: rows(v.RespTrain, v.N, tr), S: len(tr)}
-	t.Test = models.Dataset{X: rows(x, h*w, te), T: rows(v.RespTest, v.N, te), S: len(te)}
-	t.TestHalves = &Halves{Train: rows(v.RespTrain, v.N, te), Test: t.Test.T, S: len(te), N: v.N}
+	t.Train = models.Dataset{X: Rows(x, h*w, tr), T: Rows(v.RespTrain, v.N, tr), S: len(tr)}
+	t.Test = models.Dataset{X: Rows(x, h*w, te), T: Rows(v.RespTest, v.N, te), S: len(te)}
+	t.TestHalves = &Halves{Train: Rows(v.RespTrain, v.N, te), Test: t.Test.T, S: len(te), N: v.N}
 	N, seed := v.N, o.Seed
 	t.preset = func(be kernels.Backend) (*models.Model, error) { return models.NewEncode(be, h, w, N, seed) }
 	t.Input, t.Output, t.Loss, t.targets = []int{1, h, w}, []int{N}, models.MSE, regressionTargets

@@ -40,8 +40,9 @@ func splitFor(source string, S int, testFrac float64, seed uint64) (train, test 
 	return train, test, nil
 }
 
-// rows gathers rows idx of an S×width matrix.
-func rows(m []float32, width int, idx []int) []float32 {
+// Rows gathers rows idx of an S×width row-major matrix, as m[idx] in
+// NumPy.
+func Rows(m []float32, width int, idx []int) []float32 {
 	out := make([]float32, 0, len(idx)*width)
 	for _, i := range idx {
 		out = append(out, m[i*width:(i+1)*width]...)

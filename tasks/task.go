@@ -150,6 +150,9 @@ type Options struct {
 	// Data (0: data's defaults).
 	Neurons, SynthStimuli int
 	NTrain                int // normative without Data: generated gratings
+	// BinWidth averages decode's V1 responses over orientation bins of
+	// this many degrees (load_data(bin_width)); 0 or 1: as they are.
+	BinWidth float64
 	// Arch, when not nil, replaces the tutorial's network with the
 	// user's (models.ParseArch), keeping the task's data and targets;
 	// its input is the task's and its output must be what the targets
