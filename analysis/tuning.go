@@ -31,6 +31,17 @@ func (b Boundary) String() string {
 	return fmt.Sprintf("Boundary(%d)", int(b))
 }
 
+// ParseBoundary returns the Boundary of a scipy.ndimage mode name,
+// "reflect" or "wrap".
+func ParseBoundary(name string) (Boundary, error) {
+	for _, b := range []Boundary{Reflect, Wrap} {
+		if name == b.String() {
+			return b, nil
+		}
+	}
+	return 0, fmt.Errorf("analysis: boundary %q: want %q (scipy's default, the Bonus tutorial's) or %q (the orientation axis as a circle)", name, Reflect, Wrap)
+}
+
 // GaussianKernel returns the weights of scipy.ndimage.gaussian_filter1d
 // with truncate 4: exp(−x²/2σ²) for x = −r…r, r = ⌊4σ + ½⌋, divided by
 // their sum.
