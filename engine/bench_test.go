@@ -52,6 +52,30 @@ func BenchmarkDispatch(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*dispatches), "µs/dispatch")
 }
 
+// BenchmarkIndependentDispatch is BenchmarkDispatch with dispatches
+// that do not depend on each other (each writes its own buffer), which
+// need no barriers between them: against BenchmarkDispatch it shows what
+// the barriers cost per dispatch on the device at hand.
+func BenchmarkIndependentDispatch(b *testing.B) {
+	m := enginetest.Open(b)
+	const n, dispatches = 64, 100
+	x := newBuf(b, m, make([]float32, n))
+	k := kernel(b, m, "axpy", 2, 2)
+	s := newSeq(b, m)
+	for i := 0; i < dispatches; i++ {
+		y := newBuf(b, m, make([]float32, n))
+		if err := s.Dispatch(k, []*engine.Buffer{x, y}, []uint32{n, math.Float32bits(1)}, 1, 1, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if err := s.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*dispatches), "µs/dispatch")
+}
+
 // BenchmarkRecord measures recording one dispatch (descriptor set
 // allocation and write) without running it.
 func BenchmarkRecord(b *testing.B) {
