@@ -20,9 +20,10 @@ type Options struct {
 	// AllowCPU allows choosing a CPU driver (lavapipe, SwiftShader)
 	// automatically. An explicit Device choice always may.
 	AllowCPU bool
-	// Validation enables VK_LAYER_KHRONOS_validation and collects its
-	// messages (see Manager.ValidationErrors). The env VKNEURO_VALIDATION=1
-	// enables it too.
+	// Validation enables VK_LAYER_KHRONOS_validation, with its
+	// synchronization validation, and collects its messages (see
+	// Manager.ValidationErrors); a hazard between commands is an error.
+	// The env VKNEURO_VALIDATION=1 enables it too.
 	Validation bool
 	// InstanceExtensions and DeviceExtensions are enabled in addition to
 	// what compute needs, e.g. the window-system extensions a swapchain
