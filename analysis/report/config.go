@@ -3,8 +3,10 @@ package report
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
+	"github.com/vkneuro/vkneuro/analysis"
 	"github.com/vkneuro/vkneuro/data"
 	"github.com/vkneuro/vkneuro/models"
 	"github.com/vkneuro/vkneuro/tasks"
@@ -46,6 +48,56 @@ type Config struct {
 	TSNEIterations int
 	TuningUnits    int // sample neurons or units per tuning-curve panel
 
+	// BinWidth averages the V1 data over orientation bins of this many
+	// degrees, as the tutorials' load_data(bin_width); 0 or 1 keeps them.
+	BinWidth float64
+	// SmoothMode is the boundary of the Gaussian smoothing of tuning
+	// curves before their peak is taken as the preferred orientation:
+	// analysis.Reflect, SciPy's default, which the Bonus tutorial's
+	// gaussian_filter1d(resp, 5, axis=0) uses, or analysis.Wrap, which
+	// treats the orientation axis as the circle it is.
+	SmoothMode analysis.Boundary
+	// PatchGratings convolves Tutorial 2's example patch gratings
+	// (grating(ori, patch=True)) instead of full-field ones.
+	PatchGratings bool
+	// BonusNetworks trains Tutorial 3's bonus networks (FC, and ConvFC:
+	// convolution without pooling) with the CNN's recipe and compares
+	// their layers with V1 too.
+	BonusNetworks bool
+	// ReLUSteps are the full-batch steps of the Bonus tutorial's
+	// DeepNetReLU decoder (Section 1: ReLUHidden units, lr ReLULR, MSE
+	// on degrees); 0: none.
+	ReLUSteps, ReLUHidden int
+	ReLULR                float64
+	// EvalEvery is how often, in steps, the decoders and the encoder are
+	// evaluated on their test sets for the test-loss curves, as the
+	// tutorial's train() does; 0: no test-loss curves.
+	EvalEvery int
+
+	// V1SplitPath holds split V1 responses in the Stringer
+	// oribinned6_split format (resp_train, resp_test [S,N], stimuli
+	// [S]); "" generates SYNTHETIC split data from Seed with SynthNeurons
+	// neurons in 60 bins of 6°.
+	V1SplitPath string
+	// EncoderPath is a trained encode state_dict (train encode --save)
+	// for the split data; "" trains the Bonus tutorial's ConvFC encoder
+	// for EncodeSteps full-batch steps (0, with no EncoderPath: no
+	// encoding sections).
+	EncoderPath              string
+	EncodeSteps              int
+	EncodeLR, EncodeMomentum float64
+	EncodeL1, EncodeL2       float64
+	// RidgeAlphas is the ridge baselines' alpha grid; nil means
+	// analysis.DefaultRidgeAlphas.
+	RidgeAlphas []float64
+	// RidgeLayers name the network's layers whose activity the ridge
+	// baselines regress V1 on, beside the stimulus pixels; nil means
+	// every hidden layer of more than one unit (conv, pool, fc).
+	RidgeLayers []string
+	// Bootstrap is the number of stimulus resamples of the RSA
+	// intervals.
+	Bootstrap int
+
 	// Logf, if set, receives one line per finished stage.
 	Logf func(format string, a ...any)
 }
@@ -55,13 +107,17 @@ type Config struct {
 // population's default size, and t-SNE's 1000 iterations.
 func DefaultConfig() Config {
 	norm, dec := tasks.MustDefaultsFor(tasks.Normative, ""), tasks.MustDefaultsFor(tasks.Decode, models.DecodeSoftmax)
+	relu, enc := tasks.MustDefaultsFor(tasks.Decode, models.DecodeReLU), tasks.MustDefaultsFor(tasks.Encode, "")
 	return Config{
 		Seed:         int64(norm.Seed),
 		SynthNeurons: data.DefaultNeurons, SynthStimuli: data.DefaultStimuli,
 		TrainSamples: norm.NTrain, Epochs: norm.Epochs, Batch: norm.Batch, LR: norm.LR, Momentum: norm.Momentum,
 		DecodeSteps: dec.Epochs, DecodeHidden: dec.Hidden, DecodeClasses: dec.Classes,
 		DecodeLR: dec.LR, DecodeL2: dec.L2, DecodeL1: dec.L1,
+		ReLUSteps: relu.Epochs, ReLUHidden: relu.Hidden, ReLULR: relu.LR,
+		EncodeSteps: enc.Epochs, EncodeLR: enc.LR, EncodeMomentum: enc.Momentum, EncodeL1: enc.L1, EncodeL2: enc.L2,
 		TSNEIterations: 1000, TuningUnits: 3,
+		SmoothMode: analysis.Reflect, BonusNetworks: true, EvalEvery: 10, Bootstrap: 1000,
 	}
 }
 
@@ -97,6 +153,23 @@ func (c *Config) Problems() []Problem {
 	check(c.DecodeL1 >= 0, "decode-l1", "%g, want ≥ 0", c.DecodeL1)
 	check(c.TSNEIterations >= 300, "tsne-iterations", "%d, want ≥ 300 (250 are early exaggeration)", c.TSNEIterations)
 	check(c.TuningUnits >= 1, "tuning-units", "%d, want ≥ 1", c.TuningUnits)
+	check(c.BinWidth == 0 || (c.BinWidth >= 1 && c.BinWidth < 360), "bin-width", "%g, want degrees in [1, 360) (0 or 1: no binning)", c.BinWidth)
+	check(c.SmoothMode == analysis.Reflect || c.SmoothMode == analysis.Wrap, "smooth-mode", "%v, want reflect or wrap", c.SmoothMode)
+	check(c.ReLUSteps >= 0, "relu-steps", "%d, want ≥ 0", c.ReLUSteps)
+	check(c.ReLUHidden >= 1, "relu-hidden", "%d, want ≥ 1", c.ReLUHidden)
+	check(c.ReLULR > 0, "relu-lr", "%g, want > 0", c.ReLULR)
+	check(c.EvalEvery >= 0, "eval-every", "%d, want ≥ 0", c.EvalEvery)
+	check(c.EncodeSteps >= 0, "encode-steps", "%d, want ≥ 0", c.EncodeSteps)
+	check(c.EncodeLR > 0, "encode-lr", "%g, want > 0", c.EncodeLR)
+	check(c.EncodeMomentum >= 0 && c.EncodeMomentum < 1, "encode-momentum", "%g, want 0 ≤ momentum < 1", c.EncodeMomentum)
+	check(c.EncodeL1 >= 0, "encode-l1", "%g, want ≥ 0", c.EncodeL1)
+	check(c.EncodeL2 >= 0, "encode-l2", "%g, want ≥ 0", c.EncodeL2)
+	check(c.RidgeAlphas == nil || len(c.RidgeAlphas) > 0, "ridge-alphas", "empty, want at least one alpha")
+	for i, a := range c.RidgeAlphas {
+		check(a > 0 && !math.IsInf(a, 0), "ridge-alphas", "alpha %d is %g, want positive and finite", i+1, a)
+	}
+	check(c.RidgeLayers == nil || len(c.RidgeLayers) > 0, "ridge-layers", "empty, want at least one layer name")
+	check(c.Bootstrap >= 2, "bootstrap", "%d resamples, want ≥ 2", c.Bootstrap)
 	return ps
 }
 
@@ -118,9 +191,11 @@ func (c *Config) check() error {
 type Input string
 
 const (
-	InputModel   Input = "model"   // Config.ModelPath
-	InputV1      Input = "v1"      // Config.V1Path
-	InputMetrics Input = "metrics" // Config.MetricsPath
+	InputModel   Input = "model"    // Config.ModelPath
+	InputV1      Input = "v1"       // Config.V1Path
+	InputMetrics Input = "metrics"  // Config.MetricsPath
+	InputV1Split Input = "v1-split" // Config.V1SplitPath
+	InputEncoder Input = "encoder"  // Config.EncoderPath
 )
 
 // InputError is an unusable input file; Err names the file and what was

@@ -31,11 +31,42 @@ var (
 // fact is one row of the table at the top of the pages.
 type fact struct{ Name, Value string }
 
-// page is what the templates are executed on.
+// page is what the templates are executed on: the facts, then the
+// figures section by section, numbered through.
 type page struct {
 	Synthetic bool
 	Facts     []fact
-	Figures   []Figure
+	Sections  []pageSection
+}
+
+type pageSection struct {
+	Name, About string
+	Figures     []numbered
+}
+
+type numbered struct {
+	N int
+	Figure
+}
+
+// pageSections groups figs by section, in the sections' order, leaving
+// out sections without figures.
+func pageSections(figs []Figure) []pageSection {
+	var out []pageSection
+	n := 0
+	for _, sec := range sections {
+		ps := pageSection{Name: sec.Name, About: sec.About}
+		for _, f := range figs {
+			if f.Section == sec.Name {
+				n++
+				ps.Figures = append(ps.Figures, numbered{n, f})
+			}
+		}
+		if len(ps.Figures) > 0 {
+			out = append(out, ps)
+		}
+	}
+	return out
 }
 
 // facts are the numbers shown at the top of index.html and report.md.
@@ -62,15 +93,48 @@ func (r *report) facts() []fact {
 	add("Model test accuracy", "%.3f on %d gratings (−89.5° … 89.5°)", r.testAccuracy, len(models.NormativeTestAngles()))
 	for _, l := range r.layers[1:] {
 		if l.RSA != nil {
-			add("RSA V1 vs "+l.Name, "%.4f (%s)", *l.RSA, units(l.N))
+			add("RSA V1 vs "+l.Name, "%.4f, 95%% interval [%.4f, %.4f] (%s)", *l.RSA, l.RSACI.Lo, l.RSACI.Hi, units(l.N))
 		} else {
 			add("RSA V1 vs "+l.Name, "undefined: %s (%s)", l.RSAer, units(l.N))
 		}
 	}
+	for _, n := range r.bonusNets {
+		var parts []string
+		for _, l := range n.Layers {
+			if l.RSA != nil {
+				parts = append(parts, fmt.Sprintf("%s %.4f [%.4f, %.4f]", l.Name, *l.RSA, l.RSACI.Lo, l.RSACI.Hi))
+			}
+		}
+		add("Bonus network "+n.Title, "test accuracy %.3f; RSA with V1: %s", n.Test, strings.Join(parts, ", "))
+	}
 	if d := r.decode; d != nil {
-		add("Decoder", "test accuracy %.3f (train %.3f), %d steps in %.2f s", d.TestAcc, d.TrainAccuracy, d.Steps, d.Seconds)
+		for _, dr := range []*decodeRun{d.ReLU, d.Softmax, d.Penalized} {
+			if dr == nil {
+				continue
+			}
+			metric := fmt.Sprintf("test fraction correct %.3f (train %.3f)", dr.Test, dr.Train)
+			if dr.Variant == models.DecodeReLU {
+				metric = fmt.Sprintf("test MSE %.2f (train %.2f), loss at steps 10…50: %s", dr.Test, dr.Train, every10(dr.Losses))
+			}
+			add("Decoder "+dr.Title, "%s; %d steps in %.2f s", metric, dr.Steps, dr.Seconds)
+		}
 	} else if r.decodeSkipped != "" {
 		add("Decoder", "not trained (%s)", r.decodeSkipped)
+	}
+	if e := r.enc; e != nil {
+		add("Split V1 data", "%s", r.splitDesc)
+		add("Encoder", "%s: median test correlation %.3f, normalised %.3f, FEVE %.3f (%d neurons)", e.source(), e.Summary.TestCorr.Median, e.Summary.NormCorr.Median, e.Summary.FEVE.Median, e.N)
+		var parts []string
+		for _, fs := range e.Features {
+			parts = append(parts, fmt.Sprintf("%s %.3f", fs.Name, fs.Summary.TestCorr.Median))
+		}
+		add("Ridge baselines (median test correlation)", "%s", strings.Join(parts, ", "))
+		add("RSA noise ceiling", "%.4f [%.4f, %.4f] over the split data's %d stimuli ≤ 180°", e.Ceiling.RSA, e.Ceiling.Lo, e.Ceiling.Hi, e.RSAStimuli)
+	} else if r.encSkip != "" {
+		add("Encoder", "not fitted (%s)", r.encSkip)
+	}
+	if sp := r.spectrum; sp != nil && sp.Alpha > 0 {
+		add("V1 eigenspectrum", "power law α = %.2f over dimensions %d–%d (cvPCA of the split data)", sp.Alpha, sp.FitLo, sp.FitHi)
 	}
 	add("Backend", "%s (%s)", r.backend, r.device)
 	add("Wall time", "%.1f s (V1 RDM %.2f s)", r.timings["total_s"], r.timings["rdm_V1_s"])
@@ -79,7 +143,7 @@ func (r *report) facts() []fact {
 
 // writePages writes index.html and report.md.
 func (r *report) writePages(figs []Figure) error {
-	p := page{Synthetic: r.v1Synthetic, Facts: r.facts(), Figures: figs}
+	p := page{Synthetic: r.v1Synthetic, Facts: r.facts(), Sections: pageSections(figs)}
 	if err := atomicfile.Write(r.outPath("index.html"), pagePerm, func(w io.Writer) error { return indexTmpl.Execute(w, p) }); err != nil {
 		return err
 	}

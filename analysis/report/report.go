@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -27,22 +28,8 @@ type layerResp struct {
 	RDM   []float32 // S×S
 	RSA   *float64  // vs V1; nil for V1 itself or when undefined
 	RSAer string    // why RSA is undefined
-}
-
-// decodeResult is the Bonus tutorial's orientation decoder on V1.
-type decodeResult struct {
-	Neurons, Hidden, Classes int
-	Steps                    int
-	LR, L2, L1               float64
-	TrainStimuli, TestStim   int
-	TrainAccuracy, TestAcc   float64
-	FinalLoss                float64
-	Seconds                  float64
-	SmoothingSigmaDeg        float64
-	WIn                      []float32 // hidden×WInCols: columns sorted by preferred orientation, block-averaged
-	WInCols                  int
-	WInLimit                 float64 // colour limit of the figure
-	Losses                   []float64
+	// RSACI is RSA's bootstrap interval over resamples of the stimuli.
+	RSACI *analysis.RSAInterval
 }
 
 // report is everything the figures and the summary are made from.
@@ -51,6 +38,7 @@ type report struct {
 	backend string
 	device  string
 
+	v1               *data.V1 // as loaded (and binned)
 	v1Source, v1File string
 	v1Desc           string // the V1 data in errors: the file, or which synthetic set
 	v1Synthetic      bool
@@ -67,6 +55,10 @@ type report struct {
 
 	losses       []float64 // training loss per step (nil: none to plot)
 	lossesSource string
+	// testSteps and testLosses are the test-loss evaluations of the
+	// metrics (train --eval-every, or EvalEvery when trained here).
+	testSteps  []int
+	testLosses []float64
 
 	stim   []float32 // Tutorial 3 orientations (≤ 180° shifted by −90°), S
 	S      int
@@ -89,8 +81,18 @@ type report struct {
 	tsneKL        map[string]float64
 	tsnePerplex   float64
 	tuningUnits   map[string][]int
-	decode        *decodeResult
+	decode        *decoding
 	decodeSkipped string
+
+	t2        *tutorial2
+	bonusNets []*network // Tutorial 3's bonus networks, when trained
+
+	split     *data.V1Split // the split V1 data of the encoding sections
+	splitDesc string
+	splitFile string
+	enc       *encoding
+	encSkip   string
+	spectrum  *spectrum
 
 	timings map[string]float64
 	start   time.Time
@@ -100,9 +102,10 @@ type report struct {
 const gratingH, gratingW = 48, 64
 
 // Generate computes the report c describes on be and writes it to c.Out:
-// the figures (PNG), summary.json, index.html and report.md, and, when it
-// trains the network, model.npz and train_metrics.csv. It returns what
-// summary.json holds. Unusable input files give an *InputError.
+// the figures (PNG), summary.json, encoding.npz (with an encoding
+// section), index.html and report.md, and, when it trains the network,
+// model.npz and train_metrics.csv. It returns what summary.json holds.
+// Unusable input files give an *InputError.
 func Generate(ctx context.Context, c Config, be kernels.Backend) (*Summary, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -121,26 +124,38 @@ func Generate(ctx context.Context, c Config, be kernels.Backend) (*Summary, erro
 	if err != nil {
 		return nil, err
 	}
-	logf("report: V1 %s: %d stimuli × %d neurons", r.v1Source, v1.S, v1.N)
+	r.v1 = v1
+	logf("report: V1 %s: %d stimuli × %d neurons", r.v1Desc, v1.S, v1.N)
 
 	// Check every input before the long steps, so that a bad file fails
-	// fast: the metrics file, and the decoder's targets.
+	// fast: the metrics file, the decoder's targets, the split data and
+	// the encoder.
 	if c.MetricsPath != "" {
-		l, err := readMetrics(c.MetricsPath)
+		m, err := readMetrics(c.MetricsPath)
 		if err != nil {
 			return nil, &InputError{InputMetrics, err}
 		}
-		r.losses, r.lossesSource = l, c.MetricsPath
+		r.setLosses(m, c.MetricsPath)
 	}
-	var dec *tasks.Task
-	if c.DecodeSteps > 0 {
-		if dec, err = r.decodeTask(v1); err != nil {
+	var dec *decodeTasks
+	if c.DecodeSteps > 0 || c.ReLUSteps > 0 {
+		if dec, err = r.decodeTasks(v1); err != nil {
 			return nil, err
 		}
 	} else {
-		r.decodeSkipped = "decode-steps 0"
+		r.decodeSkipped = "decode-steps and relu-steps 0"
+	}
+	encTask, err := r.loadSplit(be)
+	if err != nil {
+		return nil, err
+	}
+	if encTask != nil {
+		defer encTask.model.Close()
 	}
 
+	if err := r.tutorial2(be); err != nil {
+		return nil, err
+	}
 	net, err := r.loadOrTrain(ctx, be, logf)
 	if err != nil {
 		return nil, err
@@ -157,9 +172,14 @@ func Generate(ctx context.Context, c Config, be kernels.Backend) (*Summary, erro
 	}
 	for _, l := range r.layers[1:] {
 		if l.RSA != nil {
-			logf("report: RSA V1 vs %-4s = %.4f", l.Name, *l.RSA)
+			logf("report: RSA V1 vs %-4s = %.4f [%.4f, %.4f]", l.Name, *l.RSA, l.RSACI.Lo, l.RSACI.Hi)
 		} else {
 			logf("report: RSA V1 vs %-4s undefined (%s)", l.Name, l.RSAer)
+		}
+	}
+	if c.BonusNetworks && c.Arch == nil {
+		if err := r.trainBonusNetworks(ctx, be, logf); err != nil {
+			return nil, err
 		}
 	}
 
@@ -169,15 +189,27 @@ func Generate(ctx context.Context, c Config, be kernels.Backend) (*Summary, erro
 	r.pickTuningUnits()
 
 	if dec != nil {
-		if err := r.decoder(ctx, be, dec, v1); err != nil {
+		if err := r.decoders(ctx, be, dec, v1, logf); err != nil {
 			return nil, err
 		}
-		logf("report: decoder: %d steps in %.2f s, test accuracy %.3f", r.decode.Steps, r.decode.Seconds, r.decode.TestAcc)
+	}
+	if encTask != nil {
+		if err := r.encoding(ctx, be, encTask, net, logf); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.v1Spectrum(be); err != nil {
+		return nil, err
 	}
 
 	figs, err := r.figures()
 	if err != nil {
 		return nil, err
+	}
+	if r.enc != nil {
+		if err := r.writeEncodingNPZ(); err != nil {
+			return nil, err
+		}
 	}
 	r.timings["total_s"] = time.Since(r.start).Seconds()
 	s := r.summary(figs)
@@ -191,10 +223,16 @@ func Generate(ctx context.Context, c Config, be kernels.Backend) (*Summary, erro
 	return s, nil
 }
 
+// setLosses keeps the loss curve (and test losses) m of source to plot.
+func (r *report) setLosses(m tasks.Metrics, source string) {
+	r.losses, r.lossesSource = m.Loss, source
+	r.testSteps, r.testLosses = m.TestSteps, m.TestLoss
+}
+
 // options are the tasks' options of this report: its seed and V1 data.
 func (r *report) options() tasks.Options {
 	c := r.cfg
-	return tasks.Options{Data: c.V1Path, Seed: uint64(c.Seed), Neurons: c.SynthNeurons, SynthStimuli: c.SynthStimuli}
+	return tasks.Options{Data: c.V1Path, Seed: uint64(c.Seed), Neurons: c.SynthNeurons, SynthStimuli: c.SynthStimuli, BinWidth: c.BinWidth}
 }
 
 func (r *report) loadV1() (*data.V1, error) {
@@ -235,6 +273,11 @@ func (r *report) loadOrTrain(ctx context.Context, be kernels.Backend, logf func(
 			net.Close()
 		}
 	}()
+	// The layers the ridge baselines use must exist: say so before
+	// training.
+	if _, err := r.ridgeLayers(net); err != nil {
+		return nil, err
+	}
 	if c.ModelPath != "" {
 		if err := net.LoadStateDictFile(c.ModelPath); err != nil {
 			return nil, &InputError{InputModel, err}
@@ -243,12 +286,12 @@ func (r *report) loadOrTrain(ctx context.Context, be kernels.Backend, logf func(
 	} else {
 		r.modelSource = "trained"
 		var metrics bytes.Buffer
-		metrics.WriteString(models.MetricsHeader)
 		s := tasks.Settings{Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Seed: uint64(c.Seed)}
-		tr, err := task.Trainer(net, s, models.TrainConfig{Metrics: &metrics})
+		tr, err := task.Trainer(net, s, r.trainConfig(&metrics, task.Test))
 		if err != nil {
 			return nil, err
 		}
+		metrics.WriteString(tr.MetricsHeader())
 		res, err := tr.Run(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("training the normative CNN: %w", err)
@@ -264,11 +307,11 @@ func (r *report) loadOrTrain(ctx context.Context, be kernels.Backend, logf func(
 			return nil, err
 		}
 		if r.losses == nil {
-			l, err := tasks.ParseLosses("training metrics", &metrics)
+			m, err := tasks.ParseMetrics("training metrics", &metrics)
 			if err != nil {
 				return nil, err
 			}
-			r.losses, r.lossesSource = l, "training on the fly (train_metrics.csv)"
+			r.setLosses(m, "training on the fly (train_metrics.csv)")
 		}
 	}
 	ev, _, err := task.Evaluate(net)
@@ -328,35 +371,59 @@ func (r *report) hiddenActivity(net *models.Model, v1 *data.V1) error {
 		return fmt.Errorf("gratings are %d×%d, want %d×%d", h, w, gratingH, gratingW)
 	}
 	r.images, r.imgH, r.imgW = pix, h, w
-	r.layers = []*layerResp{{Name: "V1", Resp: t3.Resp, N: t3.N}}
 	t0 := time.Now()
-	for _, name := range net.HiddenLayers() {
-		act, f, err := net.Hidden(pix, name)
-		if err != nil {
-			return err
-		}
-		r.layers = append(r.layers, &layerResp{Name: name, Resp: act, N: f})
+	layers, err := activity(net, pix, net.HiddenLayers())
+	if err != nil {
+		return err
 	}
+	r.layers = append([]*layerResp{{Name: "V1", Resp: t3.Resp, N: t3.N}}, layers...)
 	r.timings["hidden_s"] = time.Since(t0).Seconds()
 	return nil
 }
 
-// rdms computes the RDM of every population on the backend's GEMM and the
-// RSA of each layer with V1.
-func (r *report) rdms(be kernels.Backend) error {
-	gemm := analysis.BackendGEMM(be)
-	for _, l := range r.layers {
-		t0 := time.Now()
-		rdm, err := analysis.RDM(l.Resp, r.S, l.N, gemm)
+// activity is what forward hooks on the layers of net see for the
+// images pix.
+func activity(net *models.Model, pix []float32, layers []string) ([]*layerResp, error) {
+	var out []*layerResp
+	for _, name := range layers {
+		act, f, err := net.Hidden(pix, name)
 		if err != nil {
-			return fmt.Errorf("RDM of %s: %w", l.Name, err)
+			return nil, err
 		}
-		r.timings["rdm_"+l.Name+"_s"] = time.Since(t0).Seconds()
-		l.RDM = rdm
+		out = append(out, &layerResp{Name: name, Resp: act, N: f})
 	}
+	return out, nil
+}
+
+// rdms computes the RDM of every population on the backend's GEMM and the
+// RSA of each layer with V1, with its bootstrap interval.
+func (r *report) rdms(be kernels.Backend) error {
 	v1 := r.layers[0]
-	for _, l := range r.layers[1:] {
-		rho, err := analysis.RSA(v1.RDM, l.RDM, r.S)
+	t0 := time.Now()
+	rdm, err := analysis.RDM(v1.Resp, r.S, v1.N, analysis.BackendGEMM(be))
+	if err != nil {
+		return fmt.Errorf("RDM of V1: %w", err)
+	}
+	r.timings["rdm_V1_s"] = time.Since(t0).Seconds()
+	v1.RDM = rdm
+	return r.compare(be, v1.RDM, r.S, r.layers[1:], "")
+}
+
+// compare computes the RDM of each layer (S stimuli) on the backend's
+// GEMM and its RSA with the RDM ref, with a percentile interval over
+// Config.Bootstrap resamples of the stimuli; prefix names the network
+// in the timings.
+func (r *report) compare(be kernels.Backend, ref []float32, S int, layers []*layerResp, prefix string) error {
+	gemm := analysis.BackendGEMM(be)
+	for _, l := range layers {
+		t0 := time.Now()
+		rdm, err := analysis.RDM(l.Resp, S, l.N, gemm)
+		if err != nil {
+			return fmt.Errorf("RDM of %s%s: %w", prefix, l.Name, err)
+		}
+		r.timings["rdm_"+prefix+l.Name+"_s"] = time.Since(t0).Seconds()
+		l.RDM = rdm
+		iv, err := analysis.RSABootstrap(ref, l.RDM, S, analysis.BootstrapOptions{Resamples: r.cfg.Bootstrap, Seed: uint64(r.cfg.Seed)})
 		switch {
 		case err != nil && l.N == 1:
 			// The tutorial's RDM z-scores each stimulus across units: a
@@ -365,7 +432,8 @@ func (r *report) rdms(be kernels.Backend) error {
 		case err != nil:
 			l.RSAer = err.Error()
 		default:
-			l.RSA = &rho
+			rho := iv.RSA
+			l.RSA, l.RSACI = &rho, iv
 		}
 	}
 	return nil
@@ -445,142 +513,38 @@ func (r *report) pickTuningUnits() {
 	}
 }
 
-// decodeTask is the decoder's task on the full V1 data (all orientations
-// over 360°, classes of 360/C degrees): the one the train subcommand's
-// decode trains, split by the tutorial's fraction from the report's
-// seed, so the same seed and data give the same split and classes.
-func (r *report) decodeTask(v1 *data.V1) (*tasks.Task, error) {
-	c := r.cfg
-	o := r.options()
-	o.Network, o.Variant, o.Hidden, o.Classes = tasks.Decode, models.DecodeSoftmax, c.DecodeHidden, c.DecodeClasses
-	o.TestFrac = tasks.MustDefaultsFor(tasks.Decode, models.DecodeSoftmax).TestFrac
-	t, err := tasks.NewDecode(v1, r.v1Desc, o)
+// readMetrics reads the loss curve to plot (and its test losses, when
+// it has a test_loss column): every loss finite, at least one.
+func readMetrics(path string) (tasks.Metrics, error) {
+	m, err := tasks.ReadMetrics(path)
 	if err != nil {
-		return nil, &InputError{InputV1, err}
+		return m, err
 	}
-	return t, nil
-}
-
-// decoder trains the Bonus tutorial's DeepNetSoftmax on task and sorts its
-// input weights by each neuron's preferred orientation in v1.
-func (r *report) decoder(ctx context.Context, be kernels.Backend, task *tasks.Task, v1 *data.V1) error {
-	c := r.cfg
-	S, N := v1.S, v1.N
-	dec, err := task.Build(be)
-	if err != nil {
-		return fmt.Errorf("decoder: %w", err)
+	if len(m.Loss) == 0 {
+		return m, fmt.Errorf("%s: no loss rows after the header", path)
 	}
-	defer dec.Close()
-	d := &decodeResult{Neurons: N, Hidden: c.DecodeHidden, Classes: c.DecodeClasses, Steps: c.DecodeSteps,
-		LR: c.DecodeLR, L2: c.DecodeL2, L1: c.DecodeL1, TrainStimuli: task.Train.S, TestStim: task.Test.S}
-	s := tasks.Settings{Epochs: c.DecodeSteps, LR: c.DecodeLR, L2: c.DecodeL2, L1: c.DecodeL1, Seed: uint64(c.Seed)}
-	tr, err := task.Trainer(dec, s, models.TrainConfig{
-		Progress: func(_ int, loss float32) { d.Losses = append(d.Losses, float64(loss)) }})
-	if err != nil {
-		return fmt.Errorf("decoder: %w", err)
-	}
-	res, err := tr.Run(ctx)
-	if err != nil {
-		return fmt.Errorf("training the decoder: %w", err)
-	}
-	d.FinalLoss, d.Seconds = float64(res.FinalLoss), res.Seconds
-	r.timings["decode_train_s"] = res.Seconds
-	evTest, _, err := task.Evaluate(dec)
-	if err != nil {
-		return err
-	}
-	evTrain, err := dec.Evaluate(task.Train)
-	if err != nil {
-		return err
-	}
-	d.TestAcc, d.TrainAccuracy = evTest.Value, evTrain.Accuracy
-
-	// Preferred orientation: the bonus tutorial smooths 1° bins with
-	// σ = 5 bins; keep σ = 5° for other bin widths. The orientation axis
-	// is a circle, so the smoothing wraps around.
-	d.SmoothingSigmaDeg = 5
-	sigma := 5 * float64(S) / 360
-	pref, err := analysis.PreferredStimulus(v1.Resp, S, N, v1.Stimuli, sigma, analysis.Wrap)
-	if err != nil {
-		return fmt.Errorf("decoder: preferred orientation: %w", err)
-	}
-	sd, err := dec.StateDict()
-	if err != nil {
-		return err
-	}
-	w := sd["in_layer.weight"]
-	sorted, err := analysis.PermuteColumns(w.Data, c.DecodeHidden, N, analysis.SortByPreference(pref))
-	if err != nil {
-		return err
-	}
-	// A figure shows at most maxWeightCols columns: average neighbours in
-	// preferred-orientation order here, so that the colour limits can be
-	// taken from what is drawn.
-	d.WIn, d.WInCols = blockColumns(sorted, c.DecodeHidden, N, maxWeightCols)
-	d.WInLimit = absQuantile(d.WIn, 0.99)
-	r.decode = d
-	return nil
-}
-
-// maxWeightCols bounds the columns of the decoder-weight figure.
-const maxWeightCols = 1000
-
-// blockColumns averages the columns of w (rows×cols) over consecutive
-// blocks of ⌈cols/maxCols⌉ (the last block may be smaller).
-func blockColumns(w []float32, rows, cols, maxCols int) ([]float32, int) {
-	b := (cols + maxCols - 1) / maxCols
-	if b <= 1 {
-		return w, cols
-	}
-	oc := (cols + b - 1) / b
-	out := make([]float32, rows*oc)
-	for r := 0; r < rows; r++ {
-		for j := 0; j < oc; j++ {
-			lo, hi := j*b, min((j+1)*b, cols)
-			var sum float64
-			for c := lo; c < hi; c++ {
-				sum += float64(w[r*cols+c])
-			}
-			out[r*oc+j] = float32(sum / float64(hi-lo))
-		}
-	}
-	return out, oc
-}
-
-// absQuantile returns the q-quantile of |x|, the colour limit that keeps a
-// few outliers from washing out a weight map; never 0.
-func absQuantile(x []float32, q float64) float64 {
-	a := make([]float64, len(x))
-	for i, v := range x {
-		a[i] = math.Abs(float64(v))
-	}
-	slices.Sort(a)
-	v := a[min(len(a)-1, int(q*float64(len(a))))]
-	if v == 0 {
-		v = a[len(a)-1]
-	}
-	if v == 0 {
-		v = 1
-	}
-	return v
-}
-
-// readMetrics reads the loss curve to plot: every loss finite, at least
-// one.
-func readMetrics(path string) ([]float64, error) {
-	l, err := tasks.ReadLosses(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(l) == 0 {
-		return nil, fmt.Errorf("%s: no loss rows after the header", path)
-	}
-	for i, v := range l {
+	for i, v := range m.Loss {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%s: line %d: loss %v is not finite (the run diverged), nothing to plot", path, i+2, v)
+			return m, fmt.Errorf("%s: line %d: loss %v is not finite (the run diverged), nothing to plot", path, i+2, v)
 		}
 	}
-	return l, nil
+	for i, v := range m.TestLoss {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return m, fmt.Errorf("%s: step %d: test_loss %v is not finite (the run diverged), nothing to plot", path, m.TestSteps[i], v)
+		}
+	}
+	return m, nil
+}
+
+// trainConfig is the training configuration of the report's networks:
+// metrics rows into w, and the test loss every Config.EvalEvery steps
+// when there is a test set.
+func (r *report) trainConfig(w io.Writer, test models.Dataset) models.TrainConfig {
+	c := models.TrainConfig{Metrics: w}
+	if r.cfg.EvalEvery > 0 && test.S > 0 {
+		c.EvalEvery, c.Test = r.cfg.EvalEvery, test
+	}
+	return c
 }
 
 func (r *report) outPath(name string) string { return filepath.Join(r.cfg.Out, name) }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"image/png"
 	"math"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vkneuro/vkneuro/analysis"
+	"github.com/vkneuro/vkneuro/analysis/figures"
 	"github.com/vkneuro/vkneuro/data"
 	"github.com/vkneuro/vkneuro/engine/enginetest"
 	"github.com/vkneuro/vkneuro/kernels"
@@ -34,14 +37,23 @@ func smallConfig(t *testing.T) Config {
 	c.SynthNeurons, c.SynthStimuli = 200, 72
 	c.TrainSamples, c.Epochs = 200, 2
 	c.DecodeSteps, c.TSNEIterations = 30, 300
+	// The tutorial's encoder lr 2 is for MSE over 23,589 neurons: each
+	// weight's gradient is 1/N of it, so 200 neurons need a smaller rate.
+	c.ReLUSteps, c.EncodeSteps, c.EncodeLR, c.EvalEvery, c.Bootstrap = 20, 20, 0.05, 5, 50
 	c.Logf = t.Logf
 	return c
 }
 
 // wantFigures are the PNGs every report with a trained network and a
 // decoder has.
-var wantFigures = []string{"gratings.png", "loss.png", "filters.png", "rdms.png", "rsa.png", "rdm_rows.png",
-	"tuning.png", "tsne.png", "decoder_weights.png", "decoder_loss.png"}
+var wantFigures = []string{
+	"v1_data.png", "v1_spectrum.png",
+	"gratings.png", "t2_filters.png", "t2_activations.png",
+	"loss.png", "filters.png", "rdms.png", "rsa.png", "rdm_rows.png", "tuning.png", "tsne.png",
+	"preferred.png", "relu_loss.png", "relu_weights.png", "relu_hidden.png", "relu_test.png", "decoder_results.png", "decoder_weights.png",
+	"encode_tuning.png", "encode_loss.png", "encode_predictions.png", "encode_filters.png",
+	"encode_r_hist.png", "encode_ceiling.png", "encode_fits.png", "layers_vs_v1.png", "encode_rf.png", "cnn_sensitivity.png",
+}
 
 func generate(t *testing.T, c Config, be kernels.Backend) *Summary {
 	t.Helper()
@@ -87,11 +99,21 @@ func checkReport(t *testing.T, dir string, s *Summary, backend string, stimuli, 
 	if !(s.Model.TestAccuracy >= 0 && s.Model.TestAccuracy <= 1) || s.Model.TestGratings != 180 {
 		t.Errorf("model test accuracy %v on %d gratings", s.Model.TestAccuracy, s.Model.TestGratings)
 	}
+	// Every defined RSA has a bootstrap interval around it.
+	for l, r := range s.RSA {
+		if ci, ok := s.RSACI[l]; r != nil && (!ok || !(ci[0] <= *r && *r <= ci[1])) {
+			t.Errorf("rsa_ci[%q] = %v (present %v), want an interval containing rsa %v", l, ci, ok, *r)
+		}
+	}
 	listed := map[string]bool{}
+	sectionNames := map[string]bool{}
+	for _, sec := range sections {
+		sectionNames[sec.Name] = true
+	}
 	for _, f := range s.Figures {
 		listed[f.File] = true
-		if f.Caption == "" || f.Title == "" {
-			t.Errorf("figure %s has no title or caption", f.File)
+		if f.Caption == "" || f.Title == "" || f.Reproduces == "" || !sectionNames[f.Section] {
+			t.Errorf("figure %s: title %q, caption %q, reproduces %q, section %q: want all, in a section of the report", f.File, f.Title, f.Caption, f.Reproduces, f.Section)
 		}
 		checkPNG(t, filepath.Join(dir, f.File))
 	}
@@ -106,6 +128,17 @@ func checkReport(t *testing.T, dir string, s *Summary, backend string, stimuli, 
 	for f := range listed {
 		if !bytes.Contains(page, []byte(`src="`+f+`"`)) || !bytes.Contains(md, []byte("("+f+")")) {
 			t.Errorf("index.html or report.md does not show %s", f)
+		}
+	}
+	// index.html says which tutorial section each figure reproduces,
+	// under its section's heading.
+	text := html.UnescapeString(string(page))
+	for _, f := range s.Figures {
+		if !strings.Contains(text, "Reproduces: "+f.Reproduces+".") {
+			t.Errorf("index.html does not say what %s reproduces (%q)", f.File, f.Reproduces)
+		}
+		if !strings.Contains(text, "<h2>"+f.Section+"</h2>") {
+			t.Errorf("index.html has no section %q for %s", f.Section, f.File)
 		}
 	}
 	if r := s.RSA["pool"]; r != nil && !bytes.Contains(page, []byte(fmt.Sprintf("%.4f", *r))) {
@@ -190,8 +223,24 @@ func TestDefaultReportCPU(t *testing.T) {
 		t.Errorf("model %+v, want trained for 4 steps and saved as model.npz", s.Model)
 	}
 	// 60/40 of the 72 stimuli, the tutorial's split.
-	if s.Decoder == nil || s.Decoder.Neurons != 200 || s.Decoder.TrainStimuli != 43 || s.Decoder.TestStimuli != 29 || s.Decoder.Steps != 30 {
-		t.Errorf("decoder %+v, want 200 neurons, 43 training and 29 test stimuli, 30 steps", s.Decoder)
+	if s.Decoder == nil || s.Decoder.Neurons != 200 || s.Decoder.TrainStimuli != 43 || s.Decoder.TestStimuli != 29 || s.Decoder.Steps != 30 ||
+		s.Decoder.L1 != 5e-4 || s.Decoder.SmoothMode != "reflect" {
+		t.Errorf("decoder %+v, want the penalised one: 200 neurons, 43 training and 29 test stimuli, 30 steps, smoothing mode reflect", s.Decoder)
+	}
+	relu, plain := s.Decoders["relu"], s.Decoders["softmax"]
+	if relu == nil || relu.Class != "DeepNetReLU" || relu.Metric != "mse" || relu.Steps != 20 || len(relu.LossAt10) != 2 ||
+		plain == nil || plain.L1 != 0 || plain.L2 != 0 || len(s.Decoders) != 3 {
+		t.Errorf("decoders %v, want DeepNetReLU (20 steps) and DeepNetSoftmax without and with penalties", s.Decoders)
+	}
+	checkEncoding(t, c.Out, s, 200, 60)
+	for _, v := range []string{"fc", "convfc"} {
+		n := s.BonusNetworks[v]
+		if n == nil || n.Steps != 4 || n.RSA["fc"] == nil {
+			t.Errorf("bonus network %s: %+v, want trained for 4 steps with an RSA for fc", v, n)
+		}
+	}
+	if n := s.BonusNetworks["convfc"]; n == nil || n.RSA["conv"] == nil || n.Layers["conv"] != 6*48*64 {
+		t.Errorf("bonus network ConvFC %+v, want its conv layer of 6×48×64 units compared", n)
 	}
 	// The saved network loads back, and the metrics CSV is the loss curve.
 	m, err := models.NewNormative(be, gratingH, gratingW, 1)
@@ -202,9 +251,9 @@ func TestDefaultReportCPU(t *testing.T) {
 	if err := m.LoadStateDictFile(filepath.Join(c.Out, "model.npz")); err != nil {
 		t.Error(err)
 	}
-	losses, err := readMetrics(filepath.Join(c.Out, "train_metrics.csv"))
-	if err != nil || len(losses) != 4 {
-		t.Errorf("train_metrics.csv: %d losses, %v; want 4", len(losses), err)
+	mt, err := readMetrics(filepath.Join(c.Out, "train_metrics.csv"))
+	if err != nil || len(mt.Loss) != 4 {
+		t.Errorf("train_metrics.csv: %d losses, %v; want 4", len(mt.Loss), err)
 	}
 
 	// The same report again, with that model and metrics given as files,
@@ -219,6 +268,48 @@ func TestDefaultReportCPU(t *testing.T) {
 		if a, b := s.RSA[l], s2.RSA[l]; a == nil || b == nil || *a != *b {
 			t.Errorf("rsa[%s] %v trained vs %v loaded, want equal", l, deref(a), deref(b))
 		}
+	}
+}
+
+// checkEncoding checks the encoding section's summary and encoding.npz
+// for split data of S stimuli × N neurons.
+func checkEncoding(t *testing.T, dir string, s *Summary, N, S int) {
+	t.Helper()
+	e := s.Encode
+	if e == nil {
+		t.Fatal("no encode in summary.json")
+	}
+	for name, sum := range map[string]analysis.Summary{"test_corr": e.TestCorr, "reliability": e.Reliability, "normalized_corr": e.NormCorr, "feve": e.FEVE} {
+		if sum.N < 1 || sum.N > N || !(sum.Q25 <= sum.Median && sum.Median <= sum.Q75) {
+			t.Errorf("encode.%s = %+v, want a summary over 1…%d neurons", name, sum, N)
+		}
+	}
+	for _, f := range []string{"pixels", "conv", "pool", "fc"} {
+		r, ok := s.Ridge[f]
+		if !ok || r.TestCorr.N < 1 || r.Alpha.N != N || r.Alpha.Median <= 0 {
+			t.Errorf("ridge.%s = %+v (present %v), want scores and alphas of %d neurons", f, r, ok, N)
+		}
+	}
+	if c := s.RSANoiseCeiling; c == nil || *c < -1 || *c > 1 || s.RSANoiseCeilingCI == nil {
+		t.Errorf("rsa_noise_ceiling %v, interval %v", c, s.RSANoiseCeilingCI)
+	}
+	arrs, err := data.ReadNPZ(filepath.Join(dir, "encoding.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	features := map[string]int{"pixels": 12 * 16, "conv": 6 * 48 * 64, "pool": 6 * 6 * 8, "fc": 10}
+	want := map[string][]int{"test_corr": {N}, "reliability": {N}, "feve": {N}, "normalized_corr": {N}, "prediction": {S, N}}
+	for f, d := range features {
+		want["ridge_"+f+"_alpha"], want["ridge_"+f+"_test_corr"], want["features_"+f] = []int{N}, []int{N}, []int{S, d}
+	}
+	for k, shape := range want {
+		if a := arrs[k]; a == nil || !slices.Equal(a.Shape, shape) {
+			t.Errorf("encoding.npz %q: %v, want shape %v", k, a, shape)
+		}
+	}
+	// The per-neuron arrays are what the summary summarises.
+	if got, err := analysis.Summarize(figures.Float64s(arrs["test_corr"].Data)); err != nil || math.Abs(got.Median-e.TestCorr.Median) > 1e-6 {
+		t.Errorf("median of encoding.npz test_corr %v (%v), summary %v", got.Median, err, e.TestCorr.Median)
 	}
 }
 
@@ -251,11 +342,21 @@ func TestUserV1File(t *testing.T) {
 	if err := data.SaveV1(path, v); err != nil {
 		t.Fatal(err)
 	}
+	split := data.SyntheticV1Split(data.SynthOptions{Neurons: 150, Stimuli: 40, Seed: 6})
+	split.Synthetic = false
+	splitPath := filepath.Join(t.TempDir(), "my split.npz")
+	if err := data.SaveV1Split(splitPath, split); err != nil {
+		t.Fatal(err)
+	}
 	be := cpu.New()
 	defer be.Close()
 	c := smallConfig(t)
-	c.V1Path = path
+	c.V1Path, c.V1SplitPath, c.BinWidth = path, splitPath, 1
 	s := generate(t, c, be)
+	checkEncoding(t, c.Out, s, 150, 40)
+	if s.Encode.Data != splitPath || s.Encode.RSAStimuli != 20 {
+		t.Errorf("encode data %q over %d stimuli, want %s and its 20 stimuli ≤ 180°", s.Encode.Data, s.Encode.RSAStimuli, splitPath)
+	}
 	// 60 bins of 6°: centres 3°, 9°, …, 177° are ≤ 180°.
 	checkReport(t, c.Out, s, "cpu", 30, 150)
 	if s.V1.Source != "file" || s.V1.File != path || s.V1.Synthetic || s.V1.Seed != nil || s.V1.FileStimuli != 60 {
@@ -268,6 +369,23 @@ func TestUserV1File(t *testing.T) {
 	}
 	if !bytes.Contains(md, []byte(`my <i>&v1 \| data.npz`)) {
 		t.Errorf("report.md does not escape the | of the file name in its table:\n%s", md)
+	}
+}
+
+// TestBinWidth: --bin-width bins the V1 data as the tutorials'
+// load_data(bin_width) before anything uses it.
+func TestBinWidth(t *testing.T) {
+	be := cpu.New()
+	defer be.Close()
+	c := smallConfig(t)
+	c.BinWidth = 10 // 72 bins of 5° become 36 of 10°, 18 of them ≤ 180°
+	c.ReLUSteps, c.EncodeSteps, c.BonusNetworks = 0, 0, false
+	s := generate(t, c, be)
+	if s.Stimuli != 18 || s.V1.BinWidth != 10 || s.Decoder.TrainStimuli+s.Decoder.TestStimuli != 36 || !strings.Contains(s.V1.Description, "10° bins") {
+		t.Errorf("%d stimuli compared, v1 %+v, decoder on %d+%d: want 18, bin width 10 and 36", s.Stimuli, s.V1, s.Decoder.TrainStimuli, s.Decoder.TestStimuli)
+	}
+	if s.Encode != nil || len(s.Decoders) != 2 {
+		t.Errorf("encode %v, decoders %v: want none and two (no DeepNetReLU)", s.Encode, s.Decoders)
 	}
 }
 
@@ -307,6 +425,11 @@ func TestInputErrors(t *testing.T) {
 	if err := os.WriteFile(badCSV, []byte("step,loss,epoch\n1,0.5,0\n2,abc,0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	badHalves := write("halves.npz", map[string]*data.Array{"resp_train": arr(10, 4), "resp_test": arr(10, 5), "stimuli": arr(10)})
+	fewStimuli := write("few.npz", map[string]*data.Array{"resp_train": arr(4, 3), "resp_test": arr(4, 3), "stimuli": arr(4)})
+	// An encoder for another number of neurons than the split data's 200.
+	wrongEncoder := write("encoder.npz", map[string]*data.Array{"conv.weight": arr(6, 1, 7, 7), "conv.bias": arr(6),
+		"out_layer.weight": arr(7, 6*12*16), "out_layer.bias": arr(7)})
 	nanCSV := filepath.Join(tmp, "nan.csv")
 	if err := os.WriteFile(nanCSV, []byte("step,loss,epoch\n1,0.5,0\n2,NaN,0\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -331,6 +454,12 @@ func TestInputErrors(t *testing.T) {
 			outOfRangePath + `: key "stimuli"[7] = 365°, outside [0°, 360°) where the 20 orientation classes are defined`},
 		{func(c *Config) { c.MetricsPath = badCSV }, InputMetrics, badCSV + `: line 3: loss "abc" is not a number`},
 		{func(c *Config) { c.MetricsPath = nanCSV }, InputMetrics, nanCSV + `: line 3: loss NaN is not finite (the run diverged), nothing to plot`},
+		{func(c *Config) { c.V1SplitPath = badHalves }, InputV1Split,
+			`data: ` + badHalves + `: key "resp_test": shape [10 5] differs from key "resp_train" shape [10 4]`},
+		{func(c *Config) { c.V1SplitPath = fewStimuli }, InputV1Split,
+			fewStimuli + `: 4 stimuli, want at least 5: the ridge baselines cross-validate over 5 folds of stimuli`},
+		{func(c *Config) { c.EncoderPath = wrongEncoder }, InputEncoder,
+			wrongEncoder + `: models: encode state_dict: key "out_layer.weight" has shape [7 1152], want [200 1152]; key "out_layer.bias" has shape [7], want [200]`},
 	}
 	be := cpu.New()
 	defer be.Close()
@@ -349,6 +478,22 @@ func TestInputErrors(t *testing.T) {
 	}
 }
 
+// TestRidgeLayerError: a ridge layer the network does not have is an
+// error naming the flag and the layers there are, before any training.
+func TestRidgeLayerError(t *testing.T) {
+	c := smallConfig(t)
+	c.RidgeLayers = []string{"pool", "fc2"}
+	be := cpu.New()
+	defer be.Close()
+	_, err := Generate(context.Background(), c, be)
+	if err == nil || err.Error() != `--ridge-layers: the network has no layer "fc2" (it has conv, pool, fc, out)` {
+		t.Errorf("Generate: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(c.Out, "model.npz")); err == nil {
+		t.Error("the network was trained before the bad layer name was found")
+	}
+}
+
 func maps(m map[string]*data.Array) map[string]*data.Array {
 	out := map[string]*data.Array{}
 	for k, v := range m {
@@ -362,15 +507,20 @@ func maps(m map[string]*data.Array) map[string]*data.Array {
 func TestProblems(t *testing.T) {
 	c := DefaultConfig()
 	if ps := (&Config{Out: "x", SynthNeurons: 2, SynthStimuli: 8, TrainSamples: 1, Epochs: 1, Batch: 1, LR: 1,
-		DecodeHidden: 1, DecodeClasses: 2, DecodeLR: 1, TSNEIterations: 300, TuningUnits: 1}).Problems(); len(ps) != 0 {
+		DecodeHidden: 1, DecodeClasses: 2, DecodeLR: 1, TSNEIterations: 300, TuningUnits: 1,
+		ReLUHidden: 1, ReLULR: 1, EncodeLR: 1, Bootstrap: 2}).Problems(); len(ps) != 0 {
 		t.Errorf("the smallest usable Config has problems %v", ps)
 	}
 	c.DecodeSteps, c.Momentum, c.TSNEIterations = -1, 1, 100
+	c.BinWidth, c.RidgeAlphas, c.SmoothMode = 0.5, []float64{1, 0, math.Inf(1)}, analysis.Boundary(7)
 	want := []Problem{{"out", "is required"}, {"momentum", "1, want 0 ≤ momentum < 1"},
-		{"decode-steps", "-1, want ≥ 0"}, {"tsne-iterations", "100, want ≥ 300 (250 are early exaggeration)"}}
+		{"decode-steps", "-1, want ≥ 0"}, {"tsne-iterations", "100, want ≥ 300 (250 are early exaggeration)"},
+		{"bin-width", "0.5, want degrees in [1, 360) (0 or 1: no binning)"}, {"smooth-mode", "Boundary(7), want reflect or wrap"},
+		{"ridge-alphas", "alpha 2 is 0, want positive and finite"}, {"ridge-alphas", "alpha 3 is +Inf, want positive and finite"}}
 	if got := c.Problems(); !slices.Equal(got, want) {
 		t.Errorf("Problems() = %v, want %v", got, want)
 	}
+	c.BinWidth, c.RidgeAlphas, c.SmoothMode = 0, nil, analysis.Reflect
 	_, err := Generate(context.Background(), c, cpu.New())
 	if err == nil || err.Error() != "report: config: out is required; momentum 1, want 0 ≤ momentum < 1; decode-steps -1, want ≥ 0; tsne-iterations 100, want ≥ 300 (250 are early exaggeration)" {
 		t.Errorf("Generate with a bad Config: %v", err)
