@@ -2,10 +2,10 @@
 // loader, instance and device, sub-allocates float32 buffers from a few
 // large memory blocks, caches compute pipelines, and records dispatches into
 // reusable command-buffer sequences submitted with one fence wait.
-// Inside a sequence a barrier separates two commands only where one
-// reads or overwrites memory the other writes, or overwrites what it
-// reads, as the kernels' SPIR-V says they access it; the validation
-// layer's synchronization validation, on with validation, checks it.
+// Inside a sequence a barrier comes before a command only where it
+// reads or overwrites what an earlier command wrote, or overwrites what
+// one read, as the kernels' SPIR-V says they access memory; with
+// validation on, the layer's synchronization validation checks this.
 //
 // A Sequence is the one way callers record work for the device (the
 // Manager records only its own transfers and zero fills). Besides buffers,
