@@ -13,12 +13,14 @@ import (
 )
 
 // smallReport makes the default report small enough for a test: 200
-// neurons in 72 bins of 5°, 200 training gratings for 2 epochs, a short
-// decoder and t-SNE.
+// neurons in 72 bins of 5°, 200 training gratings for 2 epochs, short
+// decoders, encoder (at a rate for 200 neurons) and t-SNE, few bootstrap
+// resamples.
 var smallReport = []string{
 	"--synthetic-neurons", "200", "--synthetic-stimuli", "72",
 	"--train-samples", "200", "--epochs", "2",
-	"--decode-steps", "30", "--tsne-iterations", "300",
+	"--decode-steps", "30", "--relu-steps", "10", "--tsne-iterations", "300",
+	"--encode-steps", "10", "--encode-lr", "0.05", "--bootstrap", "20", "--eval-every", "5",
 }
 
 // readReportSummary reads DIR/summary.json.
@@ -33,6 +35,28 @@ func readReportSummary(t *testing.T, dir string) report.Summary {
 		t.Fatalf("summary.json: %v\n%s", err, b)
 	}
 	return s
+}
+
+// trainSummaryJSON is what the report tests read of train --summary.
+type trainSummaryJSON struct {
+	FinalLoss    float64            `json:"final_loss"`
+	TrainSamples int                `json:"train_samples"`
+	Test         map[string]float64 `json:"test"`
+}
+
+// readTrainSummary reads train --summary's file, and returns its bytes
+// for messages.
+func readTrainSummary(t *testing.T, path string) (trainSummaryJSON, []byte) {
+	t.Helper()
+	var ts trainSummaryJSON
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &ts)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts, b
 }
 
 // TestReportAutoBackend runs the subcommand end to end: the flags reach
@@ -82,6 +106,8 @@ func TestReportUsage(t *testing.T) {
 		{[]string{"--out", "d", "--backend", "gpu", "--epochs", "0", "--decode-l1", "-1"},
 			`report: --backend "gpu", want auto, vulkan or cpu; --epochs 0, want ≥ 1; --decode-l1 -1, want ≥ 0 (see vkneuro report -h)` + "\n"},
 		{[]string{"--out", "d", "extra"}, `report: unexpected arguments ["extra"] (flags only) (see vkneuro report -h)` + "\n"},
+		{[]string{"--out", "d", "--smooth-mode", "circle", "--ridge-alphas", "1,x,-2", "--bin-width", "0.5"},
+			`report: --smooth-mode "circle", want "reflect" or "wrap"; --ridge-alphas: alpha 2 "x" is not a number; --bin-width 0.5, want degrees in [1, 360) (0 or 1: no binning); --ridge-alphas alpha 2 is -2, want positive and finite (see vkneuro report -h)` + "\n"},
 	} {
 		code, _, stderr := runCmd(t, append([]string{"report"}, c.args...)...)
 		if code != exitUsage || stderr != c.want {
@@ -103,6 +129,11 @@ func TestReportBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(tmp, "absent.npz")
+	halves := filepath.Join(tmp, "halves.npz")
+	if err := data.WriteNPZ(halves, map[string]*data.Array{"resp_train": {Shape: []int{6, 2}, Data: make([]float32, 12)},
+		"resp_test": {Shape: []int{5, 2}, Data: make([]float32, 10)}, "stimuli": {Shape: []int{6}, Data: make([]float32, 6)}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -110,6 +141,9 @@ func TestReportBadFiles(t *testing.T) {
 		{[]string{"--v1", noResp}, `report: --v1: data: ` + noResp + `: missing key "resp" (keys present: ["stimuli"])` + "\n"},
 		{[]string{"--metrics", csv}, `report: --metrics: ` + csv + `: line 3: loss "abc" is not a number` + "\n"},
 		{[]string{"--model", missing}, `report: --model: models: loading state_dict: data: open ` + missing + ": no such file or directory\n"},
+		{[]string{"--v1-split", halves}, `report: --v1-split: data: ` + halves + `: key "resp_test": shape [5 2] differs from key "resp_train" shape [6 2]` + "\n"},
+		{[]string{"--encoder", missing}, `report: --encoder: models: loading state_dict: data: open ` + missing + ": no such file or directory\n"},
+		{[]string{"--ridge-layers", "pool,fc9"}, `report: --ridge-layers: the network has no layer "fc9" (it has conv, pool, fc, out)` + "\n"},
 	} {
 		args := append([]string{"report", "--backend", "cpu", "--out", filepath.Join(tmp, "out")}, c.args...)
 		code, _, stderr := runCmd(t, append(args, smallReport...)...)
@@ -137,18 +171,11 @@ func TestDecoderSameInTrainAndReport(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("train: exit %d: %s", code, stderr)
 	}
-	var ts struct {
-		FinalLoss    float64            `json:"final_loss"`
-		TrainSamples int                `json:"train_samples"`
-		Test         map[string]float64 `json:"test"`
-	}
-	b, _ := os.ReadFile(summ)
-	if err := json.Unmarshal(b, &ts); err != nil {
-		t.Fatal(err)
-	}
+	ts, b := readTrainSummary(t, summ)
 	out := filepath.Join(tmp, "report")
 	code, _, stderr = runCmd(t, "report", "--backend", "cpu", "--out", out, "--v1", v1, "--seed", seed,
-		"--decode-steps", steps, "--model", "../../testdata/report/model.npz", "--tsne-iterations", "300")
+		"--decode-steps", steps, "--model", "../../testdata/report/model.npz", "--tsne-iterations", "300",
+		"--synthetic-neurons", "60", "--relu-steps", "0", "--encode-steps", "0", "--bonus-networks=false")
 	if code != exitOK {
 		t.Fatalf("report: exit %d: %s", code, stderr)
 	}
@@ -170,5 +197,38 @@ func TestDecoderSameInTrainAndReport(t *testing.T) {
 	code, _, stderr = runCmd(t, "report", "--backend", "cpu", "--out", out, "--v1", v1, "--model", "../../testdata/report/model.npz")
 	if code != exitError || stderr != "report: --v1: "+want {
 		t.Errorf("report: exit %d, stderr %q; want %d, %q", code, stderr, exitError, "report: --v1: "+want)
+	}
+}
+
+// TestBinWidthInTrainAndReport: --bin-width bins the V1 data for train
+// decode and for the report alike, so that with one seed they split the
+// same binned stimuli.
+func TestBinWidthInTrainAndReport(t *testing.T) {
+	tmp := t.TempDir()
+	v1 := filepath.Join(tmp, "v1.npz")
+	if err := data.SaveV1(v1, data.SyntheticV1(data.SynthOptions{Neurons: 40, Stimuli: 360, Seed: 2})); err != nil {
+		t.Fatal(err)
+	}
+	summ := filepath.Join(tmp, "train.json")
+	if code, _, stderr := runTrain(t, "decode", "--backend", "cpu", "--data", v1, "--bin-width", "8", "--iters", "3", "--summary", summ, "--quiet"); code != exitOK {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	ts, _ := readTrainSummary(t, summ)
+	out := filepath.Join(tmp, "report")
+	code, _, stderr := runCmd(t, "report", "--backend", "cpu", "--out", out, "--v1", v1, "--bin-width", "8", "--decode-steps", "3",
+		"--model", "../../testdata/report/model.npz", "--tsne-iterations", "300", "--synthetic-neurons", "40",
+		"--relu-steps", "0", "--encode-steps", "0", "--bonus-networks=false", "--smooth-mode", "wrap")
+	if code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	s := readReportSummary(t, out)
+	// 45 bins of 8°: 27 train, 18 test; 23 of them ≤ 180°.
+	if ts.TrainSamples != 27 || int(ts.Test["samples"]) != 18 || s.Decoder.TrainStimuli != 27 || s.Decoder.TestStimuli != 18 ||
+		s.Stimuli != 23 || s.V1.BinWidth != 8 || s.Decoder.SmoothMode != "wrap" {
+		t.Errorf("train %d/%d, report %d/%d stimuli, %d compared, v1 %+v, smoothing %q; want 27/18 both, 23, bin width 8, wrap",
+			ts.TrainSamples, int(ts.Test["samples"]), s.Decoder.TrainStimuli, s.Decoder.TestStimuli, s.Stimuli, s.V1, s.Decoder.SmoothMode)
+	}
+	if code, _, stderr := runTrain(t, "decode", "--backend", "cpu", "--data", v1, "--bin-width", "-3"); code != exitError || !strings.Contains(stderr, "--bin-width -3") {
+		t.Errorf("train --bin-width -3: exit %d, %q", code, stderr)
 	}
 }
