@@ -49,6 +49,7 @@ type trainConfig struct {
 	variant                  string
 	hidden, classes          int
 	neurons, nTrain          int
+	binWidth                 float64
 	live                     bool
 	screenshot               string
 	// The network and its training (--arch and the optimizer flags),
@@ -164,6 +165,7 @@ func newTrainFlagSet(c *trainConfig, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.hidden, "hidden", 0, fmt.Sprintf("decode: hidden units (default %d softmax, %d relu)", soft.Hidden, relu.Hidden))
 	fs.IntVar(&c.classes, "classes", soft.Classes, "decode softmax: orientation classes")
 	fs.IntVar(&c.neurons, "neurons", 0, fmt.Sprintf("decode/encode without --data: synthetic population size (0 = %d)", data.DefaultNeurons))
+	fs.Float64Var(&c.binWidth, "bin-width", 0, "decode: average the V1 responses over orientation bins of `DEGREES`, as the tutorials' load_data(bin_width) (0 or 1: as they are)")
 	fs.IntVar(&c.nTrain, "n-train", tasks.MustDefaultsFor(tasks.Normative, "").NTrain, "normative without --data: number of training gratings")
 	fs.StringVar(&c.archSpec, "arch", "", archUsage+"; the task's data, targets and default loss stay")
 	fs.StringVar(&c.archFile, "arch-file", "", "read --arch's SPEC from `FILE` (newlines and # comments allowed)")
@@ -425,7 +427,7 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // options are the tasks.Options the flags describe.
 func (c *trainConfig) options() tasks.Options {
 	return tasks.Options{Network: c.model, Variant: c.variant, Data: c.dataPath, Stimuli: c.stimuliPath, Seed: c.seed,
-		TestFrac: c.testFrac, Hidden: c.hidden, Classes: c.classes, Neurons: c.neurons, NTrain: c.nTrain,
+		TestFrac: c.testFrac, Hidden: c.hidden, Classes: c.classes, Neurons: c.neurons, NTrain: c.nTrain, BinWidth: c.binWidth,
 		Arch: c.arch, Loss: c.loss, DropoutSeed: c.dropoutSeed}
 }
 
