@@ -236,7 +236,8 @@ func (r *report) trainDecoder(ctx context.Context, be kernels.Backend, task *tas
 		if dr.Variant == models.DecodeReLU {
 			dr.TestDecoded = append(dr.TestDecoded, float64(out[i]))
 		} else {
-			dr.TestDecoded = append(dr.TestDecoded, float64(argmax(out[i*dr.Outputs:(i+1)*dr.Outputs])))
+			row := out[i*dr.Outputs : (i+1)*dr.Outputs]
+			dr.TestDecoded = append(dr.TestDecoded, float64(slices.Index(row, slices.Max(row)))) // the first maximum, as torch.argmax
 		}
 	}
 	if dr.Variant == models.DecodeReLU {
@@ -263,16 +264,6 @@ func (r *report) trainDecoder(ctx context.Context, be kernels.Backend, task *tas
 // its maximum.
 func preferredOrientation(v1 *data.V1, sigmaDeg float64, mode analysis.Boundary) ([]float64, error) {
 	return analysis.PreferredStimulus(v1.Resp, v1.S, v1.N, v1.Stimuli, sigmaDeg*float64(v1.S)/360, mode)
-}
-
-func argmax(row []float32) int {
-	best := 0
-	for j, v := range row {
-		if v > row[best] {
-			best = j
-		}
-	}
-	return best
 }
 
 // maxWeightCols bounds the columns of the decoder-weight figures.
