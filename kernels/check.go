@@ -382,3 +382,110 @@ func SoftplusCheck(op string, beta, threshold float32) error {
 	}
 	return nil
 }
+
+// UpdateOperands checks Update: p, grad and buf of one shape (buf2 too
+// under Adam, nil under SGD), a step state, loss nil or one element,
+// non-negative penalties, exactly one optimizer and its own checks.
+func UpdateOperands(op string, p, grad, buf, buf2, state, loss *Tensor, u UpdateParams) error {
+	if err := updateSettings(op, buf2, state, loss, u); err != nil {
+		return err
+	}
+	if u.SGD != nil {
+		return SGDOperands(op, p, grad, buf, state, *u.SGD)
+	}
+	return AdamOperands(op, p, grad, buf, buf2, state, *u.Adam)
+}
+
+// LinearUpdateOperands checks LinearWeightUpdate: w [out, in], dy
+// [rows, out], x [rows, in], the optimizer state shaped as w, and the
+// rest as UpdateOperands. It returns rows, out and in.
+func LinearUpdateOperands(op string, w, dy, x, buf, buf2, state, loss *Tensor, u UpdateParams) (rows, out, in int, err error) {
+	for _, c := range []struct {
+		name string
+		t    *Tensor
+	}{{"w", w}, {"dy", dy}, {"x", x}} {
+		if err := rank(op, c.name, c.t, 2); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	rows, out, in = dy.Shape[0], w.Shape[0], w.Shape[1]
+	if dy.Shape[1] != out || x.Shape[0] != rows || x.Shape[1] != in {
+		return 0, 0, 0, fmt.Errorf("kernels: %s: dy %s and x %s do not give the gradient dyᵀ·x of w %s", op, dy, x, w)
+	}
+	if rows == 0 || out == 0 || in == 0 {
+		return 0, 0, 0, fmt.Errorf("kernels: %s: zero-sized dimension in w %s, dy %s, x %s", op, w, dy, x)
+	}
+	if err := UpdateOperands(op, w, w, buf, buf2, state, loss, u); err != nil {
+		return 0, 0, 0, err
+	}
+	return rows, out, in, nil
+}
+
+func updateSettings(op string, buf2, state, loss *Tensor, u UpdateParams) error {
+	if (u.SGD == nil) == (u.Adam == nil) {
+		return fmt.Errorf("kernels: %s: exactly one of SGD and Adam must be set", op)
+	}
+	if !(u.L1 >= 0) || !(u.L2 >= 0) || math.IsInf(float64(u.L1), 0) || math.IsInf(float64(u.L2), 0) {
+		return fmt.Errorf("kernels: %s: penalties L1 %v and L2 %v must be finite and ≥ 0", op, u.L1, u.L2)
+	}
+	if u.SGD != nil && buf2 != nil {
+		return fmt.Errorf("kernels: %s: SGD takes no second moment, got buf2 %s", op, buf2)
+	}
+	if loss != nil {
+		if err := Scalar(op, "loss", loss); err != nil {
+			return err
+		}
+	}
+	return StepStateShape(op, state)
+}
+
+// ConvPoolGeometry checks Conv2DMaxPool's operands: x, w and bias as
+// ConvGeometry, the pool over the convolution's output, pooled and
+// argmax of the pool's output shape and y and r, unless nil, of the
+// convolution's (r only with p.ReLU).
+func ConvPoolGeometry(op string, pooled, argmax, y, r, x, w, bias *Tensor, p ConvPoolParams) (ConvGeom, PoolGeom, error) {
+	g, err := ConvGeometry(op, x, w, bias, p.Conv)
+	if err != nil {
+		return g, PoolGeom{}, err
+	}
+	pg, err := PoolGeometry(op, &Tensor{Shape: []int{g.N, g.O, g.Ho, g.Wo}}, p.Pool)
+	if err != nil {
+		return g, pg, err
+	}
+	if r != nil && !p.ReLU {
+		return g, pg, fmt.Errorf("kernels: %s: r %s given without ReLU", op, r)
+	}
+	for _, c := range []struct {
+		name string
+		t    *Tensor
+	}{{"y", y}, {"r", r}} {
+		if c.t != nil {
+			if err := CheckConvOut(op, c.name, c.t, g); err != nil {
+				return g, pg, err
+			}
+		}
+	}
+	if err := CheckPoolOut(op, "pooled", pooled, pg); err != nil {
+		return g, pg, err
+	}
+	return g, pg, CheckPoolOut(op, "argmax", argmax, pg)
+}
+
+// ConvPoolBackwardGeometry checks Conv2DMaxPoolBackward's operands: dw
+// shaped as w, db (unless nil) [O], dx (unless nil) shaped as x, and
+// dpooled, pooled and argmax of the pool's output shape.
+func ConvPoolBackwardGeometry(op string, dw, db, dx, dpooled, pooled, argmax, x, w *Tensor, p ConvPoolParams) (ConvGeom, PoolGeom, error) {
+	g, pg, err := ConvPoolGeometry(op, pooled, argmax, nil, nil, x, w, db, p)
+	if err != nil {
+		return g, pg, err
+	}
+	if err := SameShape(op, dw, w); err != nil {
+		return g, pg, err
+	}
+	if dx != nil {
+		if err := SameShape(op, dx, x); err != nil {
+			return g, pg, err
+		}
+	}
+	return g, pg, CheckPoolOut(op, "dpooled", dpooled, pg)
+}

@@ -262,6 +262,60 @@ type Ops interface {
 	// p −= state[StepAdamLR]·m/(sqrt(v)/state[StepAdamBC2] + Eps).
 	// m and v start as zeros.
 	Adam(p, grad, m, v, state *Tensor, o AdamParams)
+
+	// Fused ops. Each does in fewer passes over memory what the sequence
+	// of ops its doc names does, with the same float32 arithmetic, so
+	// that a step moves less data (and, on Vulkan, records fewer
+	// dispatches).
+
+	// Update does to p what L1PenaltyGrad(grad, p, u.L1),
+	// L2PenaltyGrad(grad, p, u.L2) (each where its coefficient is not
+	// zero) and then SGD(p, grad, buf, state, *u.SGD) or Adam(p, grad,
+	// buf, buf2, state, *u.Adam) would do, in one pass over p and the
+	// optimizer state, without changing grad: the gradient the optimizer
+	// takes is grad + L1·sign(p) + 2·L2·p, summed in that order in
+	// float32. buf is SGD's momentum buffer or Adam's first moment, buf2
+	// Adam's second moment (nil under SGD). When loss is not nil,
+	// L1·Σ|p| and then L2·Σp² of p as it was before the update are added
+	// into loss[0], as L1Penalty and L2Penalty add them.
+	Update(p, grad, buf, buf2, state, loss *Tensor, u UpdateParams)
+	// LinearWeightUpdate is Update of the weight w [out, in] of a linear
+	// layer y = x·wᵀ with its gradient dyᵀ·x, for dy [rows, out] and x
+	// [rows, in], as MatMul(grad, dy, x, true, false, 1, 0) computes it.
+	// The gradient is not an operand: a backend may form it block by
+	// block where the update consumes it, never storing it (the CPU
+	// backend does).
+	LinearWeightUpdate(w, dy, x, buf, buf2, state, loss *Tensor, u UpdateParams)
+	// Conv2DMaxPool is Conv2D(y, x, w, bias, p.Conv), then, with p.ReLU,
+	// ReLU(r, y), then MaxPool2D(pooled, argmax, r (or y), p.Pool): argmax
+	// indexes a plane of the convolution's output. y and r may be nil;
+	// then they are not written.
+	Conv2DMaxPool(pooled, argmax, y, r, x, w, bias *Tensor, p ConvPoolParams)
+	// Conv2DMaxPoolBackward is Conv2DMaxPool's backward from dpooled, the
+	// gradient of pooled: MaxPool2DBackward of dpooled through argmax
+	// (gradients of windows that share a maximum summed), with p.ReLU
+	// kept only where the maximum, pooled, is > 0 (ReLUBackward's y > 0
+	// at that position), then Conv2DBackwardWeight into dw and db (db
+	// may be nil) and, unless dx is nil, Conv2DBackwardInput into dx.
+	// Only the maxima carry gradient, so a backend sums over them alone.
+	Conv2DMaxPoolBackward(dw, db, dx, dpooled, pooled, argmax, x, w *Tensor, p ConvPoolParams)
+}
+
+// UpdateParams are the penalties on a parameter and its optimizer, for
+// Update and LinearWeightUpdate: L1 and L2 are the coefficients of
+// L1·Σ|p| + L2·Σp² (0: none); exactly one of SGD and Adam is set.
+type UpdateParams struct {
+	L1, L2 float32
+	SGD    *SGDParams
+	Adam   *AdamParams
+}
+
+// ConvPoolParams are Conv2DMaxPool's geometry: the convolution's, whether
+// a ReLU sits between it and the pool, and the max pool's.
+type ConvPoolParams struct {
+	Conv Conv2DParams
+	ReLU bool
+	Pool Pool2DParams
 }
 
 // SGDParams are torch.optim.SGD's settings other than the learning rate,

@@ -22,3 +22,60 @@ func checkDot(dmr, dnr, dk int, a []float32, lda, ra int, b []float32, ldb, rb, 
 	_ = a[(ra-1)*lda+k-1]
 	_ = b[(rb-1)*ldb+k-1]
 }
+
+// tapOffsets are a correlation's tap offsets, checked once: all in
+// [0, max]. The correlation tiles take them as checked.
+type tapOffsets struct {
+	offs []int
+	max  int
+}
+
+func newTapOffsets(offs []int) *tapOffsets {
+	t := &tapOffsets{offs: offs}
+	for _, o := range offs {
+		if o < 0 {
+			panic("cpu: negative tap offset")
+		}
+		t.max = max(t.max, o)
+	}
+	return t
+}
+
+// checkCorr panics unless a correlation tile of nf ≤ 6 rows of cw values
+// at out (rows ldo apart) and every tap's run of cw values of src are in
+// bounds, with six weights per tap in wp.
+func checkCorr(cw int, out []float32, ldo, nf int, src []float32, taps *tapOffsets, wp []float32) {
+	if nf < 1 || nf > corrPlanes {
+		panic("cpu: correlation tile: bad plane count")
+	}
+	_ = out[(nf-1)*ldo+cw-1]
+	_ = src[taps.max+cw-1]
+	_ = wp[:corrPlanes*len(taps.offs)]
+}
+
+// checkCorr1 panics unless cw values at out and every tap's run of cw
+// values of src are in bounds, with a weight every stride values of wp
+// per tap.
+func checkCorr1(cw int, out, src []float32, taps *tapOffsets, wp []float32, stride int) {
+	_ = out[cw-1]
+	_ = src[taps.max+cw-1]
+	if n := len(taps.offs); n > 0 {
+		_ = wp[(n-1)*stride]
+	}
+}
+
+// checkWgrad panics unless n is a positive multiple of gk, 1 ≤ nf ≤ gf,
+// 1 ≤ nt ≤ 4, and nf rows of dy (ldy apart) and every tap's run of x
+// hold n values.
+func checkWgrad(gf, gk int, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int) {
+	if n <= 0 || n%gk != 0 || nf < 1 || nf > gf || nt < 1 || nt > 4 {
+		panic("cpu: weight-gradient tile: bad length or counts")
+	}
+	_ = dy[(nf-1)*ldy+n-1]
+	for _, o := range offs[:nt] {
+		if o < 0 {
+			panic("cpu: weight-gradient tile: negative offset")
+		}
+		_ = x[o+n-1]
+	}
+}

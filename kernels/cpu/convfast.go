@@ -2,25 +2,110 @@ package cpu
 
 import "github.com/vkneuro/vkneuro/kernels"
 
-// Stride-1 convolutions as whole-plane shifted axpys and dots.
+// Stride-1 convolutions as register-tiled correlations over zero-padded
+// planes.
 //
 // The input plane is copied into a zero-padded plane P of row pitch
 // Wp = max(W + PadW, Wo) (each row's PadW zeros pad both its neighbours),
-// and outputs are kept Wp wide too (columns past Wo are
-// scratch). Then output (ho, wo) at tap (kh, kw) reads P at
-// (ho+kh)·Wp + wo+kw, so for one tap all outputs read one contiguous run
-// of P starting at kh·Wp+kw: the tap is a single axpy (forward, backward
-// input) or dot (weight gradient) of length Ho·Wp. No bounds tests in the
-// inner loops and no im2col buffer; the scratch per goroutine is one
-// padded plane per channel and one wide output plane per filter,
-// allocated when the op is recorded.
+// and outputs are kept Wp wide too (columns past Wo are scratch). Then
+// output (ho, wo) at tap (kh, kw) reads P at (ho+kh)·Wp + wo+kw, so for
+// one tap all outputs read one contiguous run of P starting at
+// kh·Wp+kw: no bounds tests in the inner loops and no im2col buffer.
+//
+// The micro-kernels (convKernel) keep a tile of outputs in registers
+// while the taps stream through: the correlation tile is six output
+// planes × a run of cw values, so each input load feeds six filters
+// (forward), or six input channels (backward input); the weight-gradient
+// tile is six filters × four taps (three × four on AVX2), so each load
+// of a dy run feeds four taps and each input load six filters. The
+// scratch per goroutine is one padded plane per channel and one wide
+// plane per filter, allocated when the op is recorded.
+
+// convKernel is one vector width's convolution micro-kernels.
+type convKernel struct {
+	name string
+	// corr sets out[f·ldo+j] = bias[f] + Σ_t wp[6t+f]·src[offs[t]+j] for
+	// f < nf ≤ 6 and j < cw, adding the taps in order.
+	cw   int
+	corr func(out []float32, ldo, nf int, src []float32, taps *tapOffsets, wp []float32, bias *[6]float32)
+	// corr1 is corr for one plane of cw1 values, its weights stride
+	// apart in wp: without the other planes to share its loads, a run
+	// four times longer keeps enough sums in flight.
+	cw1   int
+	corr1 func(out, src []float32, taps *tapOffsets, wp []float32, stride int, bias float32)
+	// wgrad sets s[4f+t] = Σ_{p<n} dy[f·ldy+p]·x[offs[t]+p] for f < gf
+	// and t < 4, filters past nf and taps past nt repeating the last; n
+	// is a positive multiple of gk.
+	gf, gk int
+	wgrad  func(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
+}
+
+// corrPlanes is the number of output planes of a correlation tile.
+const corrPlanes = 6
+
+// corrGeneric is convKernel.corr with the build's axpy.
+func corrGeneric(cw int, out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32) {
+	for f := 0; f < nf; f++ {
+		o := out[f*ldo : f*ldo+cw]
+		fill(o, bias[f])
+		for t, off := range offs {
+			axpy(o, wp[corrPlanes*t+f], src[off:off+cw])
+		}
+	}
+}
+
+// wgradGeneric is convKernel.wgrad for a gf×4 tile with the build's dot.
+func wgradGeneric(gf int, s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int) {
+	for f := 0; f < gf; f++ {
+		d := dy[min(f, nf-1)*ldy:][:n]
+		for t := 0; t < 4; t++ {
+			s[4*f+t] = dot(d, x[offs[min(t, nt-1)]:])
+		}
+	}
+}
+
+// corr1Generic is convKernel.corr1 with the build's axpy.
+func corr1Generic(cw int, out, src []float32, offs []int, wp []float32, stride int, bias float32) {
+	o := out[:cw]
+	fill(o, bias)
+	for t, off := range offs {
+		axpy(o, wp[stride*t], src[off:off+cw])
+	}
+}
+
+var genericConv = &convKernel{
+	name: "generic", cw: 64, cw1: 64, gf: 6, gk: 1,
+	corr1: func(out, src []float32, taps *tapOffsets, wp []float32, stride int, bias float32) {
+		corr1Generic(64, out, src, taps.offs, wp, stride, bias)
+	},
+	corr: func(out []float32, ldo, nf int, src []float32, taps *tapOffsets, wp []float32, bias *[6]float32) {
+		corrGeneric(64, out, ldo, nf, src, taps.offs, wp, bias)
+	},
+	wgrad: func(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int) {
+		wgradGeneric(6, s, dy, ldy, nf, x, offs, nt, n)
+	},
+}
+
+// convForce, set by tests, is the kernel set the convolutions use
+// instead of currentConv's.
+var convForce *convKernel
+
+func convKernels() *convKernel {
+	if convForce != nil {
+		return convForce
+	}
+	return currentConv()
+}
 
 // fastGeom is the padded layout of a stride-1 convolution.
 type fastGeom struct {
 	kernels.ConvGeom
+	kern   *convKernel
 	hp, wp int // padded input: rows, row pitch
-	plane  int // length of a padded plane plus the overrun of the last tap
-	wide   int // Ho·Wp, the length of a wide output plane and of each tap's run
+	maxOff int // offset of the last tap's run in a padded plane
+	wide   int // Ho·Wp rounded up to the tile width: a wide output plane, and each tap's run
+	plane  int // maxOff + wide: a padded plane with room for every tap's run
+	taps   int // KH·KW
 }
 
 func newFastGeom(g kernels.ConvGeom) (fastGeom, bool) {
@@ -31,9 +116,11 @@ func newFastGeom(g kernels.ConvGeom) (fastGeom, bool) {
 	// zeros: input column iw of a tap's read is in [−PadW, W+PadW), so
 	// rows W+PadW apart keep every read outside a row's W values on zeros
 	// (and a row of output needs Wo columns).
-	f := fastGeom{ConvGeom: g, hp: g.H + 2*g.PadH, wp: max(g.W+g.PadW, g.Wo)}
-	f.plane = f.hp*f.wp + g.KW - 1
-	f.wide = g.Ho * f.wp
+	kr := convKernels()
+	f := fastGeom{ConvGeom: g, kern: kr, hp: g.H + 2*g.PadH, wp: max(g.W+g.PadW, g.Wo), taps: g.KH * g.KW}
+	f.maxOff = f.tap(g.KH-1, g.KW-1)
+	f.wide = roundUp(g.Ho*f.wp, kr.cw1)
+	f.plane = f.maxOff + f.wide
 	return f, true
 }
 
@@ -53,17 +140,86 @@ func (f *fastGeom) widen(w, y []float32) {
 	}
 }
 
+// narrow copies the first Wo columns of the wide plane w into the Ho×Wo
+// plane y.
+func (f *fastGeom) narrow(y, w []float32) {
+	for h := 0; h < f.Ho; h++ {
+		copy(y[h*f.Wo:(h+1)*f.Wo], w[h*f.wp:])
+	}
+}
+
 // tap is the offset in a padded plane of the run read by tap (kh, kw).
 func (f *fastGeom) tap(kh, kw int) int { return kh*f.wp + kw }
 
-// convForwardFast records Conv2D for stride 1.
-func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
-	parts := p.parts(f.N, 1)
-	per := f.C*f.plane + f.wide
-	scratch := make([]float32, parts*per)
+// corrPlan is a recorded correlation of groups of up to six output
+// planes, each the sum over taps of a weight times a shifted run of the
+// concatenated source planes (the forward convolution, and the backward
+// convolution to the input).
+type corrPlan struct {
+	kern *convKernel
+	taps *tapOffsets // per tap: where its run starts in the sources
+	wpk  []float32   // per group of six outputs: [tap][6] weights, packed when the op runs
+	bias [][6]float32
+	outs int // output planes
+	n    int // values per output plane (a multiple of the tile width)
+}
+
+// run computes output planes [6q, 6q+6) for every group q into out
+// (planes n apart) from src.
+func (c *corrPlan) run(out, src []float32) {
+	taps := len(c.taps.offs)
+	for q := 0; q*corrPlanes < c.outs; q++ {
+		nf := min(corrPlanes, c.outs-q*corrPlanes)
+		wp := c.wpk[q*taps*corrPlanes : (q+1)*taps*corrPlanes]
+		o := out[q*corrPlanes*c.n:]
+		if nf < corrPlanes/2 {
+			// A six-plane tile would compute the missing planes too.
+			for f := range nf {
+				for j := 0; j < c.n; j += c.kern.cw1 {
+					c.kern.corr1(o[f*c.n+j:], src[j:], c.taps, wp[f:], corrPlanes, c.bias[q][f])
+				}
+			}
+			continue
+		}
+		for j := 0; j < c.n; j += c.kern.cw {
+			c.kern.corr(o[j:], c.n, nf, src[j:], c.taps, wp, &c.bias[q])
+		}
+	}
+}
+
+// pack fills group q's weights from w(plane, tap), repeating the last
+// plane of a group that is not full.
+func (c *corrPlan) pack(w func(plane, tap int) float32) {
+	taps := len(c.taps.offs)
+	for q := 0; q*corrPlanes < c.outs; q++ {
+		for t := 0; t < taps; t++ {
+			for f := 0; f < corrPlanes; f++ {
+				c.wpk[(q*taps+t)*corrPlanes+f] = w(min(q*corrPlanes+f, c.outs-1), t)
+			}
+		}
+	}
+}
+
+func newCorrPlan(kr *convKernel, offs []int, outs, n int) *corrPlan {
+	groups := (outs + corrPlanes - 1) / corrPlanes
+	return &corrPlan{kern: kr, taps: newTapOffsets(offs), wpk: make([]float32, groups*len(offs)*corrPlanes),
+		bias: make([][6]float32, groups), outs: outs, n: n}
+}
+
+// convForwardPlan computes, image by image, the wide output planes of a
+// stride-1 convolution into a goroutine's scratch and hands them to an
+// epilogue: Conv2D's copies them out; Conv2DMaxPool's pools them.
+type convForwardPlan struct {
+	f       fastGeom
+	corr    *corrPlan
+	scratch []float32
+	per     int
+}
+
+func (p *Program) newConvForward(f fastGeom) *convForwardPlan {
 	// offs[t] is where tap t = (c, kh, kw), in the weights' order, starts
 	// reading the concatenated padded planes.
-	offs := make([]int, 0, f.C*f.KH*f.KW)
+	offs := make([]int, 0, f.C*f.taps)
 	for c := 0; c < f.C; c++ {
 		for kh := 0; kh < f.KH; kh++ {
 			for kw := 0; kw < f.KW; kw++ {
@@ -71,29 +227,53 @@ func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
 			}
 		}
 	}
-	taps := f.KH * f.KW
+	per := f.C*f.plane + f.O*f.wide
+	return &convForwardPlan{f: f, corr: newCorrPlan(f.kern, offs, f.O, f.wide), scratch: make([]float32, p.parts(f.N, 1)*per), per: per}
+}
+
+// prepare packs the weights and bias (bd may be nil) when the op runs.
+func (c *convForwardPlan) prepare(wd, bd []float32) {
+	ct := c.f.C * c.f.taps
+	c.corr.pack(func(o, t int) float32 { return wd[o*ct+t] })
+	for o := 0; o < c.f.O; o++ {
+		var b float32
+		if bd != nil {
+			b = bd[o]
+		}
+		c.corr.bias[o/corrPlanes][o%corrPlanes] = b
+	}
+	// A group that is not full repeats its last plane's bias too.
+	for o := c.f.O; o%corrPlanes != 0; o++ {
+		c.corr.bias[o/corrPlanes][o%corrPlanes] = c.corr.bias[(c.f.O-1)/corrPlanes][(c.f.O-1)%corrPlanes]
+	}
+}
+
+// image computes image n's wide output planes (O planes of f.wide, row
+// pitch f.wp) on goroutine part and returns them.
+func (c *convForwardPlan) image(part, n int, xd []float32) []float32 {
+	f := &c.f
+	s := c.scratch[part*c.per : (part+1)*c.per]
+	pads, wides := s[:f.C*f.plane:f.C*f.plane], s[f.C*f.plane:]
+	for ch := 0; ch < f.C; ch++ {
+		f.pad(pads[ch*f.plane:], xd[(n*f.C+ch)*f.H*f.W:])
+	}
+	c.corr.run(wides, pads)
+	return wides
+}
+
+// convForwardFast records Conv2D for stride 1.
+func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
+	c := p.newConvForward(f)
 	body := func(part, lo, hi int) {
-		s := scratch[part*per : (part+1)*per]
-		pads, wide := s[:f.C*f.plane:f.C*f.plane], s[f.C*f.plane:]
 		for n := lo; n < hi; n++ {
-			for c := 0; c < f.C; c++ {
-				f.pad(pads[c*f.plane:], xd[(n*f.C+c)*f.H*f.W:])
-			}
+			wides := c.image(part, n, xd)
 			for o := 0; o < f.O; o++ {
-				var b float32
-				if bd != nil {
-					b = bd[o]
-				}
-				// The bias is the taps' starting value: no pass of its own.
-				convTaps(wide, pads, offs, wd[o*f.C*taps:(o+1)*f.C*taps], b)
-				yp := yd[(n*f.O+o)*f.Ho*f.Wo:]
-				for h := 0; h < f.Ho; h++ {
-					copy(yp[h*f.Wo:(h+1)*f.Wo], wide[h*f.wp:])
-				}
+				f.narrow(yd[(n*f.O+o)*f.Ho*f.Wo:], wides[o*f.wide:])
 			}
 		}
 	}
 	p.add(func() error {
+		c.prepare(wd, bd)
 		p.parallel(f.N, 1, body)
 		return nil
 	})
@@ -102,18 +282,18 @@ func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
 // convBackwardInputFast records Conv2DBackwardInput for stride 1 as a
 // stride-1 correlation too: the padded dx plane at q is Σ over (o, tap)
 // of w·dy' at q − offset(tap), where dy' is filter o's wide dy plane
-// placed after base = offset(last tap) zeros in a plane Z_o. So each
-// channel's padded dx plane is one convTaps over the Z planes, with the
-// weights of that channel gathered once per run.
+// placed after base = offset(last tap) zeros in a plane Z_o. So the
+// padded dx planes of up to six channels are one correlation over the Z
+// planes, with each channel's weights gathered when the op runs.
 func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
 	parts := p.parts(f.N, 1)
-	taps := f.KH * f.KW
-	base := f.tap(f.KH-1, f.KW-1)
-	zlen := base + f.plane
-	per := f.O*zlen + f.plane
+	base := f.maxOff
+	dpn := roundUp(f.hp*f.wp, f.kern.cw1) // a padded dx plane, rounded to the tile width
+	zlen := base + dpn
+	per := f.O*zlen + f.C*dpn
 	scratch := make([]float32, parts*per)
 	// offs[(o, t)] is where tap t of filter o starts reading the Z planes.
-	offs := make([]int, 0, f.O*taps)
+	offs := make([]int, 0, f.O*f.taps)
 	for o := 0; o < f.O; o++ {
 		for kh := 0; kh < f.KH; kh++ {
 			for kw := 0; kw < f.KW; kw++ {
@@ -121,8 +301,8 @@ func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
 			}
 		}
 	}
-	// wc[c] holds w[o, c, t] in (o, t) order, gathered when the op runs.
-	wc := make([]float32, f.C*f.O*taps)
+	c := newCorrPlan(f.kern, offs, f.C, dpn)
+	ct := f.C * f.taps
 	body := func(part, lo, hi int) {
 		s := scratch[part*per : (part+1)*per]
 		zs, dp := s[:f.O*zlen:f.O*zlen], s[f.O*zlen:]
@@ -130,42 +310,35 @@ func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
 			for o := 0; o < f.O; o++ {
 				f.widen(zs[o*zlen+base:], dyd[(n*f.O+o)*f.Ho*f.Wo:])
 			}
-			for c := 0; c < f.C; c++ {
-				convTaps(dp, zs, offs, wc[c*f.O*taps:(c+1)*f.O*taps], 0)
-				xp := dxd[(n*f.C+c)*f.H*f.W:]
+			c.run(dp, zs)
+			for ch := 0; ch < f.C; ch++ {
+				xp, d := dxd[(n*f.C+ch)*f.H*f.W:], dp[ch*dpn:]
 				for h := 0; h < f.H; h++ {
-					copy(xp[h*f.W:(h+1)*f.W], dp[(h+f.PadH)*f.wp+f.PadW:])
+					copy(xp[h*f.W:(h+1)*f.W], d[(h+f.PadH)*f.wp+f.PadW:])
 				}
 			}
 		}
 	}
 	p.add(func() error {
-		for c := 0; c < f.C; c++ {
-			for o := 0; o < f.O; o++ {
-				copy(wc[(c*f.O+o)*taps:(c*f.O+o+1)*taps], wd[(o*f.C+c)*taps:(o*f.C+c+1)*taps])
-			}
-		}
+		// The (o, t) weights of channel ch: w[o, ch, t].
+		c.pack(func(ch, ot int) float32 { return wd[(ot/f.taps)*ct+ch*f.taps+ot%f.taps] })
 		p.parallel(f.N, 1, body)
 		return nil
 	})
 }
 
 // convBackwardWeightFast records Conv2DBackwardWeight for stride 1: per
-// image each tap is one float32 dot of the wide dy plane with the padded
-// input at the tap's offset, added into a float64 partial per goroutine.
+// image and input channel, the weight-gradient tiles take the dot of
+// every filter's wide dy plane with the padded input at every tap's
+// offset, added into a float64 partial per goroutine.
 func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32) {
 	parts := p.parts(f.N, 1)
 	per := f.C*f.plane + f.O*f.wide
 	scratch := make([]float32, parts*per)
 	nw := len(dwd)
 	acc := make([]float64, parts*(nw+f.O))
-	taps := f.KH * f.KW
-	offs := make([]int, 0, taps) // offset of tap t = (kh, kw) in a padded plane
-	for kh := 0; kh < f.KH; kh++ {
-		for kw := 0; kw < f.KW; kw++ {
-			offs = append(offs, f.tap(kh, kw))
-		}
-	}
+	tiles := make([]wgradTile, parts)
+	kr := f.kern
 	body := func(part, lo, hi int) {
 		s := scratch[part*per : (part+1)*per]
 		pads, wides := s[:f.C*f.plane], s[f.C*f.plane:]
@@ -182,25 +355,7 @@ func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32
 					ab[o] += sum64(dyd[(n*f.O+o)*f.Ho*f.Wo : (n*f.O+o+1)*f.Ho*f.Wo])
 				}
 			}
-			for o := 0; o < f.O; o++ {
-				wo := wides[o*f.wide : (o+1)*f.wide]
-				for c := 0; c < f.C; c++ {
-					pc := pads[c*f.plane : (c+1)*f.plane]
-					ak := aw[(o*f.C+c)*taps : (o*f.C+c+1)*taps]
-					// Four taps at a time share each load of the dy plane.
-					t := 0
-					for ; t+4 <= taps; t += 4 {
-						s0, s1, s2, s3 := dot4(wo, pc[offs[t]:], pc[offs[t+1]:], pc[offs[t+2]:], pc[offs[t+3]:])
-						ak[t] += float64(s0)
-						ak[t+1] += float64(s1)
-						ak[t+2] += float64(s2)
-						ak[t+3] += float64(s3)
-					}
-					for ; t < taps; t++ {
-						ak[t] += float64(dot(wo, pc[offs[t]:]))
-					}
-				}
-			}
+			f.weightTiles(kr, &tiles[part], aw, wides, pads)
 		}
 	}
 	p.add(func() error {
@@ -209,4 +364,37 @@ func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32
 		sumParts(dbd, acc, parts, nw+f.O, nw)
 		return nil
 	})
+}
+
+// wgradTile is a goroutine's weight-gradient tile: the kernel's sums and
+// tap offsets, made when the op is recorded so that Run does not allocate.
+type wgradTile struct {
+	s    [24]float32
+	offs [4]int
+}
+
+// weightTiles adds one image's weight gradient into aw (OIHW, float64):
+// for every channel, filter group and group of four taps, one tile of
+// dots of the wide dy planes with the padded input plane.
+func (f *fastGeom) weightTiles(kr *convKernel, tl *wgradTile, aw []float64, wides, pads []float32) {
+	s, offs := &tl.s, &tl.offs
+	for c := 0; c < f.C; c++ {
+		pc := pads[c*f.plane : (c+1)*f.plane]
+		for g0 := 0; g0 < f.O; g0 += kr.gf {
+			nf := min(kr.gf, f.O-g0)
+			for t0 := 0; t0 < f.taps; t0 += 4 {
+				nt := min(4, f.taps-t0)
+				for t := range nt {
+					offs[t] = f.tap((t0+t)/f.KW, (t0+t)%f.KW)
+				}
+				kr.wgrad(s, wides[g0*f.wide:], f.wide, nf, pc, offs, nt, f.wide)
+				for q := range nf {
+					ak := aw[((g0+q)*f.C+c)*f.taps+t0:]
+					for t := range nt {
+						ak[t] += float64(s[4*q+t])
+					}
+				}
+			}
+		}
+	}
 }

@@ -126,6 +126,32 @@ func extendedOpsStep(tb testing.TB, b kernels.Backend, state []float32) kernels.
 	return p
 }
 
+// fusedOpsStep records the fused ops at the normative and decoder
+// shapes, with penalties into a loss and both optimizers.
+func fusedOpsStep(tb testing.TB, b kernels.Backend, state []float32) kernels.Program {
+	tb.Helper()
+	mk := maker(tb, b)
+	x, w, bias := mk(8, 1, 48, 64), mk(6, 1, 7, 7), mk(6)
+	pooled, am, y := mk(8, 6, 6, 8), mk(8, 6, 6, 8), mk(8, 6, 48, 64)
+	dw, db, dx := mk(6, 1, 7, 7), mk(6), mk(8, 1, 48, 64)
+	lw, dy, lx, lb, lb2 := mk(20, 3000), mk(64, 20), mk(64, 3000), mk(20, 3000), mk(20, 3000)
+	st, loss := mk(kernels.StepStateLen), mk(1)
+	cp := kernels.ConvPoolParams{Conv: kernels.Conv2DParams{PadH: 3, PadW: 3}, ReLU: true, Pool: kernels.Pool2DParams{KernelH: 8, KernelW: 8}}
+	sgd := kernels.UpdateParams{L1: 1e-3, L2: 1e-2, SGD: &kernels.SGDParams{Momentum: 0.9}}
+	adam := kernels.UpdateParams{L1: 1e-3, Adam: &kernels.AdamParams{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}}
+	p := b.NewProgram()
+	p.Write(st, state)
+	p.Conv2DMaxPool(pooled, am, y, nil, x, w, bias, cp)
+	p.Conv2DMaxPoolBackward(dw, db, dx, pooled, pooled, am, x, w, cp)
+	p.LinearWeightUpdate(lw, dy, lx, lb, nil, st, loss, sgd)
+	p.LinearWeightUpdate(lw, dy, lx, lb, lb2, st, loss, adam)
+	p.Update(w, dw, mk(6, 1, 7, 7), nil, st, loss, sgd)
+	if err := p.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
 // TestRunDoesNotAllocate checks that running a training step allocates
 // nothing: all scratch is made when ops are recorded.
 func TestRunDoesNotAllocate(t *testing.T) {
@@ -136,6 +162,7 @@ func TestRunDoesNotAllocate(t *testing.T) {
 	for name, p := range map[string]kernels.Program{
 		"tutorial 3 step": tutorial3Step(t, b, 8),
 		"extended ops":    extendedOpsStep(t, b, state),
+		"fused ops":       fusedOpsStep(t, b, state),
 	} {
 		defer p.Close()
 		if allocs := testing.AllocsPerRun(5, func() {

@@ -10,9 +10,9 @@ package cpu
 //     of mr rows, and the micro-kernel keeps an mr×nr tile of c in
 //     registers while one A and one B micro-panel stream through it. The
 //     B micro-panel in use stays in L1 while the A block (in L2) passes
-//     over it. With an epilogue (fused ops, k ≤ kc) each finished
-//     mc×nc block of the product goes to a scratch block and from there
-//     to the epilogue instead of to c.
+//     over it. With an epilogue (the fused ops) each mc×nc block of the
+//     product is finished over all of k in a scratch block and handed to
+//     the epilogue instead of to c.
 //   - the dot form (b transposed: x·Wᵀ with long rows): a dmr×dnr tile
 //     of dot products of rows of op(a) with rows of b, each a vector
 //     accumulator along k, reduced at the end of a k-block. Nothing is
@@ -44,8 +44,6 @@ const (
 	gemmKC     = 256
 	gemmBBlock = 96 << 10 // floats of a packed B block
 	gemmABlock = 32 << 10 // floats of a packed A block
-	// gemmFusedKC is the longest k an epilogue takes in one block.
-	gemmFusedKC = 512
 	// gemmDotBytes bounds the rows of the cached operand of the dot
 	// form per k-block.
 	gemmDotBytes = 384 << 10
@@ -88,7 +86,7 @@ type gemmPlan struct {
 
 // newGemm plans c = alpha·op(a)·op(b) + beta·c for op(a) m×k and op(b)
 // k×n. With epi set (beta must be 0 and c may be nil) the product goes
-// to epi block by block instead; that needs k ≤ gemmFusedKC.
+// to epi block by block instead.
 func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, alpha, beta float32, epi gemmEpilogue) *gemmPlan {
 	g := &gemmPlan{m: m, n: n, k: k, a: a, b: b, c: c, transA: transA, transB: transB, alpha: alpha, beta: beta, kern: currentGemm(), epi: epi}
 	if gemmForce != nil {
@@ -118,13 +116,9 @@ func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, a
 			g.unit, g.units = kr.dnr, (n+kr.dnr-1)/kr.dnr
 		}
 	} else {
+		// The same kc with or without an epilogue: the fused ops' gradient
+		// is then MatMul's to the bit.
 		g.kc = min(k, gemmKC)
-		if epi != nil {
-			if k > gemmFusedKC {
-				panic("cpu: gemm epilogue with k > gemmFusedKC")
-			}
-			g.kc = k
-		}
 		// Split the dimension with more micro-tiles.
 		g.byRows = (m+kr.mr-1)/kr.mr >= (n+kr.nr-1)/kr.nr
 		g.nc = min(roundUp(n, kr.nr), max(kr.nr, gemmBBlock/g.kc/kr.nr*kr.nr))
@@ -166,15 +160,24 @@ func roundUp(x, q int) int { return (x + q - 1) / q * q }
 
 // record adds the product to p.
 func (g *gemmPlan) record(p *Program) {
-	grain := max(1, (g.units+g.parts-1)/g.parts)
-	body := g.run
+	exec := g.executor(p)
 	p.add(func() error {
-		if g.at != nil {
-			p.parallel(g.m, 64, g.transposeA)
-		}
-		p.parallel(g.units, grain, body)
+		exec()
 		return nil
 	})
+}
+
+// executor returns the function that computes the product when the op
+// runs, made at record time so that running it allocates nothing.
+func (g *gemmPlan) executor(p *Program) func() {
+	grain := max(1, (g.units+g.parts-1)/g.parts)
+	body, transpose := g.run, g.transposeA
+	return func() {
+		if g.at != nil {
+			p.parallel(g.m, 64, transpose)
+		}
+		p.parallel(g.units, grain, body)
+	}
 }
 
 // run computes the units [lo, hi) of the product on goroutine part.
@@ -212,6 +215,10 @@ func (g *gemmPlan) transposeA(_, lo, hi int) {
 
 // packed is the packed form over rows [r0, r1) and columns [c0, c1).
 func (g *gemmPlan) packed(part, r0, r1, c0, c1 int) {
+	if g.epi != nil {
+		g.packedBlocks(part, r0, r1, c0, c1)
+		return
+	}
 	kr := g.kern
 	mr, nr := kr.mr, kr.nr
 	ap, bp, tile := g.ap[part], g.bp[part], g.tile[part]
@@ -230,9 +237,6 @@ func (g *gemmPlan) packed(part, r0, r1, c0, c1 int) {
 					for ir := i0; ir < i1; ir += mr {
 						aq := ap[(ir-i0)*kb : (ir-i0+mr)*kb]
 						switch {
-						case g.epi != nil:
-							blk := g.blk[part]
-							kr.outer(blk[(ir-i0)*g.nc+jr-j0:], g.nc, aq, bq, kb, false)
 						case ir+mr <= i1 && jr+nr <= j1:
 							kr.outer(g.c[ir*g.n+jr:], g.n, aq, bq, kb, !first)
 						default:
@@ -251,10 +255,38 @@ func (g *gemmPlan) packed(part, r0, r1, c0, c1 int) {
 						}
 					}
 				}
-				if g.epi != nil {
-					g.epi(part, i0, i1, j0, j1, g.blk[part], g.nc)
+			}
+		}
+	}
+}
+
+// packedBlocks is the packed form with an epilogue: each mc×nc block is
+// finished over all of k in the goroutine's scratch block, then handed
+// over. A single k-block packs B once per column block; a longer k packs
+// it again for every row block.
+func (g *gemmPlan) packedBlocks(part, r0, r1, c0, c1 int) {
+	kr := g.kern
+	mr, nr := kr.mr, kr.nr
+	ap, bp, blk := g.ap[part], g.bp[part], g.blk[part]
+	for j0 := c0; j0 < c1; j0 += g.nc {
+		j1 := min(j0+g.nc, c1)
+		for i0 := r0; i0 < r1; i0 += g.mc {
+			i1 := min(i0+g.mc, r1)
+			for l0 := 0; l0 < g.k; l0 += g.kc {
+				l1 := min(l0+g.kc, g.k)
+				kb := l1 - l0
+				if l0 > 0 || i0 == r0 || g.kc < g.k {
+					g.packB(bp, l0, l1, j0, j1)
+				}
+				g.packA(ap, i0, i1, l0, l1)
+				for jr := j0; jr < j1; jr += nr {
+					bq := bp[(jr-j0)*kb : (jr-j0+nr)*kb]
+					for ir := i0; ir < i1; ir += mr {
+						kr.outer(blk[(ir-i0)*g.nc+jr-j0:], g.nc, ap[(ir-i0)*kb:(ir-i0+mr)*kb], bq, kb, l0 > 0)
+					}
 				}
 			}
+			g.epi(part, i0, i1, j0, j1, blk, g.nc)
 		}
 	}
 }

@@ -37,28 +37,6 @@ func dotGeneric(x, y []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dot4Generic returns the dot products of b with a0…a3 over len(b).
-func dot4Generic(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
-	a0, a1, a2, a3 = a0[:len(b)], a1[:len(b)], a2[:len(b)], a3[:len(b)]
-	for i, v := range b {
-		s0 += a0[i] * v
-		s1 += a1[i] * v
-		s2 += a2[i] * v
-		s3 += a3[i] * v
-	}
-	return
-}
-
-// convTapsGeneric sets out[j] = b + Σ_t w[t]·src[offs[t]+j] for
-// j < len(out): one output plane of a stride-1 convolution over padded
-// input (convfast.go), bias included.
-func convTapsGeneric(out, src []float32, offs []int, w []float32, b float32) {
-	fill(out, b)
-	for t, o := range offs {
-		axpy(out, w[t], src[o:])
-	}
-}
-
 // fill sets every element of x to v, by doubling copies (memmove) after
 // the first few elements.
 func fill(x []float32, v float32) {

@@ -25,12 +25,6 @@ func axpyAVX(y []float32, a float32, x []float32)
 func dotAVX(x, y []float32) float32
 
 //go:noescape
-func dot4AVX(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32)
-
-//go:noescape
-func convTapsAVX(out, src []float32, offs []int, w []float32, b float32)
-
-//go:noescape
 func maxWindow8AVX(x []float32, w, kh int) (idx int, ok bool)
 
 // axpy sets y[i] += a·x[i] for i < len(y); len(x) ≥ len(y).
@@ -54,31 +48,6 @@ func dot(x, y []float32) float32 {
 		return 0
 	}
 	return dotAVX(x, y[:len(x)])
-}
-
-// dot4 returns the dot products of b with a0…a3 over len(b).
-func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
-	if !hasAVX2FMA {
-		return dot4Gonum(b, a0, a1, a2, a3)
-	}
-	a0, a1, a2, a3 = a0[:len(b)], a1[:len(b)], a2[:len(b)], a3[:len(b)]
-	return dot4AVX(b, a0, a1, a2, a3)
-}
-
-// convTaps sets out[j] = b + Σ_t w[t]·src[offs[t]+j] for j < len(out),
-// keeping 64 outputs in eight registers across all taps.
-func convTaps(out, src []float32, offs []int, w []float32, b float32) {
-	if !hasAVX2FMA {
-		convTapsGeneric(out, src, offs, w, b)
-		return
-	}
-	w = w[:len(offs)]
-	for _, o := range offs {
-		if o < 0 || o > len(src)-len(out) {
-			panic("cpu: convTaps offset out of range")
-		}
-	}
-	convTapsAVX(out, src, offs, w, b)
 }
 
 // maxWindow8 returns the offset r·w+c of the first maximum of the window

@@ -16,6 +16,7 @@ func TestVecWithoutAVX2(t *testing.T) {
 	hasAVX2FMA, hasAVX512, hasVectorMax = false, false, false
 	defer func() { hasAVX2FMA, hasAVX512, hasVectorMax = true, avx512, true }()
 	t.Run("primitives", TestVecPrimitives)
-	t.Run("convTaps", TestConvTaps)
+	t.Run("convKernels", TestConvKernels)
+	t.Run("gemmKernels", TestGemmKernels)
 	t.Run("maxWindow8", TestMaxWindow8)
 }

@@ -14,14 +14,6 @@ func axpy(y []float32, a float32, x []float32) { axpyGonum(y, a, x) }
 
 func dot(x, y []float32) float32 { return dotGonum(x, y) }
 
-func dot4(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
-	return dot4Gonum(b, a0, a1, a2, a3)
-}
-
-func convTaps(out, src []float32, offs []int, w []float32, b float32) {
-	convTapsGeneric(out, src, offs, w, b)
-}
-
 // maxWindow8 is the vector max of a pool window 8 wide; without SIMD it
 // always defers to the plain loop.
 func maxWindow8(xp []float32, start, w, kh int) (idx int, ok bool) { return 0, false }
@@ -34,3 +26,9 @@ func currentGemm() *gemmKernel { return genericGemm }
 
 // gemmKernelSets are the kernel sets the CPU runs.
 func gemmKernelSets() []*gemmKernel { return []*gemmKernel{genericGemm} }
+
+// currentConv is the plain-loop kernel set.
+func currentConv() *convKernel { return genericConv }
+
+// convKernelSets are the kernel sets the CPU runs.
+func convKernelSets() []*convKernel { return []*convKernel{genericConv} }

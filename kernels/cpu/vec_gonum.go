@@ -24,7 +24,3 @@ func dotGonum(x, y []float32) float32 {
 	}
 	return level1.Sdot(len(x), x, 1, y[:len(x)], 1)
 }
-
-func dot4Gonum(b, a0, a1, a2, a3 []float32) (s0, s1, s2, s3 float32) {
-	return dotGonum(b, a0), dotGonum(b, a1), dotGonum(b, a2), dotGonum(b, a3)
-}

@@ -73,37 +73,6 @@ func TestVecPrimitives(t *testing.T) {
 		if got, w := dot(y0, x[1]), dotGeneric(y0, x[1]); !closeTo(got, w, scale) {
 			t.Fatalf("dot n=%d = %v, want %v", n, got, w)
 		}
-		g0, g1, g2, g3 := dot4(y0, x[0], x[1], x[2], x[3])
-		w0, w1, w2, w3 := dot4Generic(y0, x[0], x[1], x[2], x[3])
-		for q, p := range [4][2]float32{{g0, w0}, {g1, w1}, {g2, w2}, {g3, w3}} {
-			if !closeTo(p[0], p[1], scale) {
-				t.Fatalf("dot4 n=%d: s%d = %v, want %v", n, q, p[0], p[1])
-			}
-		}
-	}
-}
-
-func TestConvTaps(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range vecLens {
-		for _, taps := range []int{1, 3, 49} {
-			offs := make([]int, taps)
-			for i := range offs {
-				offs[i] = r.IntN(40)
-			}
-			src := randVec(r, n+40)
-			w := randVec(r, taps)
-			all, out := guarded(make([]float32, n))
-			convTaps(out, src, offs, w, 0.25)
-			want := make([]float32, n)
-			convTapsGeneric(want, src, offs, w, 0.25)
-			checkGuards(t, "convTaps", all, n)
-			for j := range want {
-				if !closeTo(out[j], want[j], float32(4*taps)) {
-					t.Fatalf("convTaps n=%d taps=%d: out[%d] = %v, want %v", n, taps, j, out[j], want[j])
-				}
-			}
-		}
 	}
 }
 

@@ -318,4 +318,7 @@ var layouts = map[string]layout{
 	"avgpool":                {2, reflect.TypeFor[poolPush]()},
 	"avgpool_bwd":            {2, reflect.TypeFor[poolPush]()},
 	"adam":                   {5, reflect.TypeFor[adamPush]()},
+	"update":                 {7, reflect.TypeFor[updatePush]()},
+	"conv_maxpool":           {5, reflect.TypeFor[convPoolPush]()},
+	"conv_maxpool_bwd":       {6, reflect.TypeFor[convPoolBwdPush]()},
 }

@@ -124,17 +124,24 @@ func (p *Program) Conv2DBackwardInput(dx, dy, w *kernels.Tensor, cp kernels.Conv
 	if !ok {
 		return
 	}
+	p.convBackwardInput("Conv2DBackwardInput", bs[0], bs[1], bs[2], g)
+}
+
+// convBackwardInput records dx from dy and w on buffers, for
+// Conv2DBackwardInput and Conv2DMaxPoolBackward.
+func (p *Program) convBackwardInput(op string, dx, dy, w *engine.Buffer, g kernels.ConvGeom) {
+	bs := []*engine.Buffer{dx, dy, w}
 	if g.StrideH == 1 && g.StrideW == 1 && g.PadH < g.KH && g.PadW < g.KW {
 		// Stride 1: dx is the convolution of dy with the flipped,
 		// transposed weights and padding K−1−P, the tiled forward kernel.
 		t := kernels.ConvGeom{N: g.N, C: g.O, H: g.Ho, W: g.Wo, O: g.C, KH: g.KH, KW: g.KW,
 			Ho: g.H, Wo: g.W, StrideH: 1, StrideW: 1, PadH: g.KH - 1 - g.PadH, PadW: g.KW - 1 - g.PadW}
-		p.conv("Conv2DBackwardInput", bs[1], bs[2], p.be.dummy, bs[0], t, false, true)
+		p.conv(op, bs[1], bs[2], p.be.dummy, bs[0], t, false, true)
 		return
 	}
 	const wg = 128
 	cb := min(4, g.C)
-	p.dispatch("Conv2DBackwardInput", "conv2d_bwd_input", []uint32{wg, 1, 1, u32(cb)},
+	p.dispatch(op, "conv2d_bwd_input", []uint32{wg, 1, 1, u32(cb)},
 		[]*engine.Buffer{bs[1], bs[2], bs[0]}, bwdInputPush(g), ceilDiv(g.H*g.W, wg), ceilDiv(g.C, cb), g.N)
 }
 

@@ -156,6 +156,13 @@ func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, be
 	if !ok {
 		return
 	}
+	p.matmul("MatMul", bs[1], bs[2], bs[0], m, n, k, transA, transB, alpha, beta)
+}
+
+// matmul records c = alpha·op(a)·op(b) + beta·c on buffers, for MatMul
+// and the fused ops that form a product into scratch.
+func (p *Program) matmul(op string, a, b, c *engine.Buffer, m, n, k int, transA, transB bool, alpha, beta float32) {
+	bs := []*engine.Buffer{c, a, b}
 	cfg, splits, kChunk := chooseMatMul(m, n, k, p.be.m.Info().CPU && !gpuTiles)
 	spec := cfg.spec(m, n, k, transA, transB)
 	gx, gy := ceilDiv(n, cfg.bn), ceilDiv(m, cfg.bm)
@@ -164,7 +171,7 @@ func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, be
 	perPass := min(splits, max(1, maxSplitScratch/(m*n)))
 	var part *engine.Buffer
 	if perPass > 1 {
-		if part = p.newScratch("MatMul", perPass*m*n); part == nil {
+		if part = p.newScratch(op, perPass*m*n); part == nil {
 			return
 		}
 	}
@@ -175,12 +182,12 @@ func (p *Program) MatMul(c, a, b *kernels.Tensor, transA, transB bool, alpha, be
 			push.Beta = 1
 		}
 		if zs == 1 {
-			p.dispatch("MatMul", "matmul", spec, []*engine.Buffer{bs[1], bs[2], bs[0]}, push, gx, gy, 1)
+			p.dispatch(op, "matmul", spec, []*engine.Buffer{bs[1], bs[2], bs[0]}, push, gx, gy, 1)
 			continue
 		}
 		red := matmulReducePush{MN: u32(m * n), Splits: u32(zs), Alpha: push.Alpha, Beta: push.Beta}
 		push.Alpha, push.Beta, push.Split = 1, 0, 1
-		p.dispatch("MatMul", "matmul", spec, []*engine.Buffer{bs[1], bs[2], part}, push, gx, gy, zs)
-		p.dispatch("MatMul", "matmul_reduce", []uint32{wgElem, 1, 1}, []*engine.Buffer{part, bs[0]}, red, elemGroups(m*n), 1, 1)
+		p.dispatch(op, "matmul", spec, []*engine.Buffer{bs[1], bs[2], part}, push, gx, gy, zs)
+		p.dispatch(op, "matmul_reduce", []uint32{wgElem, 1, 1}, []*engine.Buffer{part, bs[0]}, red, elemGroups(m*n), 1, 1)
 	}
 }

@@ -1,0 +1,138 @@
+package cpu
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/vkneuro/vkneuro/kernels"
+)
+
+// The convolution micro-kernels of every kernel set the CPU runs are
+// checked against the plain loops with guards around their outputs, and
+// whole convolutions of each set (forward, both backwards, the fused
+// pool block) against the widest set's, which the conformance suite
+// checks against the spec.
+
+func TestConvKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, kr := range convKernelSets() {
+		t.Run(kr.name, func(t *testing.T) {
+			for _, ntaps := range []int{0, 1, 7, 49} {
+				offs := make([]int, ntaps)
+				for i := range offs {
+					offs[i] = r.IntN(90)
+				}
+				taps := newTapOffsets(offs)
+				src := randVec(r, 90+kr.cw1)
+				wp := randVec(r, corrPlanes*ntaps)
+				bias := [6]float32{0.5, -1, 0.25, 2, -0.75, 1.5}
+				for nf := 1; nf <= corrPlanes; nf++ {
+					ldo := kr.cw + 3
+					c0 := randVec(r, 5*ldo+kr.cw)
+					all, out := guarded(c0)
+					kr.corr(out, ldo, nf, src, taps, wp, &bias)
+					checkGuards(t, "corr", all, len(c0))
+					want := append([]float32(nil), c0...)
+					corrGeneric(kr.cw, want, ldo, nf, src, offs, wp, &bias)
+					for i := range want {
+						if !closeTo(out[i], want[i], float32(4*ntaps+4)) {
+							t.Fatalf("corr taps=%d nf=%d: out[%d] = %v, want %v", ntaps, nf, i, out[i], want[i])
+						}
+					}
+				}
+				all, out := guarded(make([]float32, kr.cw1))
+				kr.corr1(out, src, taps, wp[min(2, len(wp)):], corrPlanes, 0.5)
+				checkGuards(t, "corr1", all, kr.cw1)
+				want := make([]float32, kr.cw1)
+				corr1Generic(kr.cw1, want, src, offs, wp[min(2, len(wp)):], corrPlanes, 0.5)
+				for i := range want {
+					if !closeTo(out[i], want[i], float32(4*ntaps+4)) {
+						t.Fatalf("corr1 taps=%d: out[%d] = %v, want %v", ntaps, i, out[i], want[i])
+					}
+				}
+			}
+			for _, n := range []int{kr.gk, 3 * kr.gk, 17 * kr.gk} {
+				for nf := 1; nf <= kr.gf; nf++ {
+					for nt := 1; nt <= 4; nt++ {
+						const ld = 5
+						dy, x := randVec(r, (nf-1)*(n+ld)+n), randVec(r, n+40)
+						offs := [4]int{r.IntN(40), r.IntN(40), r.IntN(40), r.IntN(40)}
+						var got, want [24]float32
+						kr.wgrad(&got, dy, n+ld, nf, x, &offs, nt, n)
+						wgradGeneric(kr.gf, &want, dy, n+ld, nf, x, &offs, nt, n)
+						for i := range 4 * kr.gf {
+							if !closeTo(got[i], want[i], float32(4*n)) {
+								t.Fatalf("wgrad n=%d nf=%d nt=%d: s[%d] = %v, want %v", n, nf, nt, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestConvPlans runs stride-1 convolutions and the fused block with each
+// kernel set and compares them with the widest set's results.
+func TestConvPlans(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	be := New(Threads(2))
+	defer be.Close()
+	defer func() { convForce = nil }()
+	sets := convKernelSets()
+	for ci, c := range []struct{ xs, ws []int }{
+		{[]int{2, 1, 48, 64}, []int{6, 1, 7, 7}},
+		{[]int{3, 2, 9, 11}, []int{8, 2, 3, 3}},
+		{[]int{2, 7, 5, 6}, []int{2, 7, 5, 3}},
+	} {
+		cp := kernels.Conv2DParams{PadH: c.ws[2] / 2, PadW: c.ws[3] / 2}
+		pool := kernels.ConvPoolParams{Conv: cp, ReLU: true, Pool: kernels.Pool2DParams{KernelH: 2, KernelW: 2}}
+		xv, wv, bv := randVec(r, kernels.Numel(c.xs)), randVec(r, kernels.Numel(c.ws)), randVec(r, c.ws[0])
+		g, err := kernels.ConvGeometry("test", &kernels.Tensor{Shape: c.xs}, &kernels.Tensor{Shape: c.ws}, nil, cp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ys := []int{g.N, g.O, g.Ho, g.Wo}
+		ps := []int{g.N, g.O, g.Ho / 2, g.Wo / 2}
+		var ref [][]float32
+		for si := len(sets) - 1; si >= 0; si-- {
+			convForce = sets[si]
+			mk := func(v []float32, shape ...int) *kernels.Tensor {
+				tt, _ := be.NewTensor(shape...)
+				if v != nil {
+					be.Upload(tt, v)
+				}
+				return tt
+			}
+			x, w, b := mk(xv, c.xs...), mk(wv, c.ws...), mk(bv, g.O)
+			y, dx, dw, db := mk(nil, ys...), mk(nil, c.xs...), mk(nil, c.ws...), mk(nil, g.O)
+			pooled, am, pdw, pdb := mk(nil, ps...), mk(nil, ps...), mk(nil, c.ws...), mk(nil, g.O)
+			if err := kernels.Run1(be, func(p kernels.Program) {
+				p.Conv2D(y, x, w, b, cp)
+				p.Conv2DBackwardInput(dx, y, w, cp)
+				p.Conv2DBackwardWeight(dw, db, y, x, cp)
+				p.Conv2DMaxPool(pooled, am, nil, nil, x, w, b, pool)
+				p.Conv2DMaxPoolBackward(pdw, pdb, nil, pooled, pooled, am, x, w, pool)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var got [][]float32
+			for _, tt := range []*kernels.Tensor{y, dx, dw, db, pooled, pdw, pdb} {
+				v := make([]float32, tt.Len())
+				be.Download(tt, v)
+				got = append(got, v)
+			}
+			if ref == nil {
+				ref = got
+				continue
+			}
+			for k, v := range got {
+				for i := range v {
+					if !closeTo(v[i], ref[k][i], float32(20*g.N*g.Ho*g.Wo)) {
+						t.Fatalf("case %d, %s: output %d [%d] = %v, %s gives %v", ci, sets[si].name, k, i, v[i], sets[len(sets)-1].name, ref[k][i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,292 @@
+package cpu
+
+// The convolution → (ReLU →) max-pool block as one op each way.
+//
+// Forward: each image's output planes come out of the correlation tiles
+// (convfast.go) into the goroutine's scratch, where the pool reads them
+// while they are in cache; y and r are written only when asked for, and
+// the ReLU is folded into the pool (relu(max) = max(relu)).
+//
+// Backward: of a window, only the maximum receives gradient, and with
+// the ReLU only a positive one, so the weight, bias and input gradients
+// are sums over the pooled outputs instead of over every position of
+// the convolution's output: 1/(KH·KW) of the work for non-overlapping
+// windows. Each maximum adds gradient × the input patch under the
+// kernel (a zero-padded copy of the image, so no bounds tests) into the
+// weight gradient and, for dx, gradient × the kernel into a padded copy
+// of dx.
+
+import (
+	"fmt"
+
+	"github.com/vkneuro/vkneuro/kernels"
+)
+
+// Conv2DMaxPool records the convolution, the optional ReLU and the max
+// pool of kernels.Ops.Conv2DMaxPool.
+func (p *Program) Conv2DMaxPool(pooled, argmax, y, r, x, w, bias *kernels.Tensor, cp kernels.ConvPoolParams) {
+	const op = "Conv2DMaxPool"
+	g, pg, err := kernels.ConvPoolGeometry(op, pooled, argmax, y, r, x, w, bias, cp)
+	if !p.ok(err) {
+		return
+	}
+	f, ok := newFastGeom(g)
+	if !ok {
+		p.convPoolSequence(pooled, argmax, y, r, x, w, bias, cp)
+		return
+	}
+	s, ok := p.slices(op, []string{"pooled", "argmax", "x", "w"}, pooled, argmax, x, w)
+	if !ok {
+		return
+	}
+	pd, ad, xd, wd := s[0], s[1], s[2], s[3]
+	var yd, rd, bd []float32
+	for _, o := range []struct {
+		name string
+		t    *kernels.Tensor
+		d    *[]float32
+	}{{"y", y, &yd}, {"r", r, &rd}, {"bias", bias, &bd}} {
+		if o.t != nil {
+			d, ok := p.slices(op, []string{o.name}, o.t)
+			if !ok {
+				return
+			}
+			*o.d = d[0]
+		}
+	}
+	c := p.newConvForward(f)
+	plane, opl := f.Ho*f.Wo, pg.Ho*pg.Wo
+	body := func(part, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			wides := c.image(part, n, xd)
+			for o := 0; o < f.O; o++ {
+				wp := wides[o*f.wide : (o+1)*f.wide]
+				at := (n*f.O + o) * plane
+				if yd != nil {
+					f.narrow(yd[at:], wp)
+				}
+				if rd != nil {
+					rp := rd[at : at+plane]
+					f.narrow(rp, wp)
+					for i, v := range rp {
+						rp[i] = relu32(v)
+					}
+				}
+				pool := (n*f.O + o) * opl
+				poolWide(pd[pool:pool+opl], ad[pool:pool+opl], wp, f.wp, f.Wo, pg, cp.ReLU)
+			}
+		}
+	}
+	p.add(func() error {
+		c.prepare(wd, bd)
+		p.parallel(f.N, 1, body)
+		return nil
+	})
+}
+
+// poolWide max-pools one output plane kept wide (rows pitch apart, Wo
+// valid columns) into y and argmax (indices h·Wo+w), through ReLU when
+// relu is set, exactly as MaxPool2D of the ReLU's output: first maximum
+// on ties, NaN wins.
+func poolWide(y, argmax, plane []float32, pitch, wo int, g kernels.PoolGeom, relu bool) {
+	for oh := 0; oh < g.Ho; oh++ {
+		for ow := 0; ow < g.Wo; ow++ {
+			h0, w0 := oh*g.StrideH, ow*g.StrideW
+			start := h0*pitch + w0
+			if g.KW == 8 {
+				if i, ok := maxWindow8(plane, start, pitch, g.KH); ok {
+					v := plane[start+i]
+					if relu && !(v > 0) {
+						// Every ReLU output of the window is +0: the first wins.
+						v, i = 0, 0
+					}
+					y[oh*g.Wo+ow] = v
+					argmax[oh*g.Wo+ow] = float32((h0+i/pitch)*wo + w0 + i%pitch)
+					continue
+				}
+			}
+			best, bi := plane[start], 0
+			if relu {
+				best = relu32(best)
+			}
+			for kh := 0; kh < g.KH; kh++ {
+				for kw, v := range plane[start+kh*pitch : start+kh*pitch+g.KW] {
+					if relu {
+						v = relu32(v)
+					}
+					// NaN wins, as in PyTorch.
+					if v > best || (v != v && best == best) {
+						best, bi = v, kh*pitch+kw
+					}
+				}
+			}
+			y[oh*g.Wo+ow] = best
+			argmax[oh*g.Wo+ow] = float32((h0+bi/pitch)*wo + w0 + bi%pitch)
+		}
+	}
+}
+
+// convPoolSequence records Conv2DMaxPool as its ops in sequence (strides
+// other than 1), through scratch for y and r where they are not wanted.
+func (p *Program) convPoolSequence(pooled, argmax, y, r, x, w, bias *kernels.Tensor, cp kernels.ConvPoolParams) {
+	scratch := func(t *kernels.Tensor, like *kernels.Tensor) *kernels.Tensor {
+		if t != nil {
+			return t
+		}
+		s, err := p.b.NewTensor(like.Shape...)
+		if !p.ok(err) {
+			return nil
+		}
+		return s
+	}
+	g, _ := kernels.ConvGeometry("Conv2DMaxPool", x, w, bias, cp.Conv)
+	shape := &kernels.Tensor{Shape: []int{g.N, g.O, g.Ho, g.Wo}}
+	yt := scratch(y, shape)
+	if yt == nil {
+		return
+	}
+	p.Conv2D(yt, x, w, bias, cp.Conv)
+	src := yt
+	if cp.ReLU {
+		if src = scratch(r, shape); src == nil {
+			return
+		}
+		p.ReLU(src, yt)
+	}
+	p.MaxPool2D(pooled, argmax, src, cp.Pool)
+}
+
+// Conv2DMaxPoolBackward records the gradients of Conv2DMaxPool from the
+// maxima alone (kernels.Ops.Conv2DMaxPoolBackward): each goroutine sums
+// its images' weight and bias gradients into float64 partials (the
+// weight gradient of an image first in float32), and scatters each
+// image's input gradient into a padded plane before cropping it out.
+func (p *Program) Conv2DMaxPoolBackward(dw, db, dx, dpooled, pooled, argmax, x, w *kernels.Tensor, cp kernels.ConvPoolParams) {
+	const op = "Conv2DMaxPoolBackward"
+	g, pg, err := kernels.ConvPoolBackwardGeometry(op, dw, db, dx, dpooled, pooled, argmax, x, w, cp)
+	if !p.ok(err) {
+		return
+	}
+	s, ok := p.slices(op, []string{"dw", "dpooled", "pooled", "argmax", "x", "w"}, dw, dpooled, pooled, argmax, x, w)
+	if !ok {
+		return
+	}
+	dwd, dpd, pd, ad, xd, wd := s[0], s[1], s[2], s[3], s[4], s[5]
+	var dbd, dxd []float32
+	if db != nil {
+		b, ok := p.slices(op, []string{"db"}, db)
+		if !ok {
+			return
+		}
+		dbd = b[0]
+	}
+	if dx != nil {
+		d, ok := p.slices(op, []string{"dx"}, dx)
+		if !ok {
+			return
+		}
+		dxd = d[0]
+	}
+	// The padded layout of convfast.go: rows wp apart (a row's right
+	// padding is the next row's left), so a patch row is KW contiguous
+	// values whatever the stride.
+	hp, wp := g.H+2*g.PadH, g.W+g.PadW
+	padLen := hp*wp + g.PadW + g.KW
+	taps := g.KH * g.KW
+	nw := len(dwd)
+	parts := p.parts(g.N, 1)
+	per := padLen + nw // the padded image and its float32 weight gradient
+	if dxd != nil {
+		per += g.C * padLen
+	}
+	scratch := make([]float32, parts*per)
+	acc := make([]float64, parts*(nw+g.O))
+	bad := make([]error, parts)
+	plane, opl := g.Ho*g.Wo, pg.Ho*pg.Wo
+	body := func(part, lo, hi int) {
+		sc := scratch[part*per : (part+1)*per]
+		pad, gw, dpad := sc[:padLen], sc[padLen:padLen+nw], sc[padLen+nw:]
+		a := acc[part*(nw+g.O) : (part+1)*(nw+g.O)]
+		clear(a)
+		aw, ab := a[:nw], a[nw:]
+		for n := lo; n < hi; n++ {
+			clear(gw)
+			clear(dpad)
+			for c := 0; c < g.C; c++ {
+				padInto(pad[:hp*wp], xd[(n*g.C+c)*g.H*g.W:], g.H, g.W, g.PadH, g.PadW, wp)
+				for o := 0; o < g.O; o++ {
+					at := (n*g.O + o) * opl
+					for i, gv := range dpd[at : at+opl] {
+						if cp.ReLU && !(pd[at+i] > 0) || gv == 0 {
+							continue
+						}
+						am := ad[at+i]
+						k := int(am)
+						if k < 0 || k >= plane || float32(k) != am {
+							bad[part] = fmt.Errorf("cpu: %s: argmax value %v at image %d, plane %d, output %d is not an index into a %dx%d plane", op, am, n, o, i, g.Ho, g.Wo)
+							continue
+						}
+						if c == 0 && dbd != nil {
+							ab[o] += float64(gv)
+						}
+						// The patch under the kernel starts at the output's
+						// position times the stride, in padded coordinates.
+						p0 := (k/g.Wo)*g.StrideH*wp + (k%g.Wo)*g.StrideW
+						wk := gw[(o*g.C+c)*taps : (o*g.C+c+1)*taps]
+						for kh := 0; kh < g.KH; kh++ {
+							axpyShort(wk[kh*g.KW:(kh+1)*g.KW], gv, pad[p0+kh*wp:])
+						}
+						if dxd != nil {
+							d := dpad[c*padLen:]
+							wt := wd[(o*g.C+c)*taps : (o*g.C+c+1)*taps]
+							for kh := 0; kh < g.KH; kh++ {
+								axpyShort(d[p0+kh*wp:p0+kh*wp+g.KW], gv, wt[kh*g.KW:])
+							}
+						}
+					}
+				}
+			}
+			for i, v := range gw {
+				aw[i] += float64(v)
+			}
+			if dxd != nil {
+				for c := 0; c < g.C; c++ {
+					xp, d := dxd[(n*g.C+c)*g.H*g.W:], dpad[c*padLen:]
+					for h := 0; h < g.H; h++ {
+						copy(xp[h*g.W:(h+1)*g.W], d[(h+g.PadH)*wp+g.PadW:])
+					}
+				}
+			}
+		}
+	}
+	p.add(func() error {
+		clear(bad)
+		p.parallel(g.N, 1, body)
+		for _, err := range bad {
+			if err != nil {
+				return err
+			}
+		}
+		sumParts(dwd, acc, parts, nw+g.O, 0)
+		sumParts(dbd, acc, parts, nw+g.O, nw)
+		return nil
+	})
+}
+
+// padInto copies the h×w plane x into a zero plane p of row pitch wp at
+// row ph and column pw.
+func padInto(p, x []float32, h, w, ph, pw, wp int) {
+	clear(p)
+	for i := 0; i < h; i++ {
+		copy(p[(i+ph)*wp+pw:], x[i*w:(i+1)*w])
+	}
+}
+
+// axpyShort sets y[i] += a·x[i] for the few values of a kernel row,
+// where a call into the vector loops would cost more than the loop.
+func axpyShort(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
