@@ -20,10 +20,12 @@ func (d Dir) Plan() string    { return filepath.Join(string(d), "sweep.json") }
 func (d Dir) Results() string { return filepath.Join(string(d), "results.csv") }
 func (d Dir) Best() string    { return filepath.Join(string(d), "best.json") }
 func (d Dir) Figure() string  { return filepath.Join(string(d), "sweep.png") }
-func (d Dir) Slurm() string   { return filepath.Join(string(d), "slurm") }
+func (d Dir) Script() string  { return filepath.Join(string(d), "sweep.sbatch") }
+func (d Dir) Slurm() string   { return filepath.Join(string(d), "slurm") } // the job id and the tasks' outputs
+func (d Dir) runs() string    { return filepath.Join(string(d), "runs") }
 
 // Run is point i's directory.
-func (d Dir) Run(i int) Run { return Run(filepath.Join(string(d), "runs", strconv.Itoa(i))) }
+func (d Dir) Run(i int) Run { return Run(filepath.Join(d.runs(), strconv.Itoa(i))) }
 
 // Run is one point's directory.
 type Run string
@@ -43,21 +45,29 @@ func (r Run) checkpointMeta() string { return filepath.Join(r.Checkpoint(), "che
 // Create makes d for plan p, writing sweep.json; if d already holds a
 // sweep it must be the same plan (the rerun then resumes it).
 func Create(d Dir, p Plan) error {
+	if err := os.MkdirAll(string(d), 0o755); err != nil {
+		return fmt.Errorf("--out %s: cannot create the directory: %w", d, err)
+	}
 	old, err := Load(d)
 	switch {
 	case err == nil:
 		if !old.Equal(p) {
-			return fmt.Errorf("%s holds another sweep (network, train flags or grid differ); use another directory, or run `vkneuro sweep --out %s` alone to resume that one", d.Plan(), d)
+			return fmt.Errorf("%s holds another sweep (task, train flags, grid or data files differ); use another directory, or run `vkneuro sweep --out %s` alone to resume that one", d.Plan(), d)
 		}
 		return nil
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
-	if err := os.MkdirAll(string(d), 0o755); err != nil {
-		return err
+	if err := writeJSON(d.Plan(), p); err != nil {
+		return fmt.Errorf("--out %s: cannot write in it: %w", d, err)
 	}
-	return writeJSON(d.Plan(), p)
+	return nil
 }
+
+// Clear removes every point's directory (for --force, which reruns
+// them all from the start); the plan and the tables stay until the
+// sweep rewrites them.
+func Clear(d Dir) error { return os.RemoveAll(d.runs()) }
 
 // Load reads d's plan; a missing sweep.json is an error satisfying
 // errors.Is(err, fs.ErrNotExist).

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,45 +29,138 @@ type Axis struct {
 
 // ParseAxis reads a grid axis written FLAG=V1,V2,... or, for values
 // that hold commas (an --arch), FLAG=["V1","V2"] (a JSON array of
-// strings or numbers). A leading - or -- on FLAG is dropped. Values are
-// trimmed of spaces; an empty or repeated value is an error.
+// strings, numbers or booleans). A leading - or -- on FLAG is dropped.
+// Values are trimmed of spaces; an empty or repeated value is an error.
 func ParseAxis(spec string) (Axis, error) {
 	name, list, ok := strings.Cut(spec, "=")
-	name = strings.TrimLeft(strings.TrimSpace(name), "-")
-	if !ok || name == "" {
+	if !ok || flagName(name) == "" {
 		return Axis{}, fmt.Errorf("%q: want FLAG=V1,V2,... or FLAG=[JSON array]", spec)
 	}
 	var values []string
 	if list = strings.TrimSpace(list); strings.HasPrefix(list, "[") {
-		dec := json.NewDecoder(strings.NewReader(list))
-		dec.UseNumber()
-		var raw []any
-		if err := dec.Decode(&raw); err != nil {
-			return Axis{}, fmt.Errorf("%q: the values are not a JSON array: %v", spec, err)
-		}
-		for i, v := range raw {
-			switch v := v.(type) {
-			case string:
-				values = append(values, v)
-			case json.Number:
-				values = append(values, v.String())
-			default:
-				return Axis{}, fmt.Errorf("%q: value %d is %v, want a string or a number", spec, i, v)
-			}
+		var err error
+		if values, err = jsonValues(json.RawMessage(list)); err != nil {
+			return Axis{}, fmt.Errorf("%q: %v", spec, err)
 		}
 	} else {
 		values = strings.Split(list, ",")
 	}
+	ax, err := newAxis(name, values)
+	if err != nil {
+		return Axis{}, fmt.Errorf("%q: %v", spec, err)
+	}
+	return ax, nil
+}
+
+// ParseGridFile reads the axes of a --grid-file: a JSON object whose
+// keys are train flags and whose values are arrays of their values,
+// e.g. {"l2": [0, 0.01, 0.1], "seed": [1, 2, 3]}. The axes keep the
+// file's order (the last changes fastest), which a Go map would lose,
+// so the object is read token by token. name is the file, for errors.
+func ParseGridFile(name string, b []byte) ([]Axis, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%s: want a JSON object of FLAG: [values], e.g. {\"l2\": [0, 0.01], \"seed\": [1, 2]}", name)
+	}
+	var axes []Axis
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		key := tok.(string) // a key of an object is always a string
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("%s: %q: %v", name, key, err)
+		}
+		values, err := jsonValues(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q: %v", name, key, err)
+		}
+		ax, err := newAxis(key, values)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q: %v", name, key, err)
+		}
+		axes = append(axes, ax)
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%s: more after the JSON object", name)
+	}
+	if len(axes) == 0 {
+		return nil, fmt.Errorf("%s: the grid is empty: give at least one FLAG: [values]", name)
+	}
+	return axes, nil
+}
+
+// jsonValues reads a JSON array of strings, numbers (kept as written:
+// 1e-3 stays 1e-3) and booleans as flag values.
+func jsonValues(raw json.RawMessage) ([]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var list []any
+	if err := dec.Decode(&list); err != nil {
+		return nil, fmt.Errorf("the values are not a JSON array: %v", err)
+	}
+	values := make([]string, len(list))
+	for i, v := range list {
+		switch v := v.(type) {
+		case string:
+			values[i] = v
+		case json.Number:
+			values[i] = v.String()
+		case bool:
+			values[i] = strconv.FormatBool(v)
+		default:
+			return nil, fmt.Errorf("value %d is %v, want a string, a number or a boolean", i+1, v)
+		}
+	}
+	return values, nil
+}
+
+// flagName is a flag as written on a command line (-l2, --l2, l2)
+// without its dashes.
+func flagName(s string) string { return strings.TrimLeft(strings.TrimSpace(s), "-") }
+
+// newAxis checks an axis's values: at least one, none empty or repeated.
+func newAxis(flag string, values []string) (Axis, error) {
+	if len(values) == 0 {
+		return Axis{}, fmt.Errorf("no values")
+	}
 	for i, v := range values {
 		values[i] = strings.TrimSpace(v)
 		if values[i] == "" {
-			return Axis{}, fmt.Errorf("%q: value %d is empty", spec, i+1)
+			return Axis{}, fmt.Errorf("value %d is empty", i+1)
 		}
 		if slices.Contains(values[:i], values[i]) {
-			return Axis{}, fmt.Errorf("%q: value %q is given twice", spec, values[i])
+			return Axis{}, fmt.Errorf("value %q is given twice", values[i])
 		}
 	}
-	return Axis{Flag: name, Values: values}, nil
+	return Axis{Flag: flagName(flag), Values: values}, nil
+}
+
+// DataFlag is train's flag for its data file: --data-glob sweeps it,
+// and results.csv gives it a column of its own.
+const DataFlag = "data"
+
+// DataAxis is the axis of one point per file matching the glob pattern
+// (filepath.Glob, sorted), passed to train as --data; it is an error
+// when the pattern is malformed or matches no file.
+func DataAxis(pattern string) (Axis, error) {
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		return Axis{}, fmt.Errorf("--data-glob %q: %v", pattern, err)
+	}
+	files = slices.DeleteFunc(files, func(f string) bool {
+		fi, err := os.Stat(f)
+		return err != nil || fi.IsDir()
+	})
+	if len(files) == 0 {
+		return Axis{}, fmt.Errorf("--data-glob %q matches no file", pattern)
+	}
+	return Axis{Flag: DataFlag, Values: files}, nil
 }
 
 // reserved are the train flags a sweep sets for every run, with why a
@@ -87,13 +183,16 @@ type Plan struct {
 	Axes    []Axis `json:"axes"`
 }
 
-// Check reports a plan that names a flag twice, sets a flag the sweep
-// sets, or has an axis without values. It does not know train's flags:
+// Check reports a plan without axes, one that names a flag twice, sets
+// a flag the sweep sets, or has an axis without values. It does not know train's flags:
 // the command checks each point's whole command line with train's own
 // parser.
 func (p Plan) Check() error {
 	if p.Network == "" {
 		return fmt.Errorf("no network")
+	}
+	if len(p.Axes) == 0 {
+		return fmt.Errorf("nothing to sweep: no grid axis and no data files")
 	}
 	seen := map[string]string{}
 	use := func(flag, where string) error {
@@ -163,6 +262,17 @@ func (p Plan) Points() []Point {
 		pts[i] = p.Point(i)
 	}
 	return pts
+}
+
+// Data is point pt's data file: its --data-glob file, else the --data
+// all points share, else "" (train's built-in data).
+func (p Plan) Data(pt Point) string {
+	for _, a := range slices.Concat(pt.Args, p.Fixed) {
+		if a.Flag == DataFlag {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // Label names the point by its values, e.g. "l2=0.01 seed=2".

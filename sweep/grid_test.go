@@ -3,6 +3,7 @@ package sweep
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ func TestParseAxis(t *testing.T) {
 		{"-model=relu", Axis{"model", []string{"relu"}}},
 		{`arch=["Linear(80, 20), ReLU()", "Linear(80, 5)"]`, Axis{"arch", []string{"Linear(80, 20), ReLU()", "Linear(80, 5)"}}},
 		{`lr=[1e-3, 0.1]`, Axis{"lr", []string{"1e-3", "0.1"}}}, // numbers as written
+		{`nesterov=[true, false]`, Axis{"nesterov", []string{"true", "false"}}},
 	} {
 		got, err := ParseAxis(c.spec)
 		if err != nil || got.Flag != c.want.Flag || !slices.Equal(got.Values, c.want.Values) {
@@ -32,11 +34,71 @@ func TestParseAxis(t *testing.T) {
 		{"l2=0,,1", "value 2 is empty"},
 		{"seed=1,2,1", `value "1" is given twice`},
 		{"lr=[0.1,", "not a JSON array"},
-		{`lr=[{"a":1}]`, "want a string or a number"},
+		{`lr=[{"a":1}]`, "want a string, a number or a boolean"},
 	} {
 		if _, err := ParseAxis(c.spec); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ParseAxis(%q): error %v, want one saying %q", c.spec, err, c.want)
 		}
+	}
+}
+
+// TestParseGridFile: the axes come in the file's order, values as
+// written; a malformed or empty grid is refused, naming the file.
+func TestParseGridFile(t *testing.T) {
+	axes, err := ParseGridFile("g.json", []byte(`{"seed": [3, 1, 2], "--lr": [1e-3, "0.1"], "arch": ["Linear(80, 5), LogSoftmax(dim=1)"]}`))
+	want := []Axis{{"seed", []string{"3", "1", "2"}}, {"lr", []string{"1e-3", "0.1"}}, {"arch", []string{"Linear(80, 5), LogSoftmax(dim=1)"}}}
+	if err != nil || len(axes) != len(want) {
+		t.Fatalf("ParseGridFile = %+v, %v; want %+v", axes, err, want)
+	}
+	for i := range want {
+		if axes[i].Flag != want[i].Flag || !slices.Equal(axes[i].Values, want[i].Values) {
+			t.Errorf("axis %d = %+v, want %+v", i, axes[i], want[i])
+		}
+	}
+	for _, c := range []struct{ text, want string }{
+		{`{}`, "g.json: the grid is empty"},
+		{`{"l2": []}`, `g.json: "l2": no values`},
+		{`{"l2": [0, 0]}`, `g.json: "l2": value "0" is given twice`},
+		{`{"l2": 0.1}`, `g.json: "l2": the values are not a JSON array`},
+		{`[["l2", 0]]`, "g.json: want a JSON object"},
+		{`{"l2": [0]} {}`, "g.json: more after the JSON object"},
+		{`{"l2": [0]`, "g.json: "},
+	} {
+		if _, err := ParseGridFile("g.json", []byte(c.text)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ParseGridFile(%s): %v, want an error saying %q", c.text, err, c.want)
+		}
+	}
+}
+
+// TestDataAxis: one value per file the glob matches, sorted, not
+// directories; a glob matching nothing is an error.
+func TestDataAxis(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"b.npz", "a.npz", "c.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "d.npz"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ax, err := DataAxis(filepath.Join(dir, "*.npz"))
+	if want := []string{filepath.Join(dir, "a.npz"), filepath.Join(dir, "b.npz")}; err != nil || ax.Flag != "data" || !slices.Equal(ax.Values, want) {
+		t.Errorf("DataAxis = %+v, %v; want data %q", ax, err, want)
+	}
+	if _, err := DataAxis(filepath.Join(dir, "*.csv")); err == nil || !strings.Contains(err.Error(), "matches no file") {
+		t.Errorf("a glob matching nothing: %v", err)
+	}
+	if _, err := DataAxis("[a-"); err == nil || !strings.Contains(err.Error(), "syntax error") {
+		t.Errorf("a malformed glob: %v", err)
+	}
+	p := Plan{Network: "decode", Axes: []Axis{{"seed", []string{"1"}}, ax}}
+	if got := p.Data(p.Point(1)); got != ax.Values[1] {
+		t.Errorf("Data of point 1 = %q, want %q", got, ax.Values[1])
+	}
+	q := Plan{Network: "decode", Fixed: []Arg{{"data", "x.npz"}}, Axes: []Axis{{"seed", []string{"1"}}}}
+	if got := q.Data(q.Point(0)); got != "x.npz" {
+		t.Errorf("Data with a shared --data = %q", got)
 	}
 }
 
@@ -94,6 +156,9 @@ func TestPlanCheck(t *testing.T) {
 		{func(p *Plan) { p.Axes[1].Flag = "backend" }, "--backend is already set by the train flags"},
 		{func(p *Plan) { p.Axes[1].Flag = "l2" }, "--l2 is already set by grid axis l2"},
 		{func(p *Plan) { p.Axes[1].Values = nil }, "grid axis seed has no values"},
+		{func(p *Plan) { p.Axes = nil }, "nothing to sweep"},
+		// --data-glob and a shared --data
+		{func(p *Plan) { p.Fixed = append(p.Fixed, Arg{"data", "x.npz"}); p.Axes[0].Flag = "data" }, "grid axis data: --data is already set by the train flags"},
 	} {
 		p := testPlan()
 		c.edit(&p)

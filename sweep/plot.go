@@ -6,118 +6,130 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/vkneuro/vkneuro/analysis/figures"
 )
 
-// Plot draws metric for every point that has it to the PNG path: against
-// the first axis whose values are all numbers (at least two of them),
-// one curve per combination of the other axes' values, on a log10 scale
-// when the values are positive and span two decades or more; without
-// such an axis, one bar per point. b, when it has a value, is named in
-// the title. It is an error when no point has the metric.
-func (t *Table) Plot(path, metric string, b *Best) error {
-	// A wider figure than figures' default panel, for the legend and a
-	// title naming the best point.
-	layout := figures.Layout{Title: "sweep", Width: 640, Height: 480}
-	if b != nil {
-		layout.Title = fmt.Sprintf("sweep: best %.4g at %s", b.Value, shortLabel(b.Row, 50))
+// maxLegend is the most lines a panel names in its legend: past it the
+// legend would hide the lines, and results.csv says which is which.
+const maxLegend = 8
+
+// Plot draws metric for every finished point that has it to the PNG
+// path: one panel per grid flag (the data files included) with two or
+// more values, the metric against that flag's values, one line per
+// combination of the other flags' values. Numeric values are placed by
+// value (log10 when they are positive and span two decades or more),
+// others in their order in the grid, named in the panel's title. b,
+// when given, is named in the figure's title. It is an error when no
+// point has the metric.
+func (t *Table) Plot(path, metric string, b *Best, p Plan) error {
+	var axes []int
+	for k, ax := range p.Axes {
+		if len(ax.Values) >= 2 {
+			axes = append(axes, k)
+		}
 	}
-	x := t.numericAxis()
-	if x < 0 {
-		var rows []Row
-		var values []float64
-		for _, r := range t.Rows {
-			if v, ok := t.Value(r, metric); ok && r.Status == StatusOK {
-				rows, values = append(rows, r), append(values, v)
-			}
+	if len(axes) == 0 { // a one-point sweep: one panel with its point
+		axes = []int{0}
+	}
+	var panels []figures.LinePanel
+	for _, k := range axes {
+		panel, ok := t.panel(p, k, metric)
+		if ok {
+			panels = append(panels, panel)
 		}
-		if len(values) == 0 {
-			return fmt.Errorf("%s: no finished point has %s", path, metric)
+	}
+	if len(panels) == 0 {
+		return fmt.Errorf("%s: no finished point has %s", path, metric)
+	}
+	title := "sweep: " + metric
+	if b != nil {
+		title = fmt.Sprintf("sweep: best %s %.4g at point %d (%s)", b.Metric, b.Value, b.Row.Index, shortLabel(b.Row, 50))
+	}
+	cols := min(len(panels), 2)
+	rows := (len(panels) + cols - 1) / cols
+	return figures.Lines(path, panels, figures.LinesOptions{
+		Layout: figures.Layout{Title: title, Width: 560 * cols, Height: 440*rows + 40, Cols: cols},
+		XLabel: "value of the panel's flag", YLabel: metric})
+}
+
+// panel is the metric against axis k of p, one series per combination
+// of the other axes' values; ok is false when no point has the metric.
+func (t *Table) panel(p Plan, k int, metric string) (figures.LinePanel, bool) {
+	ax := p.Axes[k]
+	numeric := numericValues(ax.Values)
+	logX := numeric && logScale(ax.Values)
+	x := func(v string) float64 {
+		if !numeric {
+			return float64(slices.Index(ax.Values, v))
 		}
-		// About 7 pixels a character at figures' tick font: labels
-		// longer than a bar's share of the width overlap.
-		labels := make([]string, len(rows))
-		for i, r := range rows {
-			labels[i] = shortLabel(r, 600/7/len(rows))
+		f, _ := strconv.ParseFloat(v, 64) // numericValues checked it
+		if logX {
+			return math.Log10(f)
 		}
-		return figures.Bars(path, labels, values, figures.BarsOptions{Layout: layout, XLabel: "point (index in results.csv)", YLabel: metric})
+		return f
 	}
 	type xy struct{ x, y float64 }
 	var names []string // the series in order of first appearance
-	curves := map[string][]xy{}
+	lines := map[string][]xy{}
 	for _, r := range t.Rows {
 		v, ok := t.Value(r, metric)
-		if !ok || r.Status != StatusOK {
+		if !ok || r.State != Done {
 			continue
 		}
-		others := slices.Delete(slices.Clone(r.Args), x, x+1)
-		name := Point{Args: others}.Label()
-		if _, seen := curves[name]; !seen {
-			names = append(names, name)
+		others := Point{Args: slices.Delete(slices.Clone(r.Args), k, k+1)}.Label()
+		if _, seen := lines[others]; !seen {
+			names = append(names, others)
 		}
-		xv, _ := strconv.ParseFloat(r.Args[x].Value, 64) // numericAxis checked it
-		curves[name] = append(curves[name], xy{xv, v})
+		lines[others] = append(lines[others], xy{x(r.Args[k].Value), v})
 	}
 	if len(names) == 0 {
-		return fmt.Errorf("%s: no finished point has %s", path, metric)
+		return figures.LinePanel{}, false
 	}
-	xlabel := "--" + t.Axes[x]
-	logX := t.logScale(x)
-	if logX {
-		xlabel = "log10(" + xlabel + ")"
+	lp := figures.LinePanel{Title: "by --" + ax.Flag}
+	switch {
+	case logX:
+		lp.Title = "by log10(--" + ax.Flag + ")"
+	case !numeric:
+		// The values' places on the x axis, named as briefly as they fit.
+		var where []string
+		for i, v := range ax.Values {
+			where = append(where, fmt.Sprintf("%d %s", i, shorten(v, 60/len(ax.Values))))
+		}
+		lp.Title += ": " + strings.Join(where, ", ")
 	}
-	var series []figures.Series
 	for _, name := range names {
-		c := curves[name]
-		slices.SortFunc(c, func(a, b xy) int { return cmp.Compare(a.x, b.x) })
-		s := figures.Series{Name: name}
-		for _, p := range c {
-			if logX {
-				p.x = math.Log10(p.x)
-			}
-			s.X, s.Y = append(s.X, p.x), append(s.Y, p.y)
+		pts := lines[name]
+		slices.SortFunc(pts, func(a, b xy) int { return cmp.Compare(a.x, b.x) })
+		s := figures.Series{}
+		if len(names) <= maxLegend && name != "" {
+			s.Name = shorten(name, 40)
 		}
-		series = append(series, s)
+		for _, pt := range pts {
+			s.X, s.Y = append(s.X, pt.x), append(s.Y, pt.y)
+		}
+		lp.Series = append(lp.Series, s)
 	}
-	return figures.Lines(path, []figures.LinePanel{{Title: metric + " by --" + t.Axes[x], Series: series}},
-		figures.LinesOptions{Layout: layout, XLabel: xlabel, YLabel: metric})
+	return lp, true
 }
 
-// axisValues are axis k's values in the order the points have them.
-func (t *Table) axisValues(k int) []string {
-	var vs []string
-	for _, r := range t.Rows {
-		if v := r.Args[k].Value; !slices.Contains(vs, v) {
-			vs = append(vs, v)
+// numericValues reports whether every value is a finite number.
+func numericValues(values []string) bool {
+	for _, v := range values {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return false
 		}
 	}
-	return vs
+	return true
 }
 
-// numericAxis is the first axis with two or more values, all finite
-// numbers, or -1.
-func (t *Table) numericAxis() int {
-	for k := range t.Axes {
-		vs := t.axisValues(k)
-		numeric := len(vs) >= 2
-		for _, v := range vs {
-			f, err := strconv.ParseFloat(v, 64)
-			numeric = numeric && err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
-		}
-		if numeric {
-			return k
-		}
-	}
-	return -1
-}
-
-// logScale reports whether numeric axis k's values are all positive and
-// span a factor of 100 or more, so a linear axis would crowd the small
-// ones.
-func (t *Table) logScale(k int) bool {
+// logScale reports whether numeric values are all positive and span a
+// factor of 100 or more, so a linear axis would crowd the small ones.
+func logScale(values []string) bool {
 	lo, hi := math.Inf(1), 0.0
-	for _, v := range t.axisValues(k) {
+	for _, v := range values {
 		f, _ := strconv.ParseFloat(v, 64)
 		if f <= 0 {
 			return false
@@ -127,10 +139,21 @@ func (t *Table) logScale(k int) bool {
 	return hi/lo >= 100
 }
 
-// shortLabel is r's values when they fit in max characters, else its
+// shorten is s cut to n characters (at least 8) with an ellipsis in
+// front: of a data file it keeps the base name's end, which tells files
+// apart.
+func shorten(s string, n int) string {
+	n = max(n, 8)
+	if r := []rune(s); len(r) > n {
+		return "…" + string(r[len(r)-n+1:])
+	}
+	return s
+}
+
+// shortLabel is r's values when they fit in n characters, else its
 // index ("point 3"), which results.csv resolves.
-func shortLabel(r Row, max int) string {
-	if l := r.Label(); len(l) <= max {
+func shortLabel(r Row, n int) string {
+	if l := r.Label(); len(l) <= n {
 		return l
 	}
 	return fmt.Sprintf("point %d", r.Index)

@@ -47,13 +47,13 @@ type Outcome struct {
 // child process `exe train ...` (exe: the vkneuro binary) with its
 // output appended to log.txt, and records how it ended in exit.json. A
 // point with a summary.json is done and is skipped; one with a
-// checkpoint resumes from it. threads > 0 sets the child's GOMAXPROCS,
-// which is the CPU backend's thread count (cpu.New's default). When ctx
+// checkpoint resumes from it. env are variables added to the child's
+// environment (Env: its threads and its device). When ctx
 // is cancelled the child gets SIGINT (train finishes its step, writes
 // its checkpoint and exits 130) and RunPoint returns once it has
 // exited. A non-nil error means the run could not be started or its
 // record written; a run that fails is an Outcome, not an error.
-func RunPoint(ctx context.Context, exe string, d Dir, p Plan, i, threads int) (Outcome, error) {
+func RunPoint(ctx context.Context, exe string, d Dir, p Plan, i int, env []string) (Outcome, error) {
 	if i < 0 || i >= p.Len() {
 		return Outcome{}, fmt.Errorf("point %d: the sweep in %s has points 0 to %d", i, d, p.Len()-1)
 	}
@@ -89,10 +89,10 @@ func RunPoint(ctx context.Context, exe string, d Dir, p Plan, i, threads int) (O
 	fmt.Fprintf(log, "# %s\n", shellJoin(append([]string{exe}, args...)))
 	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = log, log
-	if threads > 0 {
-		// exec keeps the last of duplicate keys, so this overrides a
-		// GOMAXPROCS the sweep itself was given.
-		cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(threads))
+	if len(env) > 0 {
+		// exec keeps the last of duplicate keys, so these override what
+		// the sweep itself was given.
+		cmd.Env = append(os.Environ(), env...)
 	}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(log, "# not started: %v\n", err)
@@ -217,14 +217,46 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// Env is the environment a run adds to the sweep's: threads > 0 sets
+// GOMAXPROCS, the Go runtime's threads and the CPU backend's (cpu.New's
+// default), and device != "" sets VKNEURO_DEVICE, the Vulkan device the
+// engine opens (an index or a name, as engine.Options.Device).
+func Env(threads int, device string) []string {
+	var env []string
+	if threads > 0 {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(threads))
+	}
+	if device != "" {
+		env = append(env, "VKNEURO_DEVICE="+device)
+	}
+	return env
+}
+
+// LocalJobs is the local runner's default: one job per GPU (gpus, the
+// real ones the engine sees), else one on the CPU backend; and each
+// job's share of the cpus cores, its thread count. jobs > 0 is the
+// user's count, kept.
+func LocalJobs(jobs, gpus, cpus int) (n, threads int) {
+	n = jobs
+	if n <= 0 {
+		n = max(gpus, 1)
+	}
+	return n, max(cpus/n, 1)
+}
+
 // Local runs a sweep's points on this machine.
 type Local struct {
 	Exe  string // the vkneuro binary
 	Dir  Dir
 	Plan Plan
 	// Jobs is how many runs go at once (at least 1); Threads is each
-	// run's GOMAXPROCS (RunPoint), 0 to leave it as inherited.
+	// run's GOMAXPROCS (Env), 0 to leave it as inherited.
 	Jobs, Threads int
+	// Devices are the GPUs (VKNEURO_DEVICE values) the jobs share
+	// round-robin: job slot k always runs on Devices[k%len(Devices)], so
+	// with as many jobs as GPUs no two runs share one. Nil leaves
+	// VKNEURO_DEVICE as inherited.
+	Devices []string
 }
 
 // Run runs the points indices in order, at most l.Jobs at a time, and
@@ -247,10 +279,15 @@ func (l Local) Run(ctx context.Context, indices []int, done func(i int, o Outcom
 		return firstErr != nil
 	}
 	next := make(chan int)
-	for range min(l.Jobs, len(indices)) {
+	for slot := range min(l.Jobs, len(indices)) {
+		device := ""
+		if len(l.Devices) > 0 {
+			device = l.Devices[slot%len(l.Devices)]
+		}
+		env := Env(l.Threads, device)
 		wg.Go(func() {
 			for i := range next {
-				o, err := RunPoint(ctx, l.Exe, l.Dir, l.Plan, i, l.Threads)
+				o, err := RunPoint(ctx, l.Exe, l.Dir, l.Plan, i, env)
 				mu.Lock()
 				switch {
 				case err != nil && ctx.Err() == nil:

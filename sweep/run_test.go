@@ -28,7 +28,8 @@ func TestMain(m *testing.M) {
 // fakeTrain does what a sweep needs of train: for steps --iters (default
 // 4) it writes the metrics of the steps it runs (from the checkpoint's
 // step with --resume, as train does), a checkpoint and a summary whose
-// final loss is the seed and whose test metrics hold GOMAXPROCS. Seed
+// final loss is the seed and whose test metrics hold GOMAXPROCS and
+// VKNEURO_DEVICE (-1 when unset). Seed
 // 13 fails. In mode "block" it checkpoints at step 1 and waits for
 // SIGINT, then exits 130 as train does.
 func fakeTrain(mode string, args []string) int {
@@ -75,8 +76,12 @@ func fakeTrain(mode string, args []string) int {
 	metrics(iters)
 	checkpoint(iters)
 	seed, _ := strconv.Atoi(flags["seed"])
-	os.WriteFile(flags["summary"], fmt.Appendf(nil, `{"steps":%d,"final_loss":%d,"test":{"gomaxprocs":%d,"samples":10}}`,
-		iters, seed, runtime.GOMAXPROCS(0)), 0o644)
+	device := -1
+	if v, ok := os.LookupEnv("VKNEURO_DEVICE"); ok {
+		device, _ = strconv.Atoi(v)
+	}
+	os.WriteFile(flags["summary"], fmt.Appendf(nil, `{"steps":%d,"train_seconds":0.5,"final_loss":%d,"test":{"gomaxprocs":%d,"device":%d,"samples":10}}`,
+		iters, seed, runtime.GOMAXPROCS(0), device), 0o644)
 	return 0
 }
 
@@ -93,13 +98,15 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-// TestLocal: every point runs once with the given GOMAXPROCS, a failing
-// one is recorded as failed, and a second Run skips the finished ones.
+// TestLocal: every point runs once with the given GOMAXPROCS, on the
+// device of its job slot, a failing one is recorded as failed, and a
+// second Run skips the finished ones.
 func TestLocal(t *testing.T) {
 	t.Setenv("FAKE_TRAIN", "run")
+	t.Setenv("VKNEURO_DEVICE", "9") // what the user's shell has: overridden
 	d := Dir(t.TempDir())
 	p := fakePlan("1", "2", "13", "4")
-	l := Local{Exe: os.Args[0], Dir: d, Plan: p, Jobs: 2, Threads: 3}
+	l := Local{Exe: os.Args[0], Dir: d, Plan: p, Jobs: 2, Threads: 3, Devices: []string{"0", "1", "2"}}
 	var done []int
 	if err := l.Run(context.Background(), []int{0, 1, 2, 3}, func(i int, o Outcome) {
 		done = append(done, i)
@@ -117,27 +124,35 @@ func TestLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []string{StatusOK, StatusOK, StatusFailed, StatusOK} {
+	devices := map[float64]bool{}
+	for i, want := range []State{Done, Done, Failed, Done} {
 		r := tab.Rows[i]
-		if r.Status != want {
-			t.Errorf("point %d: status %q, want %q", i, r.Status, want)
+		if r.State != want {
+			t.Errorf("point %d: state %v, want %v", i, r.State, want)
 		}
-		if want == StatusOK && (r.Test["gomaxprocs"] != 3 || r.Steps != 4) {
-			t.Errorf("point %d: %+v, want GOMAXPROCS 3 and 4 steps", i, r)
+		if want == Done {
+			devices[r.Test["test_device"]] = true
+			if r.Test["test_gomaxprocs"] != 3 || r.TrainSeconds != 0.5 {
+				t.Errorf("point %d: %+v, want GOMAXPROCS 3 and the summary's train_seconds", i, r)
+			}
 		}
+	}
+	// Two job slots: devices 0 and 1, never the third or the inherited 9.
+	if len(devices) != 2 || !devices[0] || !devices[1] {
+		t.Errorf("the points ran on devices %v, want 0 and 1", devices)
 	}
 	if e := tab.Rows[2].Exit; e.Code != 1 || !strings.Contains(readFile(t, d.Run(2).Log()), "seed 13 is unlucky\n# exit status 1\n") {
 		t.Errorf("failed point: exit %+v, log %q", e, readFile(t, d.Run(2).Log()))
 	}
 	// A point with a summary is not run again.
-	o, err := RunPoint(context.Background(), os.Args[0], d, p, 0, 0)
+	o, err := RunPoint(context.Background(), os.Args[0], d, p, 0, nil)
 	if err != nil || !o.Skipped {
 		t.Errorf("rerun of a finished point: %+v, %v; want skipped", o, err)
 	}
-	if _, err := RunPoint(context.Background(), os.Args[0], d, p, 4, 0); err == nil {
+	if _, err := RunPoint(context.Background(), os.Args[0], d, p, 4, nil); err == nil {
 		t.Error("point 4 of 4: no error")
 	}
-	if _, err := RunPoint(context.Background(), filepath.Join(t.TempDir(), "no-vkneuro"), d, p, 2, 0); err == nil {
+	if _, err := RunPoint(context.Background(), filepath.Join(t.TempDir(), "no-vkneuro"), d, p, 2, nil); err == nil {
 		t.Error("a missing binary: no error")
 	}
 }
@@ -173,13 +188,10 @@ func TestInterrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []string{StatusInterrupted, StatusInterrupted, StatusPending} {
-		if tab.Rows[i].Status != want {
-			t.Errorf("point %d: %q, want %q", i, tab.Rows[i].Status, want)
+	for i, want := range []State{Interrupted, Interrupted, Pending} {
+		if tab.Rows[i].State != want || tab.Status(tab.Rows[i]) != StatusSkipped {
+			t.Errorf("point %d: %v, %q; want %v, skipped", i, tab.Rows[i].State, tab.Status(tab.Rows[i]), want)
 		}
-	}
-	if tab.Rows[0].Steps != 1 {
-		t.Errorf("interrupted point at step %d, want its checkpoint's 1", tab.Rows[0].Steps)
 	}
 
 	t.Setenv("FAKE_TRAIN", "run")
@@ -231,6 +243,75 @@ func TestKeepEarlierMetrics(t *testing.T) {
 		}
 		if got := readFile(t, path); got != c.want {
 			t.Errorf("before %q, now %q: got %q, want %q", c.before, c.now, got, c.want)
+		}
+	}
+}
+
+func TestLocalJobs(t *testing.T) {
+	for _, c := range []struct{ jobs, gpus, cpus, n, threads int }{
+		{0, 0, 16, 1, 16}, // the CPU backend: one job with every core
+		{0, 4, 16, 4, 4},  // one per GPU
+		{2, 0, 16, 2, 8},  // the user's count, the cores split
+		{3, 1, 2, 3, 1},   // never under one thread
+	} {
+		if n, threads := LocalJobs(c.jobs, c.gpus, c.cpus); n != c.n || threads != c.threads {
+			t.Errorf("LocalJobs(%d, %d, %d) = %d, %d; want %d, %d", c.jobs, c.gpus, c.cpus, n, threads, c.n, c.threads)
+		}
+	}
+	if got := Env(2, "1"); !slices.Equal(got, []string{"GOMAXPROCS=2", "VKNEURO_DEVICE=1"}) {
+		t.Errorf("Env = %q", got)
+	}
+	if got := Env(0, ""); got != nil {
+		t.Errorf("Env with nothing to set = %q", got)
+	}
+}
+
+// TestScript: the batch script is what the issue asks: the array over
+// the points with the job limit, one #SBATCH line per option, and the
+// run-one of each task; bad options and paths are refused.
+func TestScript(t *testing.T) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Slurm{Dir: "/shared/l2sweep", Exe: "/opt/vkneuro/bin/vkneuro", Jobs: 4, Options: []string{"--gres=gpu:1", "--time=1:00:00"}}
+	got, err := s.Script([]int{0, 1, 2, 3, 4, 5, 6, 7, 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `#!/bin/sh
+# A vkneuro sweep's job array: task N runs point N of the sweep in /shared/l2sweep
+# (its files in runs/N/), from the directory the sweep was started in.
+#SBATCH --job-name=vkneuro-sweep
+#SBATCH --array=0-8%4
+#SBATCH --output=/shared/l2sweep/slurm/%A_%a.out
+#SBATCH --chdir=` + cwd + `
+#SBATCH --gres=gpu:1
+#SBATCH --time=1:00:00
+exec /opt/vkneuro/bin/vkneuro sweep run-one /shared/l2sweep "$SLURM_ARRAY_TASK_ID"
+`
+	if got != want {
+		t.Errorf("script:\n%s\nwant:\n%s", got, want)
+	}
+	// A rerun's array holds the points left; no --jobs: no limit but the count.
+	s.Jobs = 0
+	if got, _ := s.Script([]int{1, 2, 5}); !strings.Contains(got, "#SBATCH --array=1-2,5%3\n") {
+		t.Errorf("script of points 1, 2, 5:\n%s", got)
+	}
+	if err := s.Check(); err != nil {
+		t.Errorf("Check of good options: %v", err)
+	}
+	for _, c := range []struct {
+		s    Slurm
+		want string
+	}{
+		{Slurm{Dir: "/s", Options: []string{"gres=gpu:1"}}, "want one sbatch option"},
+		{Slurm{Dir: "/s", Options: []string{"--time=1\n#SBATCH --x"}}, "want one sbatch option"},
+		{Slurm{Dir: "/s", Options: []string{"--array=0-3"}}, "the sweep sets the job array"},
+		{Slurm{Dir: "/my sweeps/s"}, "white space or %"},
+	} {
+		if err := c.s.Check(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Check %+v: %v, want %q", c.s, err, c.want)
 		}
 	}
 }

@@ -8,6 +8,7 @@
 //	vkneuro report --out DIR [--model FILE.npz] [--v1 FILE.npz] [flags]
 //	vkneuro devices [-allow-cpu=false] [-peak]
 //	vkneuro v1sim -out v1.npz [-split v1split.npz] [flags]
+//	vkneuro sweep --grid FLAG=V1,V2,... [--data-glob 'DIR/*.npz'] --out DIR [--runner local|slurm] [--jobs N] [flags] -- train TASK [train flags]
 //	vkneuro help [COMMAND]
 //
 // Exit status, for every subcommand: 0 done, 1 error (a bad file names
@@ -69,6 +70,21 @@
 // it also measures that device's FP32 peak (peak.comp, after vkpeak), the
 // rate the GEMM benchmarks are compared with. It exits with status 1 when
 // Vulkan is not available.
+//
+// # sweep
+//
+// sweep is package sweep's command line: it trains one network per
+// point of a grid of train flags (and one per data file of
+// --data-glob), each a `vkneuro train` child process of the same binary
+// in DIR/runs/<index>/, on this machine (--jobs at a time, one per GPU
+// by default) or as a Slurm job array whose tasks each run the hidden
+// `vkneuro sweep run-one DIR INDEX`. It writes DIR/results.csv (one row
+// per point, rewritten atomically as points finish), DIR/best.json (the
+// best point by --select METRIC[:min|max]) and DIR/sweep.png (the main
+// test metric against each grid flag). Running it again skips the
+// finished points, resumes the interrupted ones and reruns the failed
+// ones; SIGINT and SIGTERM interrupt the runs, which checkpoint, and
+// leave results.csv valid.
 //
 // # v1sim
 //

@@ -34,7 +34,7 @@ var subcommands = []subcommand{
 	{"train", "normative|decode|encode [flags]", "train a tutorial network and write metrics, a summary, checkpoints and its state_dict", trainMain},
 	{"report", "--out DIR [flags]", "compare the normative CNN's hidden layers with V1: figures, summary.json, index.html", reportMain},
 	{"devices", "[flags]", "list the Vulkan devices and the one vkneuro would choose; -peak measures its FP32 peak", devicesMain},
-	{"sweep", "--out DIR --grid FLAG=V1,V2,... [flags] normative|decode|encode [train flags]", "train a grid of train flag values, locally or on Slurm: results.csv, best.json, sweep.png", sweepMain},
+	{"sweep", "--grid FLAG=V1,V2,... [--data-glob 'DIR/*.npz'] --out DIR [--runner local|slurm] [--jobs N] [flags] -- train TASK [train flags]", "train a grid of train flags (and data files), locally or as a Slurm job array: results.csv, best.json, sweep.png", sweepMain},
 	{"v1sim", "--out FILE.npz [--split FILE.npz] [flags]", "write a SYNTHETIC V1 data set in the Stringer file formats", v1simMain},
 }
 
