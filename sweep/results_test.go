@@ -1,12 +1,13 @@
 package sweep
 
 import (
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vkneuro/vkneuro/viewer/viewertest"
 )
 
 // writeRun puts files into point i's directory: name → content.
@@ -261,15 +262,10 @@ func TestPlot(t *testing.T) {
 	}
 }
 
+// checkPNG fails unless path is a whole PNG of w×h pixels.
 func checkPNG(t *testing.T, path string, w, h int) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cfg, err := png.DecodeConfig(f)
-	if err != nil || cfg.Width != w || cfg.Height != h {
-		t.Errorf("%s: %dx%d, %v; want a %dx%d PNG", path, cfg.Width, cfg.Height, err, w, h)
+	if b := viewertest.ReadPNG(t, path).Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Errorf("%s: %dx%d, want %dx%d", path, b.Dx(), b.Dy(), w, h)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vkneuro/vkneuro/viewer"
+	"github.com/vkneuro/vkneuro/viewer/viewertest"
 )
 
 // TestSweepUsage: a bad sweep command line is refused with a message
@@ -220,7 +220,10 @@ func TestSweep(t *testing.T) {
 			}
 		}
 	}
-	checkSweepPNG(t, filepath.Join(two, "sweep.png"), 1120, 480) // a panel for --l2, one for --seed
+	// A panel for --l2, one for --seed.
+	if b := viewertest.ReadPNG(t, filepath.Join(two, "sweep.png")).Bounds(); b.Dx() != 1120 || b.Dy() != 480 {
+		t.Errorf("sweep.png: %dx%d, want 1120x480", b.Dx(), b.Dy())
+	}
 	// A rerun of a finished sweep runs nothing and writes the same table.
 	if out := mustSweep(t, exe, "--out", two); !strings.Contains(out, "all 9 points") {
 		t.Errorf("rerun:\n%s", out)
@@ -249,20 +252,6 @@ func TestSweep(t *testing.T) {
 			}
 		}
 	})
-}
-
-// checkSweepPNG fails unless path is a PNG of w×h pixels.
-func checkSweepPNG(t *testing.T, path string, w, h int) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cfg, err := png.DecodeConfig(f)
-	if err != nil || cfg.Width != w || cfg.Height != h {
-		t.Errorf("%s: %dx%d, %v; want a %dx%d PNG", path, cfg.Width, cfg.Height, err, w, h)
-	}
 }
 
 // writeDataFiles writes synthetic V1 data files (decode's --data) with
