@@ -418,7 +418,7 @@ func runSweep(ctx context.Context, c *sweepConfig, plan sweep.Plan, exe string, 
 		if err := sweep.ForgetJob(dir); err != nil {
 			return exitError, err
 		}
-		devices := localGPUs(plan)
+		devices := localGPUs(plan, engine.Devices)
 		jobs, threads := sweep.LocalJobs(c.jobs, len(devices), runtime.NumCPU())
 		on := fmt.Sprintf("GOMAXPROCS=%d each", threads)
 		if len(devices) > 0 {
@@ -462,12 +462,13 @@ func exitCode(err error) int {
 	return 0
 }
 
-// localGPUs are the VKNEURO_DEVICE values of the real GPUs the engine
-// sees, which the local runner's jobs share round-robin; none when the
-// runs are on the CPU backend, when the user chose the device
-// (VKNEURO_DEVICE or --device), or without Vulkan. CPU drivers such as
-// lavapipe are left out: the CPU backend is faster than they are.
-func localGPUs(plan sweep.Plan) []string {
+// localGPUs are the VKNEURO_DEVICE values of the real GPUs that list
+// (engine.Devices) gives, which the local runner's jobs share
+// round-robin; none when the runs are on the CPU backend, when the user
+// chose the device (VKNEURO_DEVICE or --device), or without Vulkan. CPU
+// drivers such as lavapipe are left out: the CPU backend is faster than
+// they are.
+func localGPUs(plan sweep.Plan, list func() ([]engine.DeviceInfo, error)) []string {
 	for _, a := range plan.Fixed {
 		if (a.Flag == "backend" && a.Value == "cpu") || a.Flag == "device" {
 			return nil
@@ -476,7 +477,7 @@ func localGPUs(plan sweep.Plan) []string {
 	if os.Getenv("VKNEURO_DEVICE") != "" {
 		return nil
 	}
-	devs, err := engine.Devices()
+	devs, err := list()
 	if err != nil {
 		return nil // no Vulkan: the runs use the CPU backend (train says so)
 	}

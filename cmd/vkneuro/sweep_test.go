@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vkneuro/vkneuro/engine"
+	"github.com/vkneuro/vkneuro/sweep"
 	"github.com/vkneuro/vkneuro/viewer"
 	"github.com/vkneuro/vkneuro/viewer/viewertest"
 )
@@ -104,6 +106,35 @@ func TestSweepUsage(t *testing.T) {
 		if code != exitOK || !strings.Contains(stderr, want) {
 			t.Errorf("sweep -h: exit %d, usage lacks %q", code, want)
 		}
+	}
+}
+
+// TestLocalGPUs: the local runner's devices are the real GPUs with a
+// compute queue, by index, unless the runs are on the CPU or the user
+// chose the device.
+func TestLocalGPUs(t *testing.T) {
+	t.Setenv("VKNEURO_DEVICE", "")
+	list := func() ([]engine.DeviceInfo, error) {
+		return []engine.DeviceInfo{{Index: 0, Name: "llvmpipe", CPU: true, Compute: true}, {Index: 1, Name: "H200", Compute: true},
+			{Index: 2, Name: "display only"}, {Index: 3, Name: "H200", Compute: true}}, nil
+	}
+	plan := func(fixed ...sweep.Arg) sweep.Plan {
+		return sweep.Plan{Network: "decode", Fixed: fixed, Axes: []sweep.Axis{{Flag: "seed", Values: []string{"1"}}}}
+	}
+	if got := localGPUs(plan(sweep.Arg{Flag: "iters", Value: "3"}), list); !slices.Equal(got, []string{"1", "3"}) {
+		t.Errorf("localGPUs = %q, want 1 and 3", got)
+	}
+	for _, fixed := range []sweep.Arg{{Flag: "backend", Value: "cpu"}, {Flag: "device", Value: "0"}} {
+		if got := localGPUs(plan(fixed), list); got != nil {
+			t.Errorf("localGPUs with --%s=%s = %q, want none", fixed.Flag, fixed.Value, got)
+		}
+	}
+	if got := localGPUs(plan(), func() ([]engine.DeviceInfo, error) { return nil, engine.ErrNoVulkan }); got != nil {
+		t.Errorf("localGPUs without Vulkan = %q", got)
+	}
+	t.Setenv("VKNEURO_DEVICE", "H200")
+	if got := localGPUs(plan(), list); got != nil {
+		t.Errorf("localGPUs with VKNEURO_DEVICE set = %q, want none", got)
 	}
 }
 
