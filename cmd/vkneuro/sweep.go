@@ -114,7 +114,7 @@ func newSweepFlagSet(c *sweepConfig, stderr io.Writer) *flag.FlagSet {
 	fs.Var(listFlag{&c.slurmOpts}, "slurm-opt", "with --runner slurm: an sbatch `OPTION` for the script (--gres=gpu:1, --time=2:00:00, --partition=gpu); repeat for more")
 	fs.BoolVar(&c.noWait, "no-wait", false, "with --runner slurm: submit and return; the same command later waits for the job and collects")
 	fs.BoolVar(&c.force, "force", false, "rerun every point from the start, finished ones included")
-	fs.StringVar(&c.sel, "select", "", "`METRIC[:min|max]`, the results.csv column that picks best.json's point (default: the main test metric)")
+	fs.StringVar(&c.sel, "select", "", "pick best.json's point by `METRIC[:min|max]`, a results.csv column and whether smaller or larger is better (default: the main test metric)")
 	return fs
 }
 
@@ -441,11 +441,13 @@ func awaitJob(ctx context.Context, c *sweepConfig, plan sweep.Plan, id string, s
 	}
 	p := newSweepProgress(dir, plan, t, stderr)
 	if c.noWait {
-		p.update()
-		_, err := p.finishTable(true)
-		fmt.Fprintf(stderr, "sweep: Slurm job %s of this sweep still runs: %d of %d points done, %d failed; results in %s\n",
-			id, p.last.Count(sweep.StatusOK), plan.Len(), p.last.Count(sweep.StatusFailed), dir.Results())
-		return cmp.Or(exitCode(err), exitOK), err
+		t, err := p.finishTable(true)
+		if err != nil {
+			return exitError, err
+		}
+		fmt.Fprintf(stderr, "sweep: Slurm job %s of this sweep still runs: %d of %d points done, %d failed; results so far in %s\n",
+			id, t.Count(sweep.StatusOK), plan.Len(), t.Count(sweep.StatusFailed), dir.Results())
+		return exitOK, nil
 	}
 	fmt.Fprintf(stderr, "sweep: Slurm job %s of this sweep is still queued or running: waiting for it (Ctrl-C cancels it)\n", id)
 	runErr := sweep.Slurm{Dir: dir}.Wait(ctx, id, p.update)
@@ -453,13 +455,6 @@ func awaitJob(ctx context.Context, c *sweepConfig, plan sweep.Plan, id string, s
 		runErr = nil
 	}
 	return finish(ctx, c, plan, p, runErr, stdout, stderr)
-}
-
-func exitCode(err error) int {
-	if err != nil {
-		return exitError
-	}
-	return 0
 }
 
 // localGPUs are the VKNEURO_DEVICE values of the real GPUs that list
