@@ -56,7 +56,9 @@ func BandwidthCurve(ms []cpu.Bandwidth) func(bytes float64) float64 {
 // inPlace are the operands each op reads and writes back.
 var inPlace = map[string]map[string]bool{
 	"SGD": {"p": true, "buf": true}, "Adam": {"p": true, "m": true, "v": true},
-	"L1PenaltyGrad": {"dw": true}, "L2PenaltyGrad": {"dw": true}, "AddBias": {"x": true},
+	"Update":             {"p": true, "buf": true, "buf2": true, "loss": true},
+	"LinearWeightUpdate": {"w": true, "buf": true, "buf2": true, "loss": true},
+	"L1PenaltyGrad":      {"dw": true}, "L2PenaltyGrad": {"dw": true}, "AddBias": {"x": true},
 }
 
 // OpCost is the nominal work and compulsory traffic of one op as a pass
@@ -76,7 +78,12 @@ func OpCost(s cpu.OpStat) (flops, bytes float64) {
 			bytes += n
 		}
 	}
-	numel := func(role string) float64 { return float64(kernels.Numel(shape[role])) }
+	numel := func(role string) float64 {
+		if sh, ok := shape[role]; ok {
+			return float64(kernels.Numel(sh))
+		}
+		return 0
+	}
 	switch s.Name {
 	case "MatMul":
 		m := float64(shape["c"][0])
@@ -87,6 +94,25 @@ func OpCost(s cpu.OpStat) (flops, bytes float64) {
 		return 2 * numel("dy") * numel("w") / float64(shape["w"][0]), bytes
 	case "Conv2DBackwardWeight":
 		return 2 * numel("dy") * numel("dw") / float64(shape["dw"][0]), bytes
+	case "Update":
+		return 8 * numel("p"), bytes
+	case "LinearWeightUpdate":
+		return 2*numel("dy")*numel("x")/float64(shape["x"][0]) + 8*numel("w"), bytes
+	case "Conv2DMaxPool":
+		// The convolution's outputs: y's, or x's planes for each filter
+		// (a "same" convolution) when y is not written.
+		outs := numel("y")
+		if outs == 0 {
+			outs = numel("x") / float64(shape["x"][1]) * float64(shape["w"][0])
+		}
+		return 2*outs*numel("w")/float64(shape["w"][0]) + outs, bytes
+	case "Conv2DMaxPoolBackward":
+		// One patch per maximum: into dw, and into dx when written.
+		f := 2 * numel("pooled") * numel("w") / float64(shape["w"][0])
+		if numel("dx") > 0 {
+			f *= 2
+		}
+		return f, bytes
 	case "Write", "Read":
 		return 0, 2 * bytes // a host copy reads and writes
 	}

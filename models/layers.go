@@ -61,6 +61,10 @@ type opCtx struct {
 	train  bool
 	state  *kernels.Tensor // step state (kernels.FillStepState)
 	seed   uint32          // this module's dropout stream
+	// upd, in a training step's backward, records parameter updates
+	// fused with the gradient they take (nil elsewhere: the gradient
+	// goes to Param.Grad).
+	upd *updates
 }
 
 // viewAs reshapes t; the shapes come from the layers' plans, so a
@@ -258,12 +262,17 @@ func (l Linear) forward(c *opCtx) {
 
 func (l Linear) backward(c *opCtx) {
 	dy, w := rows(c.dy, l.Out), c.params[0]
-	c.p.MatMul(w.Grad, dy, rows(c.x, l.In), true, false, 1, 0)
-	if !l.NoBias {
-		c.p.BiasGrad(c.params[1].Grad, dy)
-	}
+	// dx first: it needs the weight before a fused update changes it.
 	if c.dx != nil {
 		c.p.MatMul(rows(c.dx, l.In), dy, w.Value, false, false, 1, 0)
+	}
+	if c.upd != nil {
+		c.upd.linearWeight(w, dy, rows(c.x, l.In))
+	} else {
+		c.p.MatMul(w.Grad, dy, rows(c.x, l.In), true, false, 1, 0)
+	}
+	if !l.NoBias {
+		c.p.BiasGrad(c.params[1].Grad, dy)
 	}
 }
 

@@ -144,6 +144,6 @@ func (m *Model) recordLoss(p kernels.Program, g *recording) {
 	for _, s := range m.Loss.scratch(g.n, m.outShape()) {
 		g.lossScratch = append(g.lossScratch, g.alloc(s...))
 	}
+	// The penalties are added by the parameters' updates (updates).
 	m.Loss.record(p, g.loss, g.grads[L-1], g.acts[L-1], g.t, g.lossScratch)
-	m.recordPenalties(p, g.loss)
 }

@@ -296,8 +296,9 @@ func (m *Model) newRecording(n int, train, feed bool) (g *recording, err error) 
 			}
 		}
 		m.recordLoss(p, g)
-		m.recordBackward(p, g)
-		m.recordOptimizer(p)
+		u := m.newUpdates(p, g.loss)
+		m.recordBackward(p, g, u)
+		u.recordRest()
 		// Read in the step's own submit: a Download after Run would be a
 		// second submit on a discrete GPU.
 		p.Read(g.lossv[:], g.loss)
@@ -322,28 +323,44 @@ func (m *Model) ctx(p kernels.Program, g *recording, i int, train bool) *opCtx {
 		saved: g.saved[i], train: train, state: m.state, seed: nd.seed}
 }
 
+// recordForward records the forward pass; in training, the blocks of
+// modules with a fused op (fused.go) as that op.
 func (m *Model) recordForward(p kernels.Program, g *recording, train bool) {
-	for i, nd := range m.nodes {
-		if !nd.view(train) {
+	blocks := m.fusedBlocks(train)
+	for i := 0; i < len(m.nodes); i++ {
+		if b, ok := blocks.starting(i); ok {
+			b.forward(m, p, g)
+			i = b.last
+			continue
+		}
+		if nd := m.nodes[i]; !nd.view(train) {
 			nd.layer.forward(m.ctx(p, g, i, train))
 		}
 	}
 }
 
-func (m *Model) recordBackward(p kernels.Program, g *recording) {
+// recordBackward records a training step's backward pass, with the
+// blocks recordForward fused and the updates u records as it goes
+// (a linear layer's weight is updated where its gradient is formed).
+func (m *Model) recordBackward(p kernels.Program, g *recording, u *updates) {
+	blocks := m.fusedBlocks(true)
 	for i := len(m.nodes) - 1; i >= 0; i-- {
 		nd := m.nodes[i]
 		if !nd.needGrad || nd.view(true) {
 			continue // nothing upstream needs it, or the gradient passes through the same storage
 		}
+		if b, ok := blocks.ending(i); ok {
+			b.backward(m, p, g)
+			i = b.first
+			continue
+		}
 		c := m.ctx(p, g, i, true)
-		c.dy = g.grads[i]
+		c.dy, c.upd = g.grads[i], u
 		if i > 0 {
 			c.dx = g.grads[i-1]
 		}
 		nd.layer.backward(c)
 	}
-	m.recordPenaltyGrads(p)
 }
 
 // newInputGradRecording records, for batch size n, the forward pass in

@@ -277,40 +277,60 @@ func (m *Model) SetLR(lr float64) error {
 // LR is the learning rate of the next step.
 func (m *Model) LR() float64 { return m.lr }
 
-func (m *Model) recordPenalties(p kernels.Program, loss *kernels.Tensor) {
-	for _, pen := range m.training.Penalties {
-		w := m.Param(pen.Param)
-		if pen.L1 != 0 {
-			p.L1Penalty(loss, w.Value, float32(pen.L1))
-		}
-		if pen.L2 != 0 {
-			p.L2Penalty(loss, w.Value, float32(pen.L2))
-		}
-	}
+// updates records a training step's parameter updates, one fused op per
+// parameter that applies its penalties' gradients and the optimizer and
+// adds the penalties of the weights before the update into the loss
+// (kernels.Ops.Update): a linear layer's weight where its backward forms
+// the gradient (LinearWeightUpdate), every other parameter after the
+// backward pass.
+type updates struct {
+	m    *Model
+	p    kernels.Program
+	loss *kernels.Tensor
+	done map[*Param]bool
 }
 
-func (m *Model) recordPenaltyGrads(p kernels.Program) {
-	for _, pen := range m.training.Penalties {
-		w := m.Param(pen.Param)
-		if pen.L1 != 0 {
-			p.L1PenaltyGrad(w.Grad, w.Value, float32(pen.L1))
-		}
-		if pen.L2 != 0 {
-			p.L2PenaltyGrad(w.Grad, w.Value, float32(pen.L2))
-		}
-	}
+func (m *Model) newUpdates(p kernels.Program, loss *kernels.Tensor) *updates {
+	return &updates{m: m, p: p, loss: loss, done: map[*Param]bool{}}
 }
 
-func (m *Model) recordOptimizer(p kernels.Program) {
-	o := m.training.Optimizer
-	for _, q := range m.params {
-		switch o.Kind {
-		case OptSGD:
-			p.SGD(q.Value, q.Grad, q.Buf, m.state, kernels.SGDParams{
-				Momentum: o.Momentum, Dampening: o.Dampening, WeightDecay: o.WeightDecay, Nesterov: o.Nesterov})
-		case OptAdam, OptAdamW:
-			p.Adam(q.Value, q.Grad, q.Buf, q.Buf2, m.state, kernels.AdamParams{
-				Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, WeightDecay: o.WeightDecay, Decoupled: o.Kind == OptAdamW})
+// of is q's update: the optimizer, its penalties, and the loss they go
+// into (nil for none).
+func (u *updates) of(q *Param) (kernels.UpdateParams, *kernels.Tensor, *kernels.Tensor) {
+	o := u.m.training.Optimizer
+	var up kernels.UpdateParams
+	buf2 := q.Buf2
+	switch o.Kind {
+	case OptSGD:
+		up.SGD = &kernels.SGDParams{Momentum: o.Momentum, Dampening: o.Dampening, WeightDecay: o.WeightDecay, Nesterov: o.Nesterov}
+		buf2 = nil // left from an earlier Adam
+	case OptAdam, OptAdamW:
+		up.Adam = &kernels.AdamParams{Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, WeightDecay: o.WeightDecay, Decoupled: o.Kind == OptAdamW}
+	}
+	var loss *kernels.Tensor
+	for _, pen := range u.m.training.Penalties {
+		if pen.Param == q.Name {
+			up.L1, up.L2, loss = float32(pen.L1), float32(pen.L2), u.loss
+		}
+	}
+	return up, buf2, loss
+}
+
+// linearWeight records the update of a linear layer's weight w with the
+// gradient dyᵀ·x, never stored.
+func (u *updates) linearWeight(w *Param, dy, x *kernels.Tensor) {
+	up, buf2, loss := u.of(w)
+	u.p.LinearWeightUpdate(w.Value, dy, x, w.Buf, buf2, u.m.state, loss, up)
+	u.done[w] = true
+}
+
+// recordRest records the update of every parameter not updated yet, from
+// its Grad, in state_dict order.
+func (u *updates) recordRest() {
+	for _, q := range u.m.params {
+		if !u.done[q] {
+			up, buf2, loss := u.of(q)
+			u.p.Update(q.Value, q.Grad, q.Buf, buf2, u.m.state, loss, up)
 		}
 	}
 }

@@ -45,8 +45,9 @@ const (
 	gemmBBlock = 96 << 10 // floats of a packed B block
 	gemmABlock = 32 << 10 // floats of a packed A block
 	// gemmDotBytes bounds the rows of the cached operand of the dot
-	// form per k-block.
+	// form per k-block, gemmDotL1 the outer loop's group of rows.
 	gemmDotBytes = 384 << 10
+	gemmDotL1    = 32 << 10
 	// gemmPartFlops is the least work worth a goroutine of its own.
 	gemmPartFlops = 1 << 19
 )
@@ -104,11 +105,15 @@ func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, a
 		// Stream the larger operand once; keep the smaller in cache.
 		g.rowsOuter = m > n
 		g.byRows = g.rowsOuter
-		cached := n
+		// k-blocks small enough that the group of rows of the outer loop
+		// stays in L1 while the inner loop's rows (the whole cached
+		// operand) stream from L2 past it.
+		cached, group := n, kr.dmr
 		if !g.rowsOuter {
-			cached = m
+			cached, group = m, kr.dnr
 		}
-		blocks := (4*k*cached + gemmDotBytes - 1) / gemmDotBytes
+		kmax := min(gemmDotBytes/(4*cached), gemmDotL1/(4*group))
+		blocks := (k + kmax - 1) / max(kmax, 1)
 		g.kcd = ((k+blocks-1)/blocks + kr.dk - 1) / kr.dk * kr.dk
 		if g.byRows {
 			g.unit, g.units = kr.dmr, (m+kr.dmr-1)/kr.dmr
@@ -347,18 +352,10 @@ func (g *gemmPlan) packB(bp []float32, l0, l1, j0, j1 int) {
 			}
 			continue
 		}
-		if cols == nr && (nr == 32 || nr == 16) {
-			// Whole panel rows move as arrays (vector moves inline), not
-			// as copy calls: a call per 32 values cost several
-			// milliseconds of the encoder's input gradient.
-			for l := l0; l < l1; l++ {
-				src, dst := g.b[l*g.n+jr:], pn[(l-l0)*nr:]
-				if nr == 32 {
-					*(*[32]float32)(dst) = *(*[32]float32)(src)
-				} else {
-					*(*[16]float32)(dst) = *(*[16]float32)(src)
-				}
-			}
+		if cols == nr {
+			// A call per panel row (copy) cost a quarter of the
+			// decoder's weight update: copyRows moves the whole panel.
+			copyRows(pn, g.b[l0*g.n+jr:], g.n, kb, nr)
 			continue
 		}
 		for l := l0; l < l1; l++ {
@@ -442,6 +439,13 @@ func (g *gemmPlan) dotTile(t *dotTiles, i, j, r1, c1, l0, l1 int) {
 
 // The plain-loop micro-kernels: the spec of the vector ones, and the
 // kernels of the builds without them.
+
+// copyRowsGeneric is copyRows with copy.
+func copyRowsGeneric(dst, src []float32, ld, rows, width int) {
+	for r := 0; r < rows; r++ {
+		copy(dst[r*width:(r+1)*width], src[r*ld:r*ld+width])
+	}
+}
 
 // outerGeneric is gemmKernel.outer for an mr×nr tile.
 func outerGeneric(mr, nr int, c []float32, ldc int, ap, bp []float32, kc int, add bool) {

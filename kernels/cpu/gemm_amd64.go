@@ -19,6 +19,23 @@ func dot4x6AVX512(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb
 //go:noescape
 func dot4x3AVX2(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
 
+//go:noescape
+func copyRows8AVX(dst, src []float32, ld, rows, width int)
+
+// copyRows sets dst[r·width+j] = src[r·ld+j] for r < rows, j < width.
+func copyRows(dst, src []float32, ld, rows, width int) {
+	if rows == 0 {
+		return
+	}
+	_ = dst[rows*width-1]
+	_ = src[(rows-1)*ld+width-1]
+	if !hasAVX2FMA || width%8 != 0 {
+		copyRowsGeneric(dst, src, ld, rows, width)
+		return
+	}
+	copyRows8AVX(dst, src, ld, rows, width)
+}
+
 var avx512Gemm = &gemmKernel{
 	name: "AVX-512", mr: 12, nr: 32, dmr: 4, dnr: 6, dk: 16,
 	outer: func(c []float32, ldc int, ap, bp []float32, kc int, add bool) {

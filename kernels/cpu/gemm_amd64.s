@@ -637,3 +637,40 @@ d43loop:
 	VMOVUPS X8, 32(DI)
 	VZEROUPPER
 	RET
+
+// func copyRows8AVX(dst, src []float32, ld, rows, width int)
+// dst[r·width+j] = src[r·ld+j] for r < rows, j < width (a multiple of
+// 8): the packing of B's micro-panels, one 8-value vector move at a
+// time, prefetching each row 1 KiB ahead.
+TEXT ·copyRows8AVX(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ ld+48(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+56(FP), CX
+	MOVQ width+64(FP), DX
+	SHLQ $2, DX
+	TESTQ CX, CX
+	JZ    cpdone
+
+cprow:
+	// The panels to the right come next: ask for their lines now, so
+	// that the strided rows of a wide b stream in ahead of the copies.
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	XORQ       AX, AX
+
+cpcol:
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $32, AX
+	CMPQ    AX, DX
+	JLT     cpcol
+	ADDQ    R8, SI
+	ADDQ    DX, DI
+	DECQ    CX
+	JNZ     cprow
+
+cpdone:
+	VZEROUPPER
+	RET

@@ -296,3 +296,19 @@ func gemmKernelSets() []*gemmKernel {
 	}
 	return sets
 }
+
+// copyRows sets dst[r·width+j] = src[r·ld+j] for r < rows, j < width,
+// in 8-value vector moves.
+func copyRows(dst, src []float32, ld, rows, width int) {
+	if !hasAVX2FMA || width%8 != 0 {
+		copyRowsGeneric(dst, src, ld, rows, width)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*width:(r+1)*width], src[r*ld:r*ld+width]
+		for j := 0; j < width; j += 8 {
+			archsimd.LoadFloat32x8Slice(s[j:]).StoreSlice(d[j:])
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}

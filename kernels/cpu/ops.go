@@ -71,6 +71,13 @@ func (p *Program) AddBias(x, bias *kernels.Tensor) {
 	p.addParallel(outer, max(1, elemGrain/(f*inner)), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := xd[i*f*inner : (i+1)*f*inner]
+			if inner == 1 {
+				// A linear layer's output: the bias row added with the
+				// vector loops (one slice per element cost the encoder's
+				// forward almost 2 ms).
+				axpy(row, 1, bd)
+				continue
+			}
 			for j, bj := range bd {
 				seg := row[j*inner : (j+1)*inner]
 				for k := range seg {
@@ -96,16 +103,29 @@ func (p *Program) BiasGrad(db, dy *kernels.Tensor) {
 	// partial of db.
 	parts := p.parts(outer, max(1, elemGrain/(f*inner)))
 	partial := make([]float64, parts*f)
+	// With inner 1 (a linear layer) rows are first summed in float32 by
+	// the vector loops, biasRows at a time, then added in float64.
+	var rowSums []float32
+	if inner == 1 {
+		rowSums = make([]float32, parts*f)
+	}
 	body := func(part, lo, hi int) {
 		acc := partial[part*f : (part+1)*f]
 		clear(acc)
-		for i := lo; i < hi; i++ {
-			if inner == 1 {
-				for j, v := range dyd[i*f : (i+1)*f] {
+		if inner == 1 {
+			rs := rowSums[part*f : (part+1)*f]
+			for i0 := lo; i0 < hi; i0 += biasRows {
+				clear(rs)
+				for i := i0; i < min(i0+biasRows, hi); i++ {
+					axpy(rs, 1, dyd[i*f:(i+1)*f])
+				}
+				for j, v := range rs {
 					acc[j] += float64(v)
 				}
-				continue
 			}
+			return
+		}
+		for i := lo; i < hi; i++ {
 			for j := range acc {
 				acc[j] += float64(sum32(dyd[(i*f+j)*inner : (i*f+j+1)*inner]))
 			}
@@ -117,6 +137,9 @@ func (p *Program) BiasGrad(db, dy *kernels.Tensor) {
 		return nil
 	})
 }
+
+// biasRows bounds the rows BiasGrad sums in float32 before float64.
+const biasRows = 64
 
 // sum32 sums x in float32 with four independent accumulators; callers
 // keep x short (one row or plane) and add the results in float64.

@@ -82,7 +82,7 @@ func (p *Program) update(op string, param, grad, buf, buf2, state, loss *kernels
 		pen.step(part, r, st, pd[lo:hi], gd[lo:hi], sub(bd), sub(b2d))
 	}
 	p.add(func() error {
-		pen.clear()
+		pen.start(r, st)
 		p.parallel(n, elemGrain, body)
 		pen.finish()
 		return nil
@@ -147,7 +147,7 @@ func (p *Program) LinearWeightUpdate(w, dy, x, buf, buf2, state, loss *kernels.T
 	pen.parts(g.parts)
 	exec := g.executor(p)
 	p.add(func() error {
-		pen.clear()
+		pen.start(r, st)
 		exec()
 		pen.finish()
 		return nil
@@ -288,6 +288,7 @@ type penaltySums struct {
 	l1, l2 float32
 	sums   [][2]float64
 	g      [][]float32 // per goroutine: the chunk's gradient with the penalties' terms
+	sgd    sgdCoefs    // the Run's, for the vector loop (start)
 }
 
 // penalties prepares the penalty terms of op.
@@ -311,12 +312,58 @@ func (pen *penaltySums) parts(n int) {
 	}
 }
 
-func (pen *penaltySums) clear() { clear(pen.sums) }
+// start readies a Run: zero sums, and the SGD coefficients of this
+// step's state st, which every goroutine's vector loop then reads.
+func (pen *penaltySums) start(r *updateRule, st []float32) {
+	clear(pen.sums)
+	if !r.adam {
+		pen.sgd = r.coefs(st, pen.loss != nil)
+	}
+}
 
-// step is Update over one goroutine's range: chunk by chunk, the old
-// values' sums, then the gradient with the penalties' terms (in scratch:
-// grad is left alone), then the optimizer's step.
+// sgdCoefs are an SGD update's coefficients and terms, as the vector
+// loops take them (update_amd64.s): the layout is theirs.
+type sgdCoefs struct {
+	l1, l2x2, wd, lr, mom, damp float32
+	flags                       uint32
+}
+
+// sgdCoefs flags.
+const (
+	sgdL1       = 1 << iota // the L1 term
+	sgdL2                   // the L2 term
+	sgdMomentum             // a momentum buffer
+	sgdFirst                // the first step: buf = g
+	sgdNesterov
+	sgdSums // add Σ|w|, Σw² of the old w into the sums
+)
+
+// coefs are r's SGD coefficients at step state st.
+func (r *updateRule) coefs(st []float32, sums bool) sgdCoefs {
+	c := sgdCoefs{l1: r.l1, l2x2: r.l2x2, wd: r.wd, lr: st[kernels.StepLR], mom: r.mom, damp: r.damp}
+	for _, f := range []struct {
+		on  bool
+		bit uint32
+	}{{r.l1 != 0, sgdL1}, {r.l2x2 != 0, sgdL2}, {r.mom != 0, sgdMomentum}, {st[kernels.StepFirst] != 0, sgdFirst}, {r.nesterov, sgdNesterov}, {sums, sgdSums}} {
+		if f.on {
+			c.flags |= f.bit
+		}
+	}
+	return c
+}
+
+// step is Update over one goroutine's range. SGD runs the vector loop
+// (sgdVector) as far as it reaches; the rest, and Adam, go chunk by
+// chunk: the old values' sums, then the gradient with the penalties'
+// terms (in scratch: grad is left alone), then the optimizer's step.
 func (pen *penaltySums) step(part int, r *updateRule, st, w, g, buf, buf2 []float32) {
+	if !r.adam {
+		n := sgdVector(w, g, buf, &pen.sgd, &pen.sums[part])
+		w, g = w[n:], g[n:]
+		if buf != nil {
+			buf = buf[n:]
+		}
+	}
 	penalized := r.l1 != 0 || r.l2x2 != 0
 	for lo := 0; lo < len(w); lo += updateChunk {
 		hi := min(lo+updateChunk, len(w))

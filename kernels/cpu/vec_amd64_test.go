@@ -13,10 +13,18 @@ func TestVecWithoutAVX2(t *testing.T) {
 		t.Skip("this CPU has no AVX2+FMA: the other tests already cover the fallbacks")
 	}
 	avx512 := hasAVX512
+	if avx512 {
+		// The AVX2 loops, which AVX-512 CPUs skip.
+		hasAVX512 = false
+		t.Run("AVX2/sgd", TestSGDVector)
+		t.Run("AVX2/gemm", TestGemmPlans)
+		t.Run("AVX2/conv", TestConvPlans)
+	}
 	hasAVX2FMA, hasAVX512, hasVectorMax = false, false, false
 	defer func() { hasAVX2FMA, hasAVX512, hasVectorMax = true, avx512, true }()
 	t.Run("primitives", TestVecPrimitives)
 	t.Run("convKernels", TestConvKernels)
 	t.Run("gemmKernels", TestGemmKernels)
+	t.Run("sgd", TestSGDVector)
 	t.Run("maxWindow8", TestMaxWindow8)
 }

@@ -32,3 +32,9 @@ func currentConv() *convKernel { return genericConv }
 
 // convKernelSets are the kernel sets the CPU runs.
 func convKernelSets() []*convKernel { return []*convKernel{genericConv} }
+
+// sgdVector is the vector SGD update; this build has none.
+func sgdVector(w, g, buf []float32, c *sgdCoefs, sums *[2]float64) int { return 0 }
+
+// copyRows sets dst[r·width+j] = src[r·ld+j] for r < rows, j < width.
+func copyRows(dst, src []float32, ld, rows, width int) { copyRowsGeneric(dst, src, ld, rows, width) }

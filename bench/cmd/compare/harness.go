@@ -80,6 +80,16 @@ type harness struct {
 // misconfigured PyTorch rather than with PyTorch.
 var keepHeap = []string{"MALLOC_MMAP_MAX_=0", "MALLOC_TRIM_THRESHOLD_=68719476736", "MALLOC_TOP_PAD_=536870912"}
 
+// openBLASOpenMP is where Debian's libopenblas0-openmp puts its BLAS.
+// With libopenblas0-pthread installed too, the alternatives system
+// prefers the pthread build (priority 100 to 95), whose threads compete
+// with PyTorch's OpenMP ones on two cores: decode's step took 24.9 ms
+// there against 8–9 on the OpenMP build (bench/RESULTS.md, 2026-12-01
+// 22:38). The harness puts this directory first on PyTorch's library
+// path when it exists, so PyTorch runs on its best BLAS here whatever
+// else is installed.
+const openBLASOpenMP = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
+
 // train runs one training job and reads back its summary and losses.
 func (h *harness) train(r runner, w workload, data string, tag string) result {
 	dir := filepath.Join(h.tmp, "runs")

@@ -81,7 +81,9 @@ func describeMachine(h *harness) machine {
 			}
 		}
 	}
-	if out, err := exec.Command(h.python, "-c", torchInfo).Output(); err == nil {
+	info := exec.Command(h.python, "-c", torchInfo)
+	info.Env = append(os.Environ(), h.torchEnv...) // the BLAS the runs load
+	if out, err := info.Output(); err == nil {
 		m.torch = strings.TrimSpace(string(out))
 	}
 	cmd := exec.Command("git", "describe", "--always", "--dirty")
@@ -130,10 +132,15 @@ func header(m machine, h *harness, backends []string, scaling bool) string {
 		goexp = " GOEXPERIMENT=" + e
 	}
 	fmt.Fprintf(&b, "- %s%s, PyTorch %s (%s), vkneuro %s\n", m.goVersion, goexp, torch, h.python, m.commit)
-	if len(h.torchEnv) > 0 {
-		fmt.Fprintf(&b, "- PyTorch's environment adds %s: glibc keeps freed memory, so PyTorch's per-step temporaries are not page-faulted in again every step (see keepHeap in bench/cmd/compare)\n", strings.Join(h.torchEnv, " "))
+	if slices.Contains(h.torchEnv, keepHeap[0]) {
+		fmt.Fprintf(&b, "- PyTorch's environment adds %s: glibc keeps freed memory, so PyTorch's per-step temporaries are not page-faulted in again every step (see keepHeap in bench/cmd/compare)\n", strings.Join(keepHeap, " "))
 	} else {
 		b.WriteString("- PyTorch ran with glibc's default malloc settings (--torch-default-malloc)\n")
+	}
+	for _, e := range h.torchEnv {
+		if strings.HasPrefix(e, "LD_LIBRARY_PATH=") {
+			fmt.Fprintf(&b, "- PyTorch's library path starts with %s: the OpenMP build of OpenBLAS, not the pthread one the alternatives system may prefer (see openBLASOpenMP)\n", strings.TrimPrefix(e, "LD_LIBRARY_PATH="))
+		}
 	}
 	end := loadAvg()
 	fmt.Fprintf(&b, "- load average (1, 5, 15 min) at start %s, at end %s", m.loadStart, end)

@@ -139,6 +139,9 @@ func run() error {
 	if !*torchMalloc {
 		h.torchEnv = keepHeap
 	}
+	if _, err := os.Stat(filepath.Join(openBLASOpenMP, "libblas.so.3")); err == nil {
+		h.torchEnv = append(h.torchEnv, "LD_LIBRARY_PATH="+openBLASOpenMP)
+	}
 	m := describeMachine(h)
 	if slices.Contains(backends, "vulkan") && m.vulkanCPU && os.Getenv("VKNEURO_DEVICE") == "" {
 		// The engine auto-picks a CPU driver only when told to; name it so
