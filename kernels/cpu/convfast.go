@@ -104,7 +104,7 @@ type fastGeom struct {
 	hp, wp int // padded input: rows, row pitch
 	maxOff int // offset of the last tap's run in a padded plane
 	wide   int // Ho·Wp rounded up to the tile width: a wide output plane, and each tap's run
-	plane  int // maxOff + wide: a padded plane with room for every tap's run
+	plane  int // a padded plane with room for every tap's run
 	taps   int // KH·KW
 }
 
@@ -120,32 +120,22 @@ func newFastGeom(g kernels.ConvGeom) (fastGeom, bool) {
 	f := fastGeom{ConvGeom: g, kern: kr, hp: g.H + 2*g.PadH, wp: max(g.W+g.PadW, g.Wo), taps: g.KH * g.KW}
 	f.maxOff = f.tap(g.KH-1, g.KW-1)
 	f.wide = roundUp(g.Ho*f.wp, kr.cw1)
-	f.plane = f.maxOff + f.wide
+	// Room past the last tap's run for a row tile's overrun (image).
+	f.plane = f.maxOff + f.wide + kr.cw
 	return f, true
 }
 
 // pad copies the H×W plane x into the interior of the padded plane p,
-// whose border is zero and stays zero.
+// whose border is zero and stays zero. A copy call per row cost a
+// quarter of the batch-1000 forward: copyRows moves the plane.
 func (f *fastGeom) pad(p, x []float32) {
-	for h := 0; h < f.H; h++ {
-		copy(p[(h+f.PadH)*f.wp+f.PadW:], x[h*f.W:(h+1)*f.W])
-	}
+	copyRows(p[f.PadH*f.wp+f.PadW:], f.wp, x, f.W, f.H, f.W)
 }
 
 // widen copies the Ho×Wo plane y into the first Wo columns of the Ho×Wp
 // plane w, whose other columns are zero and stay zero.
 func (f *fastGeom) widen(w, y []float32) {
-	for h := 0; h < f.Ho; h++ {
-		copy(w[h*f.wp:], y[h*f.Wo:(h+1)*f.Wo])
-	}
-}
-
-// narrow copies the first Wo columns of the wide plane w into the Ho×Wo
-// plane y.
-func (f *fastGeom) narrow(y, w []float32) {
-	for h := 0; h < f.Ho; h++ {
-		copy(y[h*f.Wo:(h+1)*f.Wo], w[h*f.wp:])
-	}
+	copyRows(w, f.wp, y, f.Wo, f.Ho, f.Wo)
 }
 
 // tap is the offset in a padded plane of the run read by tap (kh, kw).
@@ -206,14 +196,16 @@ func newCorrPlan(kr *convKernel, offs []int, outs, n int) *corrPlan {
 		bias: make([][6]float32, groups), outs: outs, n: n}
 }
 
-// convForwardPlan computes, image by image, the wide output planes of a
-// stride-1 convolution into a goroutine's scratch and hands them to an
-// epilogue: Conv2D's copies them out; Conv2DMaxPool's pools them.
+// convForwardPlan computes, image by image, the output planes of a
+// stride-1 convolution: into y for Conv2D, into y or a goroutine's
+// scratch for Conv2DMaxPool, which then pools them while they are in
+// cache.
 type convForwardPlan struct {
 	f       fastGeom
 	corr    *corrPlan
 	scratch []float32
 	per     int
+	inPlace bool // the tiles write the output rows (else wide scratch planes)
 }
 
 func (p *Program) newConvForward(f fastGeom) *convForwardPlan {
@@ -227,8 +219,15 @@ func (p *Program) newConvForward(f fastGeom) *convForwardPlan {
 			}
 		}
 	}
-	per := f.C*f.plane + f.O*f.wide
-	return &convForwardPlan{f: f, corr: newCorrPlan(f.kern, offs, f.O, f.wide), scratch: make([]float32, p.parts(f.N, 1)*per), per: per}
+	// Rows of whole tiles are written in place; narrower or ragged rows
+	// would waste most of each row's last tile, so those convolutions
+	// fill whole wide planes of scratch and copy the Wo columns out.
+	inPlace := f.Wo%f.kern.cw == 0 || f.Wo >= 4*f.kern.cw
+	per := f.C*f.plane + corrPlanes*f.kern.cw
+	if !inPlace {
+		per = f.C*f.plane + f.O*f.wide
+	}
+	return &convForwardPlan{f: f, corr: newCorrPlan(f.kern, offs, f.O, f.wide), scratch: make([]float32, p.parts(f.N, 1)*per), per: per, inPlace: inPlace}
 }
 
 // prepare packs the weights and bias (bd may be nil) when the op runs.
@@ -248,17 +247,46 @@ func (c *convForwardPlan) prepare(wd, bd []float32) {
 	}
 }
 
-// image computes image n's wide output planes (O planes of f.wide, row
-// pitch f.wp) on goroutine part and returns them.
-func (c *convForwardPlan) image(part, n int, xd []float32) []float32 {
+// image computes image n's output planes (O planes of Ho×Wo) into dst on
+// goroutine part. The tiles write the output rows in place: each row's
+// run of Wo values reads the padded rows from its own, with the taps'
+// offsets; the part of a row past the last whole tile goes through a
+// tile of scratch.
+func (c *convForwardPlan) image(part, n int, xd, dst []float32) {
 	f := &c.f
 	s := c.scratch[part*c.per : (part+1)*c.per]
-	pads, wides := s[:f.C*f.plane:f.C*f.plane], s[f.C*f.plane:]
+	pads, tile := s[:f.C*f.plane:f.C*f.plane], s[f.C*f.plane:]
 	for ch := 0; ch < f.C; ch++ {
 		f.pad(pads[ch*f.plane:], xd[(n*f.C+ch)*f.H*f.W:])
 	}
-	c.corr.run(wides, pads)
-	return wides
+	plane, cw := f.Ho*f.Wo, f.kern.cw
+	cr := c.corr
+	if !c.inPlace {
+		wides := s[f.C*f.plane:]
+		cr.run(wides, pads)
+		for o := 0; o < f.O; o++ {
+			copyRows(dst[o*plane:], f.Wo, wides[o*f.wide:], f.wp, f.Ho, f.Wo)
+		}
+		return
+	}
+	taps := len(cr.taps.offs)
+	for q := 0; q*corrPlanes < f.O; q++ {
+		nf := min(corrPlanes, f.O-q*corrPlanes)
+		wp := cr.wpk[q*taps*corrPlanes : (q+1)*taps*corrPlanes]
+		out := dst[q*corrPlanes*plane:]
+		for h := 0; h < f.Ho; h++ {
+			j := 0
+			for ; j+cw <= f.Wo; j += cw {
+				cr.kern.corr(out[h*f.Wo+j:], plane, nf, pads[h*f.wp+j:], cr.taps, wp, &cr.bias[q])
+			}
+			if j < f.Wo {
+				cr.kern.corr(tile, cw, nf, pads[h*f.wp+j:], cr.taps, wp, &cr.bias[q])
+				for r := range nf {
+					copy(out[r*plane+h*f.Wo+j:r*plane+(h+1)*f.Wo], tile[r*cw:])
+				}
+			}
+		}
+	}
 }
 
 // convForwardFast records Conv2D for stride 1.
@@ -266,10 +294,7 @@ func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
 	c := p.newConvForward(f)
 	body := func(part, lo, hi int) {
 		for n := lo; n < hi; n++ {
-			wides := c.image(part, n, xd)
-			for o := 0; o < f.O; o++ {
-				f.narrow(yd[(n*f.O+o)*f.Ho*f.Wo:], wides[o*f.wide:])
-			}
+			c.image(part, n, xd, yd[n*f.O*f.Ho*f.Wo:])
 		}
 	}
 	p.add(func() error {

@@ -3,9 +3,10 @@ package cpu
 // The convolution → (ReLU →) max-pool block as one op each way.
 //
 // Forward: each image's output planes come out of the correlation tiles
-// (convfast.go) into the goroutine's scratch, where the pool reads them
-// while they are in cache; y and r are written only when asked for, and
-// the ReLU is folded into the pool (relu(max) = max(relu)).
+// (convfast.go) into y, or the goroutine's scratch when y is not wanted,
+// and the pool reads them while they are in cache; r is written only
+// when asked for, and the ReLU is folded into the pool (relu(max) =
+// max(relu)).
 //
 // Backward: of a window, only the maximum receives gradient, and with
 // the ReLU only a positive one, so the weight, bias and input gradients
@@ -56,24 +57,30 @@ func (p *Program) Conv2DMaxPool(pooled, argmax, y, r, x, w, bias *kernels.Tensor
 	}
 	c := p.newConvForward(f)
 	plane, opl := f.Ho*f.Wo, pg.Ho*pg.Wo
+	// Without y, each goroutine's images go to scratch.
+	var outs []float32
+	if yd == nil {
+		outs = make([]float32, p.parts(f.N, 1)*f.O*plane)
+	}
 	body := func(part, lo, hi int) {
 		for n := lo; n < hi; n++ {
-			wides := c.image(part, n, xd)
+			var out []float32
+			if yd != nil {
+				out = yd[n*f.O*plane : (n+1)*f.O*plane]
+			} else {
+				out = outs[part*f.O*plane : (part+1)*f.O*plane]
+			}
+			c.image(part, n, xd, out)
 			for o := 0; o < f.O; o++ {
-				wp := wides[o*f.wide : (o+1)*f.wide]
-				at := (n*f.O + o) * plane
-				if yd != nil {
-					f.narrow(yd[at:], wp)
-				}
+				yp := out[o*plane : (o+1)*plane]
 				if rd != nil {
-					rp := rd[at : at+plane]
-					f.narrow(rp, wp)
-					for i, v := range rp {
+					rp := rd[(n*f.O+o)*plane : (n*f.O+o+1)*plane]
+					for i, v := range yp {
 						rp[i] = relu32(v)
 					}
 				}
 				pool := (n*f.O + o) * opl
-				poolWide(pd[pool:pool+opl], ad[pool:pool+opl], wp, f.wp, f.Wo, pg, cp.ReLU)
+				poolPlane(pd[pool:pool+opl], ad[pool:pool+opl], yp, f.Wo, pg, cp.ReLU)
 			}
 		}
 	}
@@ -84,11 +91,11 @@ func (p *Program) Conv2DMaxPool(pooled, argmax, y, r, x, w, bias *kernels.Tensor
 	})
 }
 
-// poolWide max-pools one output plane kept wide (rows pitch apart, Wo
-// valid columns) into y and argmax (indices h·Wo+w), through ReLU when
-// relu is set, exactly as MaxPool2D of the ReLU's output: first maximum
-// on ties, NaN wins.
-func poolWide(y, argmax, plane []float32, pitch, wo int, g kernels.PoolGeom, relu bool) {
+// poolPlane max-pools one output plane (rows pitch apart) into y and
+// argmax (indices h·pitch+w), through ReLU when relu is set, exactly as
+// MaxPool2D of the ReLU's output: first maximum on ties, NaN wins.
+func poolPlane(y, argmax, plane []float32, pitch int, g kernels.PoolGeom, relu bool) {
+	wo := pitch
 	for oh := 0; oh < g.Ho; oh++ {
 		for ow := 0; ow < g.Wo; ow++ {
 			h0, w0 := oh*g.StrideH, ow*g.StrideW

@@ -355,7 +355,7 @@ func (g *gemmPlan) packB(bp []float32, l0, l1, j0, j1 int) {
 		if cols == nr {
 			// A call per panel row (copy) cost a quarter of the
 			// decoder's weight update: copyRows moves the whole panel.
-			copyRows(pn, g.b[l0*g.n+jr:], g.n, kb, nr)
+			copyRows(pn, nr, g.b[l0*g.n+jr:], g.n, kb, nr)
 			continue
 		}
 		for l := l0; l < l1; l++ {
@@ -441,9 +441,9 @@ func (g *gemmPlan) dotTile(t *dotTiles, i, j, r1, c1, l0, l1 int) {
 // kernels of the builds without them.
 
 // copyRowsGeneric is copyRows with copy.
-func copyRowsGeneric(dst, src []float32, ld, rows, width int) {
+func copyRowsGeneric(dst []float32, ldd int, src []float32, lds, rows, width int) {
 	for r := 0; r < rows; r++ {
-		copy(dst[r*width:(r+1)*width], src[r*ld:r*ld+width])
+		copy(dst[r*ldd:r*ldd+width], src[r*lds:r*lds+width])
 	}
 }
 

@@ -20,20 +20,20 @@ func dot4x6AVX512(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb
 func dot4x3AVX2(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
 
 //go:noescape
-func copyRows8AVX(dst, src []float32, ld, rows, width int)
+func copyRows8AVX(dst []float32, ldd int, src []float32, lds, rows, width int)
 
-// copyRows sets dst[r·width+j] = src[r·ld+j] for r < rows, j < width.
-func copyRows(dst, src []float32, ld, rows, width int) {
-	if rows == 0 {
+// copyRows sets dst[r·ldd+j] = src[r·lds+j] for r < rows, j < width.
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, width int) {
+	if rows == 0 || width == 0 {
 		return
 	}
-	_ = dst[rows*width-1]
-	_ = src[(rows-1)*ld+width-1]
+	_ = dst[(rows-1)*ldd+width-1]
+	_ = src[(rows-1)*lds+width-1]
 	if !hasAVX2FMA || width%8 != 0 {
-		copyRowsGeneric(dst, src, ld, rows, width)
+		copyRowsGeneric(dst, ldd, src, lds, rows, width)
 		return
 	}
-	copyRows8AVX(dst, src, ld, rows, width)
+	copyRows8AVX(dst, ldd, src, lds, rows, width)
 }
 
 var avx512Gemm = &gemmKernel{

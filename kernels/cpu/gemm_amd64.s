@@ -638,24 +638,26 @@ d43loop:
 	VZEROUPPER
 	RET
 
-// func copyRows8AVX(dst, src []float32, ld, rows, width int)
-// dst[r·width+j] = src[r·ld+j] for r < rows, j < width (a multiple of
-// 8): the packing of B's micro-panels, one 8-value vector move at a
-// time, prefetching each row 1 KiB ahead.
-TEXT ·copyRows8AVX(SB), NOSPLIT, $0-72
+// func copyRows8AVX(dst []float32, ldd int, src []float32, lds, rows, width int)
+// dst[r·ldd+j] = src[r·lds+j] for r < rows, j < width (a multiple of 8):
+// packing B's micro-panels and moving planes in and out of the padded
+// layouts of the convolutions, one 8-value vector move at a time,
+// prefetching each source row 1 KiB ahead (the panels to its right come
+// next when packing, so a wide b streams in ahead of the copies).
+TEXT ·copyRows8AVX(SB), NOSPLIT, $0-80
 	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ ld+48(FP), R8
+	MOVQ ldd+24(FP), R9
+	SHLQ $2, R9
+	MOVQ src_base+32(FP), SI
+	MOVQ lds+56(FP), R8
 	SHLQ $2, R8
-	MOVQ rows+56(FP), CX
-	MOVQ width+64(FP), DX
+	MOVQ rows+64(FP), CX
+	MOVQ width+72(FP), DX
 	SHLQ $2, DX
 	TESTQ CX, CX
 	JZ    cpdone
 
 cprow:
-	// The panels to the right come next: ask for their lines now, so
-	// that the strided rows of a wide b stream in ahead of the copies.
 	PREFETCHT0 1024(SI)
 	PREFETCHT0 1088(SI)
 	XORQ       AX, AX
@@ -667,7 +669,7 @@ cpcol:
 	CMPQ    AX, DX
 	JLT     cpcol
 	ADDQ    R8, SI
-	ADDQ    DX, DI
+	ADDQ    R9, DI
 	DECQ    CX
 	JNZ     cprow
 

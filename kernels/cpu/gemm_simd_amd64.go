@@ -297,15 +297,15 @@ func gemmKernelSets() []*gemmKernel {
 	return sets
 }
 
-// copyRows sets dst[r·width+j] = src[r·ld+j] for r < rows, j < width,
+// copyRows sets dst[r·ldd+j] = src[r·lds+j] for r < rows, j < width,
 // in 8-value vector moves.
-func copyRows(dst, src []float32, ld, rows, width int) {
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, width int) {
 	if !hasAVX2FMA || width%8 != 0 {
-		copyRowsGeneric(dst, src, ld, rows, width)
+		copyRowsGeneric(dst, ldd, src, lds, rows, width)
 		return
 	}
 	for r := 0; r < rows; r++ {
-		d, s := dst[r*width:(r+1)*width], src[r*ld:r*ld+width]
+		d, s := dst[r*ldd:r*ldd+width], src[r*lds:r*lds+width]
 		for j := 0; j < width; j += 8 {
 			archsimd.LoadFloat32x8Slice(s[j:]).StoreSlice(d[j:])
 		}

@@ -36,5 +36,7 @@ func convKernelSets() []*convKernel { return []*convKernel{genericConv} }
 // sgdVector is the vector SGD update; this build has none.
 func sgdVector(w, g, buf []float32, c *sgdCoefs, sums *[2]float64) int { return 0 }
 
-// copyRows sets dst[r·width+j] = src[r·ld+j] for r < rows, j < width.
-func copyRows(dst, src []float32, ld, rows, width int) { copyRowsGeneric(dst, src, ld, rows, width) }
+// copyRows sets dst[r·ldd+j] = src[r·lds+j] for r < rows, j < width.
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, width int) {
+	copyRowsGeneric(dst, ldd, src, lds, rows, width)
+}
