@@ -1,15 +1,16 @@
 //go:build amd64 && !purego && !goexperiment.simd
 
 #include "textflag.h"
+#include "tiles_amd64.h"
 
 // Convolution micro-kernels for convfast.go (convKernel), wrapped in
 // conv_amd64.go. Each ends with VZEROUPPER: Go's scalar float code is SSE.
 
-// func corr6x64AVX512(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32)
+// func corr6x64(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32)
 // out[f·ldo+j] = bias[f] + Σ_t wp[6t+f]·src[offs[t]+j] for f < nf, j < 64:
 // six output rows of 64 in Z0–Z23 (row f in Z4f..Z4f+3), a tap's inputs
 // in Z24–Z27, its weights broadcast in Z28–Z31.
-TEXT ·corr6x64AVX512(SB), NOSPLIT, $0-120
+TEXT ·corr6x64(SB), NOSPLIT, $0-120
 	MOVQ out_base+0(FP), DI
 	MOVQ ldo+24(FP), R8
 	SHLQ $2, R8
@@ -133,10 +134,10 @@ c64done:
 	VZEROUPPER
 	RET
 
-// func corr6x16AVX2(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32)
+// func corr6x16(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32)
 // The AVX2 tile: six rows of 16 in Y0–Y11, a tap's inputs in Y12, Y13,
 // the weights broadcast in Y14, Y15.
-TEXT ·corr6x16AVX2(SB), NOSPLIT, $0-120
+TEXT ·corr6x16(SB), NOSPLIT, $0-120
 	MOVQ out_base+0(FP), DI
 	MOVQ ldo+24(FP), R8
 	SHLQ $2, R8
@@ -222,31 +223,21 @@ c16done:
 	VZEROUPPER
 	RET
 
-// func wgrad6x4AVX512(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
+// func wgrad6x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
 // s[4f+t] = Σ_{p<n} dy[f·ldy+p]·x[offs[t]+p] for f < 6, t < 4, rows past
 // nf and taps past nt repeating the last, n a positive multiple of 16:
 // the partial sums in Z0–Z23 (Z4f+t), a step's x vectors in Z24–Z27, the
 // dy vectors in Z28, Z29.
-TEXT ·wgrad6x4AVX512(SB), NOSPLIT, $0-96
+TEXT ·wgrad6x4(SB), NOSPLIT, $0-96
 	MOVQ    dy_base+8(FP), SI
 	MOVQ    ldy+32(FP), AX
 	SHLQ    $2, AX
 	MOVQ    nf+40(FP), CX
-	LEAQ    (SI)(AX*1), DI
-	CMPQ    CX, $1
-	CMOVQLE SI, DI
-	LEAQ    (DI)(AX*1), R8
-	CMPQ    CX, $2
-	CMOVQLE DI, R8
-	LEAQ    (R8)(AX*1), R9
-	CMPQ    CX, $3
-	CMOVQLE R8, R9
-	LEAQ    (R9)(AX*1), R10
-	CMPQ    CX, $4
-	CMOVQLE R9, R10
-	LEAQ    (R10)(AX*1), R11
-	CMPQ    CX, $5
-	CMOVQLE R10, R11
+	NEXTROW(SI, DI, 1)
+	NEXTROW(DI, R8, 2)
+	NEXTROW(R8, R9, 3)
+	NEXTROW(R9, R10, 4)
+	NEXTROW(R10, R11, 5)
 	MOVQ    x_base+48(FP), DX
 	MOVQ    offs+72(FP), BX
 	MOVQ    nt+80(FP), CX
@@ -340,144 +331,21 @@ wgloop:
 	JLT  wgloop
 
 	MOVQ s+0(FP), DI
-	VEXTRACTF32X8 $1, Z0, Y24
-	VADDPS        Y24, Y0, Y0
-	VEXTRACTF32X4 $1, Y0, X24
-	VADDPS        X24, X0, X0
-	VEXTRACTF32X8 $1, Z1, Y24
-	VADDPS        Y24, Y1, Y1
-	VEXTRACTF32X4 $1, Y1, X24
-	VADDPS        X24, X1, X1
-	VEXTRACTF32X8 $1, Z2, Y24
-	VADDPS        Y24, Y2, Y2
-	VEXTRACTF32X4 $1, Y2, X24
-	VADDPS        X24, X2, X2
-	VEXTRACTF32X8 $1, Z3, Y24
-	VADDPS        Y24, Y3, Y3
-	VEXTRACTF32X4 $1, Y3, X24
-	VADDPS        X24, X3, X3
-	VEXTRACTF32X8 $1, Z4, Y24
-	VADDPS        Y24, Y4, Y4
-	VEXTRACTF32X4 $1, Y4, X24
-	VADDPS        X24, X4, X4
-	VEXTRACTF32X8 $1, Z5, Y24
-	VADDPS        Y24, Y5, Y5
-	VEXTRACTF32X4 $1, Y5, X24
-	VADDPS        X24, X5, X5
-	VEXTRACTF32X8 $1, Z6, Y24
-	VADDPS        Y24, Y6, Y6
-	VEXTRACTF32X4 $1, Y6, X24
-	VADDPS        X24, X6, X6
-	VEXTRACTF32X8 $1, Z7, Y24
-	VADDPS        Y24, Y7, Y7
-	VEXTRACTF32X4 $1, Y7, X24
-	VADDPS        X24, X7, X7
-	VEXTRACTF32X8 $1, Z8, Y24
-	VADDPS        Y24, Y8, Y8
-	VEXTRACTF32X4 $1, Y8, X24
-	VADDPS        X24, X8, X8
-	VEXTRACTF32X8 $1, Z9, Y24
-	VADDPS        Y24, Y9, Y9
-	VEXTRACTF32X4 $1, Y9, X24
-	VADDPS        X24, X9, X9
-	VEXTRACTF32X8 $1, Z10, Y24
-	VADDPS        Y24, Y10, Y10
-	VEXTRACTF32X4 $1, Y10, X24
-	VADDPS        X24, X10, X10
-	VEXTRACTF32X8 $1, Z11, Y24
-	VADDPS        Y24, Y11, Y11
-	VEXTRACTF32X4 $1, Y11, X24
-	VADDPS        X24, X11, X11
-	VEXTRACTF32X8 $1, Z12, Y24
-	VADDPS        Y24, Y12, Y12
-	VEXTRACTF32X4 $1, Y12, X24
-	VADDPS        X24, X12, X12
-	VEXTRACTF32X8 $1, Z13, Y24
-	VADDPS        Y24, Y13, Y13
-	VEXTRACTF32X4 $1, Y13, X24
-	VADDPS        X24, X13, X13
-	VEXTRACTF32X8 $1, Z14, Y24
-	VADDPS        Y24, Y14, Y14
-	VEXTRACTF32X4 $1, Y14, X24
-	VADDPS        X24, X14, X14
-	VEXTRACTF32X8 $1, Z15, Y24
-	VADDPS        Y24, Y15, Y15
-	VEXTRACTF32X4 $1, Y15, X24
-	VADDPS        X24, X15, X15
-	VHADDPS X1, X0, X0
-	VHADDPS X3, X2, X2
-	VHADDPS X2, X0, X0
-	VMOVUPS X0, 0(DI)
-	VHADDPS X5, X4, X4
-	VHADDPS X7, X6, X6
-	VHADDPS X6, X4, X4
-	VMOVUPS X4, 16(DI)
-	VHADDPS X9, X8, X8
-	VHADDPS X11, X10, X10
-	VHADDPS X10, X8, X8
-	VMOVUPS X8, 32(DI)
-	VHADDPS X13, X12, X12
-	VHADDPS X15, X14, X14
-	VHADDPS X14, X12, X12
-	VMOVUPS X12, 48(DI)
-	VEXTRACTF32X8 $1, Z16, Y24
-	VADDPS        Y24, Y16, Y16
-	VEXTRACTF32X4 $1, Y16, X24
-	VADDPS        X24, X16, X0
-	VEXTRACTF32X8 $1, Z17, Y24
-	VADDPS        Y24, Y17, Y17
-	VEXTRACTF32X4 $1, Y17, X24
-	VADDPS        X24, X17, X1
-	VEXTRACTF32X8 $1, Z18, Y24
-	VADDPS        Y24, Y18, Y18
-	VEXTRACTF32X4 $1, Y18, X24
-	VADDPS        X24, X18, X2
-	VEXTRACTF32X8 $1, Z19, Y24
-	VADDPS        Y24, Y19, Y19
-	VEXTRACTF32X4 $1, Y19, X24
-	VADDPS        X24, X19, X3
-	VEXTRACTF32X8 $1, Z20, Y24
-	VADDPS        Y24, Y20, Y20
-	VEXTRACTF32X4 $1, Y20, X24
-	VADDPS        X24, X20, X4
-	VEXTRACTF32X8 $1, Z21, Y24
-	VADDPS        Y24, Y21, Y21
-	VEXTRACTF32X4 $1, Y21, X24
-	VADDPS        X24, X21, X5
-	VEXTRACTF32X8 $1, Z22, Y24
-	VADDPS        Y24, Y22, Y22
-	VEXTRACTF32X4 $1, Y22, X24
-	VADDPS        X24, X22, X6
-	VEXTRACTF32X8 $1, Z23, Y24
-	VADDPS        Y24, Y23, Y23
-	VEXTRACTF32X4 $1, Y23, X24
-	VADDPS        X24, X23, X7
-	VHADDPS X1, X0, X0
-	VHADDPS X3, X2, X2
-	VHADDPS X2, X0, X0
-	VMOVUPS X0, 64(DI)
-	VHADDPS X5, X4, X4
-	VHADDPS X7, X6, X6
-	VHADDPS X6, X4, X4
-	VMOVUPS X4, 80(DI)
+	REDUCE24
 	VZEROUPPER
 	RET
 
-// func wgrad3x4AVX2(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
+// func wgrad3x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
 // s[4f+t] for f < 3, t < 4, n a positive multiple of 8: the partial sums
 // in Y0–Y11 (Y4f+t), a step's x vectors in Y12–Y14 (the fourth tap read
 // by the FMA itself), the dy vector in Y15.
-TEXT ·wgrad3x4AVX2(SB), NOSPLIT, $0-96
+TEXT ·wgrad3x4(SB), NOSPLIT, $0-96
 	MOVQ    dy_base+8(FP), SI
 	MOVQ    ldy+32(FP), AX
 	SHLQ    $2, AX
 	MOVQ    nf+40(FP), CX
-	LEAQ    (SI)(AX*1), DI
-	CMPQ    CX, $1
-	CMOVQLE SI, DI
-	LEAQ    (DI)(AX*1), R8
-	CMPQ    CX, $2
-	CMOVQLE DI, R8
+	NEXTROW(SI, DI, 1)
+	NEXTROW(DI, R8, 2)
 	MOVQ    x_base+48(FP), DX
 	MOVQ    offs+72(FP), BX
 	MOVQ    nt+80(FP), CX
@@ -542,49 +410,14 @@ whloop:
 	JLT  whloop
 
 	MOVQ s+0(FP), DI
-	VEXTRACTF128 $1, Y0, X15
-	VADDPS       X15, X0, X0
-	VEXTRACTF128 $1, Y1, X15
-	VADDPS       X15, X1, X1
-	VEXTRACTF128 $1, Y2, X15
-	VADDPS       X15, X2, X2
-	VEXTRACTF128 $1, Y3, X15
-	VADDPS       X15, X3, X3
-	VEXTRACTF128 $1, Y4, X15
-	VADDPS       X15, X4, X4
-	VEXTRACTF128 $1, Y5, X15
-	VADDPS       X15, X5, X5
-	VEXTRACTF128 $1, Y6, X15
-	VADDPS       X15, X6, X6
-	VEXTRACTF128 $1, Y7, X15
-	VADDPS       X15, X7, X7
-	VEXTRACTF128 $1, Y8, X15
-	VADDPS       X15, X8, X8
-	VEXTRACTF128 $1, Y9, X15
-	VADDPS       X15, X9, X9
-	VEXTRACTF128 $1, Y10, X15
-	VADDPS       X15, X10, X10
-	VEXTRACTF128 $1, Y11, X15
-	VADDPS       X15, X11, X11
-	VHADDPS X1, X0, X0
-	VHADDPS X3, X2, X2
-	VHADDPS X2, X0, X0
-	VMOVUPS X0, 0(DI)
-	VHADDPS X5, X4, X4
-	VHADDPS X7, X6, X6
-	VHADDPS X6, X4, X4
-	VMOVUPS X4, 16(DI)
-	VHADDPS X9, X8, X8
-	VHADDPS X11, X10, X10
-	VHADDPS X10, X8, X8
-	VMOVUPS X8, 32(DI)
+	REDUCE12
 	VZEROUPPER
 	RET
 
-// func corr1x256AVX512(out []float32, src []float32, offs []int, wp []float32, stride int, bias float32)
+// func corr1x256(out []float32, src []float32, offs []int, wp []float32, stride int, bias float32)
 // out[j] = bias + Σ_t wp[stride·t]·src[offs[t]+j] for j < 256: one plane
 // of 256 in Z0–Z15, the tap's weight broadcast in Z16.
-TEXT ·corr1x256AVX512(SB), NOSPLIT, $0-108
+TEXT ·corr1x256(SB), NOSPLIT, $0-108
 	MOVQ         out_base+0(FP), DI
 	MOVQ         src_base+24(FP), SI
 	MOVQ         offs_base+48(FP), BX
@@ -656,9 +489,9 @@ c1store:
 	VZEROUPPER
 	RET
 
-// func corr1x64AVX2(out []float32, src []float32, offs []int, wp []float32, stride int, bias float32)
+// func corr1x64(out []float32, src []float32, offs []int, wp []float32, stride int, bias float32)
 // The AVX2 plane: 64 values in Y0–Y7, the weight broadcast in Y8.
-TEXT ·corr1x64AVX2(SB), NOSPLIT, $0-108
+TEXT ·corr1x64(SB), NOSPLIT, $0-108
 	MOVQ         out_base+0(FP), DI
 	MOVQ         src_base+24(FP), SI
 	MOVQ         offs_base+48(FP), BX

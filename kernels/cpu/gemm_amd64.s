@@ -1,15 +1,16 @@
 //go:build amd64 && !purego && !goexperiment.simd
 
 #include "textflag.h"
+#include "tiles_amd64.h"
 
 // GEMM micro-kernels for gemm.go (gemmKernel), wrapped in gemm_amd64.go.
 // Each ends with VZEROUPPER: Go's scalar float code is SSE.
 
-// func outer12x32AVX512(c []float32, ldc int, ap, bp []float32, kc int, add bool)
+// func outer12x32(c []float32, ldc int, ap, bp []float32, kc int, add bool)
 // c[i·ldc+j] (+)= Σ_l ap[12l+i]·bp[32l+j] for i < 12, j < 32: the tile in
 // Z0–Z23 (row i in Z2i, Z2i+1), the two B vectors of a step in Z24, Z25,
 // the A broadcasts in Z26–Z31.
-TEXT ·outer12x32AVX512(SB), NOSPLIT, $0-89
+TEXT ·outer12x32(SB), NOSPLIT, $0-89
 	MOVQ c_base+0(FP), DI
 	MOVQ ldc+24(FP), R8
 	SHLQ $2, R8
@@ -194,9 +195,9 @@ o12store:
 	VZEROUPPER
 	RET
 
-// func outer6x16AVX2(c []float32, ldc int, ap, bp []float32, kc int, add bool)
+// func outer6x16(c []float32, ldc int, ap, bp []float32, kc int, add bool)
 // The AVX2 tile: 6×16 in Y0–Y11, B in Y12, Y13, broadcasts in Y14, Y15.
-TEXT ·outer6x16AVX2(SB), NOSPLIT, $0-89
+TEXT ·outer6x16(SB), NOSPLIT, $0-89
 	MOVQ c_base+0(FP), DI
 	MOVQ ldc+24(FP), R8
 	SHLQ $2, R8
@@ -303,44 +304,28 @@ o6store:
 	VZEROUPPER
 	RET
 
-// func dot4x6AVX512(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
+// func dot4x6(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
 // s[6i+j] = Σ_{l<k} a[i·lda+l]·b[j·ldb+l], k a multiple of 16, for i < 4
 // and j < 6, rows past ra (columns past rb) repeating the last: the
 // partial sums in Z0–Z23 (Z6i+j), a step's b vectors in Z24–Z29, the a
 // vectors in Z30, Z31.
-TEXT ·dot4x6AVX512(SB), NOSPLIT, $0-96
+TEXT ·dot4x6(SB), NOSPLIT, $0-96
 	MOVQ    a_base+8(FP), SI
 	MOVQ    lda+32(FP), AX
 	SHLQ    $2, AX
 	MOVQ    ra+40(FP), CX
-	LEAQ    (SI)(AX*1), DI
-	CMPQ    CX, $1
-	CMOVQLE SI, DI
-	LEAQ    (DI)(AX*1), R8
-	CMPQ    CX, $2
-	CMOVQLE DI, R8
-	LEAQ    (R8)(AX*1), R9
-	CMPQ    CX, $3
-	CMOVQLE R8, R9
+	NEXTROW(SI, DI, 1)
+	NEXTROW(DI, R8, 2)
+	NEXTROW(R8, R9, 3)
 	MOVQ    b_base+48(FP), R10
 	MOVQ    ldb+72(FP), AX
 	SHLQ    $2, AX
 	MOVQ    rb+80(FP), CX
-	LEAQ    (R10)(AX*1), R11
-	CMPQ    CX, $1
-	CMOVQLE R10, R11
-	LEAQ    (R11)(AX*1), R12
-	CMPQ    CX, $2
-	CMOVQLE R11, R12
-	LEAQ    (R12)(AX*1), R13
-	CMPQ    CX, $3
-	CMOVQLE R12, R13
-	LEAQ    (R13)(AX*1), DX
-	CMPQ    CX, $4
-	CMOVQLE R13, DX
-	LEAQ    (DX)(AX*1), BX
-	CMPQ    CX, $5
-	CMOVQLE DX, BX
+	NEXTROW(R10, R11, 1)
+	NEXTROW(R11, R12, 2)
+	NEXTROW(R12, R13, 3)
+	NEXTROW(R13, DX, 4)
+	NEXTROW(DX, BX, 5)
 	MOVQ    k+88(FP), CX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -408,157 +393,28 @@ d46loop:
 	JLT  d46loop
 
 	MOVQ s+0(FP), DI
-	VEXTRACTF32X8 $1, Z0, Y24
-	VADDPS        Y24, Y0, Y0
-	VEXTRACTF32X4 $1, Y0, X24
-	VADDPS        X24, X0, X0
-	VEXTRACTF32X8 $1, Z1, Y24
-	VADDPS        Y24, Y1, Y1
-	VEXTRACTF32X4 $1, Y1, X24
-	VADDPS        X24, X1, X1
-	VEXTRACTF32X8 $1, Z2, Y24
-	VADDPS        Y24, Y2, Y2
-	VEXTRACTF32X4 $1, Y2, X24
-	VADDPS        X24, X2, X2
-	VEXTRACTF32X8 $1, Z3, Y24
-	VADDPS        Y24, Y3, Y3
-	VEXTRACTF32X4 $1, Y3, X24
-	VADDPS        X24, X3, X3
-	VEXTRACTF32X8 $1, Z4, Y24
-	VADDPS        Y24, Y4, Y4
-	VEXTRACTF32X4 $1, Y4, X24
-	VADDPS        X24, X4, X4
-	VEXTRACTF32X8 $1, Z5, Y24
-	VADDPS        Y24, Y5, Y5
-	VEXTRACTF32X4 $1, Y5, X24
-	VADDPS        X24, X5, X5
-	VEXTRACTF32X8 $1, Z6, Y24
-	VADDPS        Y24, Y6, Y6
-	VEXTRACTF32X4 $1, Y6, X24
-	VADDPS        X24, X6, X6
-	VEXTRACTF32X8 $1, Z7, Y24
-	VADDPS        Y24, Y7, Y7
-	VEXTRACTF32X4 $1, Y7, X24
-	VADDPS        X24, X7, X7
-	VEXTRACTF32X8 $1, Z8, Y24
-	VADDPS        Y24, Y8, Y8
-	VEXTRACTF32X4 $1, Y8, X24
-	VADDPS        X24, X8, X8
-	VEXTRACTF32X8 $1, Z9, Y24
-	VADDPS        Y24, Y9, Y9
-	VEXTRACTF32X4 $1, Y9, X24
-	VADDPS        X24, X9, X9
-	VEXTRACTF32X8 $1, Z10, Y24
-	VADDPS        Y24, Y10, Y10
-	VEXTRACTF32X4 $1, Y10, X24
-	VADDPS        X24, X10, X10
-	VEXTRACTF32X8 $1, Z11, Y24
-	VADDPS        Y24, Y11, Y11
-	VEXTRACTF32X4 $1, Y11, X24
-	VADDPS        X24, X11, X11
-	VEXTRACTF32X8 $1, Z12, Y24
-	VADDPS        Y24, Y12, Y12
-	VEXTRACTF32X4 $1, Y12, X24
-	VADDPS        X24, X12, X12
-	VEXTRACTF32X8 $1, Z13, Y24
-	VADDPS        Y24, Y13, Y13
-	VEXTRACTF32X4 $1, Y13, X24
-	VADDPS        X24, X13, X13
-	VEXTRACTF32X8 $1, Z14, Y24
-	VADDPS        Y24, Y14, Y14
-	VEXTRACTF32X4 $1, Y14, X24
-	VADDPS        X24, X14, X14
-	VEXTRACTF32X8 $1, Z15, Y24
-	VADDPS        Y24, Y15, Y15
-	VEXTRACTF32X4 $1, Y15, X24
-	VADDPS        X24, X15, X15
-	VHADDPS X1, X0, X0
-	VHADDPS X3, X2, X2
-	VHADDPS X2, X0, X0
-	VMOVUPS X0, 0(DI)
-	VHADDPS X5, X4, X4
-	VHADDPS X7, X6, X6
-	VHADDPS X6, X4, X4
-	VMOVUPS X4, 16(DI)
-	VHADDPS X9, X8, X8
-	VHADDPS X11, X10, X10
-	VHADDPS X10, X8, X8
-	VMOVUPS X8, 32(DI)
-	VHADDPS X13, X12, X12
-	VHADDPS X15, X14, X14
-	VHADDPS X14, X12, X12
-	VMOVUPS X12, 48(DI)
-	VEXTRACTF32X8 $1, Z16, Y24
-	VADDPS        Y24, Y16, Y16
-	VEXTRACTF32X4 $1, Y16, X24
-	VADDPS        X24, X16, X0
-	VEXTRACTF32X8 $1, Z17, Y24
-	VADDPS        Y24, Y17, Y17
-	VEXTRACTF32X4 $1, Y17, X24
-	VADDPS        X24, X17, X1
-	VEXTRACTF32X8 $1, Z18, Y24
-	VADDPS        Y24, Y18, Y18
-	VEXTRACTF32X4 $1, Y18, X24
-	VADDPS        X24, X18, X2
-	VEXTRACTF32X8 $1, Z19, Y24
-	VADDPS        Y24, Y19, Y19
-	VEXTRACTF32X4 $1, Y19, X24
-	VADDPS        X24, X19, X3
-	VEXTRACTF32X8 $1, Z20, Y24
-	VADDPS        Y24, Y20, Y20
-	VEXTRACTF32X4 $1, Y20, X24
-	VADDPS        X24, X20, X4
-	VEXTRACTF32X8 $1, Z21, Y24
-	VADDPS        Y24, Y21, Y21
-	VEXTRACTF32X4 $1, Y21, X24
-	VADDPS        X24, X21, X5
-	VEXTRACTF32X8 $1, Z22, Y24
-	VADDPS        Y24, Y22, Y22
-	VEXTRACTF32X4 $1, Y22, X24
-	VADDPS        X24, X22, X6
-	VEXTRACTF32X8 $1, Z23, Y24
-	VADDPS        Y24, Y23, Y23
-	VEXTRACTF32X4 $1, Y23, X24
-	VADDPS        X24, X23, X7
-	VHADDPS X1, X0, X0
-	VHADDPS X3, X2, X2
-	VHADDPS X2, X0, X0
-	VMOVUPS X0, 64(DI)
-	VHADDPS X5, X4, X4
-	VHADDPS X7, X6, X6
-	VHADDPS X6, X4, X4
-	VMOVUPS X4, 80(DI)
+	REDUCE24
 	VZEROUPPER
 	RET
 
-// func dot4x3AVX2(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
+// func dot4x3(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
 // s[3i+j] = Σ_{l<k} a[i·lda+l]·b[j·ldb+l], k a multiple of 8, for i < 4
 // and j < 3, rows past ra (columns past rb) repeating the last: the
 // partial sums in Y0–Y11 (Y3i+j), b in Y12–Y14, a in Y15.
-TEXT ·dot4x3AVX2(SB), NOSPLIT, $0-96
+TEXT ·dot4x3(SB), NOSPLIT, $0-96
 	MOVQ    a_base+8(FP), SI
 	MOVQ    lda+32(FP), AX
 	SHLQ    $2, AX
 	MOVQ    ra+40(FP), CX
-	LEAQ    (SI)(AX*1), DI
-	CMPQ    CX, $1
-	CMOVQLE SI, DI
-	LEAQ    (DI)(AX*1), R8
-	CMPQ    CX, $2
-	CMOVQLE DI, R8
-	LEAQ    (R8)(AX*1), R9
-	CMPQ    CX, $3
-	CMOVQLE R8, R9
+	NEXTROW(SI, DI, 1)
+	NEXTROW(DI, R8, 2)
+	NEXTROW(R8, R9, 3)
 	MOVQ    b_base+48(FP), R10
 	MOVQ    ldb+72(FP), AX
 	SHLQ    $2, AX
 	MOVQ    rb+80(FP), CX
-	LEAQ    (R10)(AX*1), R11
-	CMPQ    CX, $1
-	CMOVQLE R10, R11
-	LEAQ    (R11)(AX*1), R12
-	CMPQ    CX, $2
-	CMOVQLE R11, R12
+	NEXTROW(R10, R11, 1)
+	NEXTROW(R11, R12, 2)
 	MOVQ    k+88(FP), CX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -599,42 +455,7 @@ d43loop:
 	JLT  d43loop
 
 	MOVQ s+0(FP), DI
-	VEXTRACTF128 $1, Y0, X15
-	VADDPS       X15, X0, X0
-	VEXTRACTF128 $1, Y1, X15
-	VADDPS       X15, X1, X1
-	VEXTRACTF128 $1, Y2, X15
-	VADDPS       X15, X2, X2
-	VEXTRACTF128 $1, Y3, X15
-	VADDPS       X15, X3, X3
-	VEXTRACTF128 $1, Y4, X15
-	VADDPS       X15, X4, X4
-	VEXTRACTF128 $1, Y5, X15
-	VADDPS       X15, X5, X5
-	VEXTRACTF128 $1, Y6, X15
-	VADDPS       X15, X6, X6
-	VEXTRACTF128 $1, Y7, X15
-	VADDPS       X15, X7, X7
-	VEXTRACTF128 $1, Y8, X15
-	VADDPS       X15, X8, X8
-	VEXTRACTF128 $1, Y9, X15
-	VADDPS       X15, X9, X9
-	VEXTRACTF128 $1, Y10, X15
-	VADDPS       X15, X10, X10
-	VEXTRACTF128 $1, Y11, X15
-	VADDPS       X15, X11, X11
-	VHADDPS X1, X0, X0
-	VHADDPS X3, X2, X2
-	VHADDPS X2, X0, X0
-	VMOVUPS X0, 0(DI)
-	VHADDPS X5, X4, X4
-	VHADDPS X7, X6, X6
-	VHADDPS X6, X4, X4
-	VMOVUPS X4, 16(DI)
-	VHADDPS X9, X8, X8
-	VHADDPS X11, X10, X10
-	VHADDPS X10, X8, X8
-	VMOVUPS X8, 32(DI)
+	REDUCE12
 	VZEROUPPER
 	RET
 

@@ -10,41 +10,6 @@ import "simd/archsimd"
 // variable of its own so that the compiler can keep the tile in
 // registers.
 
-var avx512Gemm = &gemmKernel{
-	name: "AVX-512", mr: 12, nr: 32, dmr: 4, dnr: 6, dk: 16,
-	outer: func(c []float32, ldc int, ap, bp []float32, kc int, add bool) {
-		checkOuter(12, 32, c, ldc, ap, bp, kc)
-		outer12x32(c, ldc, ap, bp, kc, add)
-	},
-	dot: func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int) {
-		checkDot(4, 6, 16, a, lda, ra, b, ldb, rb, k)
-		dot4x6(s, a, lda, ra, b, ldb, rb, k)
-	},
-}
-
-var avx2Gemm = &gemmKernel{
-	name: "AVX2+FMA", mr: 6, nr: 16, dmr: 4, dnr: 3, dk: 8,
-	outer: func(c []float32, ldc int, ap, bp []float32, kc int, add bool) {
-		checkOuter(6, 16, c, ldc, ap, bp, kc)
-		outer6x16(c, ldc, ap, bp, kc, add)
-	},
-	dot: func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int) {
-		checkDot(4, 3, 8, a, lda, ra, b, ldb, rb, k)
-		dot4x3(s, a, lda, ra, b, ldb, rb, k)
-	},
-}
-
-// currentGemm is the widest kernel set the CPU runs.
-func currentGemm() *gemmKernel {
-	switch {
-	case hasAVX512:
-		return avx512Gemm
-	case hasAVX2FMA:
-		return avx2Gemm
-	}
-	return genericGemm
-}
-
 // outer12x32 is gemmKernel.outer for a 12×32 tile.
 func outer12x32(c []float32, ldc int, ap, bp []float32, kc int, add bool) {
 	var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111 archsimd.Float32x16
@@ -283,18 +248,6 @@ func dot4x3(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k in
 	s[10] = hsum8(s31)
 	s[11] = hsum8(s32)
 	archsimd.ClearAVXUpperBits()
-}
-
-// gemmKernelSets are the kernel sets the CPU runs, narrowest first.
-func gemmKernelSets() []*gemmKernel {
-	sets := []*gemmKernel{genericGemm}
-	if hasAVX2FMA {
-		sets = append(sets, avx2Gemm)
-	}
-	if hasAVX512 {
-		sets = append(sets, avx512Gemm)
-	}
-	return sets
 }
 
 // copyRows sets dst[r·ldd+j] = src[r·lds+j] for r < rows, j < width,
