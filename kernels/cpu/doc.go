@@ -31,6 +31,7 @@
 //     package with GOEXPERIMENT=simd on amd64 (*_simd_amd64.go);
 //   - the plain loops, with gonum's Saxpy/Sdot, on other architectures
 //     and with -tags purego.
+//
 // The plain loops (gemm.go, convfast.go, optim.go, vec.go) are the spec:
 // every kernel set the CPU runs is cross-checked against them at its
 // tile and length edges, with guard values (gemm_test.go, conv_test.go,
