@@ -3,12 +3,12 @@ package cpu
 // Bounds the vector micro-kernels rely on, checked by their wrappers.
 
 // checkOuter panics unless an mr×nr tile at c (rows ldc apart) and kc
-// steps of ap and bp are in bounds.
-func checkOuter(mr, nr int, c []float32, ldc int, ap, bp []float32, kc int) {
+// steps of ap and of bp (nr values, ldb apart) are in bounds.
+func checkOuter(mr, nr int, c []float32, ldc int, ap, bp []float32, ldb, kc int) {
 	_ = c[(mr-1)*ldc+nr-1]
 	if kc > 0 {
 		_ = ap[mr*kc-1]
-		_ = bp[nr*kc-1]
+		_ = bp[(kc-1)*ldb+nr-1]
 	}
 }
 

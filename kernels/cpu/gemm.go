@@ -29,8 +29,9 @@ type gemmKernel struct {
 	name   string
 	mr, nr int
 	// outer sets (add false) or adds to (add true) the mr×nr tile at c,
-	// rows ldc apart, Σ_{l<kc} ap[l·mr+i]·bp[l·nr+j].
-	outer func(c []float32, ldc int, ap, bp []float32, kc int, add bool)
+	// rows ldc apart, Σ_{l<kc} ap[l·mr+i]·bp[l·ldb+j]: a packed B
+	// micro-panel has ldb = nr, rows of an unpacked b ldb = n.
+	outer func(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool)
 	// dot sets s[i·dnr+j] = Σ_{l<k} a[i·lda+l]·b[j·ldb+l] for i < dmr,
 	// j < dnr, with rows past ra of a and past rb of b repeating the
 	// last; k is a positive multiple of dk.
@@ -45,9 +46,8 @@ const (
 	gemmBBlock = 96 << 10 // floats of a packed B block
 	gemmABlock = 32 << 10 // floats of a packed A block
 	// gemmDotBytes bounds the rows of the cached operand of the dot
-	// form per k-block, gemmDotL1 the outer loop's group of rows.
+	// form per k-block.
 	gemmDotBytes = 384 << 10
-	gemmDotL1    = 32 << 10
 	// gemmPartFlops is the least work worth a goroutine of its own.
 	gemmPartFlops = 1 << 19
 )
@@ -78,6 +78,7 @@ type gemmPlan struct {
 	ap, bp     [][]float32 // per part: packed A block, packed B block
 	tile       [][]float32 // per part: one mr×nr tile for the edges
 	epi        gemmEpilogue
+	direct     bool        // the epilogue's tiles may read b unpacked (packedBlocks)
 	blk        [][]float32 // per part: the epilogue's block, ld nc
 	// dot form
 	kcd       int
@@ -105,15 +106,14 @@ func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, a
 		// Stream the larger operand once; keep the smaller in cache.
 		g.rowsOuter = m > n
 		g.byRows = g.rowsOuter
-		// k-blocks small enough that the group of rows of the outer loop
-		// stays in L1 while the inner loop's rows (the whole cached
-		// operand) stream from L2 past it.
-		cached, group := n, kr.dmr
+		// k-blocks that keep the cached operand's rows within L2 (a
+		// bound on the outer loop's group for L1 instead was slower on the
+		// decoder's x·Wᵀ).
+		cached := n
 		if !g.rowsOuter {
-			cached, group = m, kr.dnr
+			cached = m
 		}
-		kmax := min(gemmDotBytes/(4*cached), gemmDotL1/(4*group))
-		blocks := (k + kmax - 1) / max(kmax, 1)
+		blocks := (4*k*cached + gemmDotBytes - 1) / gemmDotBytes
 		g.kcd = ((k+blocks-1)/blocks + kr.dk - 1) / kr.dk * kr.dk
 		if g.byRows {
 			g.unit, g.units = kr.dmr, (m+kr.dmr-1)/kr.dmr
@@ -134,6 +134,7 @@ func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, a
 		}
 		// Units are micro-tiles, so that parts split evenly; each part
 		// blocks its range by mc and nc.
+		g.direct = epi != nil && !transB && g.kc == k
 		if g.byRows {
 			g.unit, g.units = kr.mr, (m+kr.mr-1)/kr.mr
 		} else {
@@ -243,9 +244,9 @@ func (g *gemmPlan) packed(part, r0, r1, c0, c1 int) {
 						aq := ap[(ir-i0)*kb : (ir-i0+mr)*kb]
 						switch {
 						case ir+mr <= i1 && jr+nr <= j1:
-							kr.outer(g.c[ir*g.n+jr:], g.n, aq, bq, kb, !first)
+							kr.outer(g.c[ir*g.n+jr:], g.n, aq, bq, nr, kb, !first)
 						default:
-							kr.outer(tile, nr, aq, bq, kb, false)
+							kr.outer(tile, nr, aq, bq, nr, kb, false)
 							for q := 0; q < min(mr, i1-ir); q++ {
 								ci := g.c[(ir+q)*g.n+jr : (ir+q)*g.n+min(jr+nr, j1)]
 								t := tile[q*nr : q*nr+len(ci)]
@@ -273,6 +274,12 @@ func (g *gemmPlan) packedBlocks(part, r0, r1, c0, c1 int) {
 	kr := g.kern
 	mr, nr := kr.mr, kr.nr
 	ap, bp, blk := g.ap[part], g.bp[part], g.blk[part]
+	// With every row in one block and one k-block, each B micro-panel
+	// serves only that block's few A panels: the tiles then read b's
+	// rows where they are instead of a packed copy (the copy was a
+	// quarter of the decoder's weight update), all but a ragged last
+	// panel, which is packed with its zeros.
+	direct := g.direct && r1-r0 <= g.mc
 	for j0 := c0; j0 < c1; j0 += g.nc {
 		j1 := min(j0+g.nc, c1)
 		for i0 := r0; i0 < r1; i0 += g.mc {
@@ -280,14 +287,22 @@ func (g *gemmPlan) packedBlocks(part, r0, r1, c0, c1 int) {
 			for l0 := 0; l0 < g.k; l0 += g.kc {
 				l1 := min(l0+g.kc, g.k)
 				kb := l1 - l0
-				if l0 > 0 || i0 == r0 || g.kc < g.k {
+				if !direct && (l0 > 0 || i0 == r0 || g.kc < g.k) {
 					g.packB(bp, l0, l1, j0, j1)
 				}
 				g.packA(ap, i0, i1, l0, l1)
 				for jr := j0; jr < j1; jr += nr {
-					bq := bp[(jr-j0)*kb : (jr-j0+nr)*kb]
+					bq, ldb := bp[(jr-j0)*kb:(jr-j0+nr)*kb], nr
+					if direct {
+						if jr+nr <= j1 {
+							bq, ldb = g.b[l0*g.n+jr:], g.n
+						} else {
+							g.packB(bp, l0, l1, jr, j1)
+							bq = bp[:nr*kb]
+						}
+					}
 					for ir := i0; ir < i1; ir += mr {
-						kr.outer(blk[(ir-i0)*g.nc+jr-j0:], g.nc, ap[(ir-i0)*kb:(ir-i0+mr)*kb], bq, kb, l0 > 0)
+						kr.outer(blk[(ir-i0)*g.nc+jr-j0:], g.nc, ap[(ir-i0)*kb:(ir-i0+mr)*kb], bq, ldb, kb, l0 > 0)
 					}
 				}
 			}
@@ -448,13 +463,13 @@ func copyRowsGeneric(dst []float32, ldd int, src []float32, lds, rows, width int
 }
 
 // outerGeneric is gemmKernel.outer for an mr×nr tile.
-func outerGeneric(mr, nr int, c []float32, ldc int, ap, bp []float32, kc int, add bool) {
+func outerGeneric(mr, nr int, c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool) {
 	for i := 0; i < mr; i++ {
 		ci := c[i*ldc : i*ldc+nr]
 		for j := range ci {
 			var s float32
 			for l := 0; l < kc; l++ {
-				s += ap[l*mr+i] * bp[l*nr+j]
+				s += ap[l*mr+i] * bp[l*ldb+j]
 			}
 			if add {
 				ci[j] += s
@@ -478,8 +493,8 @@ func dotTileGeneric(dmr, dnr int, s *[24]float32, a []float32, lda, ra int, b []
 // genericGemm is the plain-loop kernel set: 4×8 outer tiles, 4×4 dots.
 var genericGemm = &gemmKernel{
 	name: "generic", mr: 4, nr: 8, dmr: 4, dnr: 4, dk: 1,
-	outer: func(c []float32, ldc int, ap, bp []float32, kc int, add bool) {
-		outerGeneric(4, 8, c, ldc, ap, bp, kc, add)
+	outer: func(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool) {
+		outerGeneric(4, 8, c, ldc, ap, bp, ldb, kc, add)
 	},
 	dot: func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int) {
 		dotTileGeneric(4, 4, s, a, lda, ra, b, ldb, rb, k)

@@ -8,10 +8,10 @@ package cpu
 // assembly relies on.
 
 //go:noescape
-func outer12x32(c []float32, ldc int, ap, bp []float32, kc int, add bool)
+func outer12x32(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool)
 
 //go:noescape
-func outer6x16(c []float32, ldc int, ap, bp []float32, kc int, add bool)
+func outer6x16(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool)
 
 //go:noescape
 func dot4x6(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)

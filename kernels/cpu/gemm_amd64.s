@@ -6,17 +6,19 @@
 // GEMM micro-kernels for gemm.go (gemmKernel), wrapped in gemm_amd64.go.
 // Each ends with VZEROUPPER: Go's scalar float code is SSE.
 
-// func outer12x32(c []float32, ldc int, ap, bp []float32, kc int, add bool)
-// c[i·ldc+j] (+)= Σ_l ap[12l+i]·bp[32l+j] for i < 12, j < 32: the tile in
+// func outer12x32(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool)
+// c[i·ldc+j] (+)= Σ_l ap[12l+i]·bp[ldb·l+j] for i < 12, j < 32: the tile in
 // Z0–Z23 (row i in Z2i, Z2i+1), the two B vectors of a step in Z24, Z25,
 // the A broadcasts in Z26–Z31.
-TEXT ·outer12x32(SB), NOSPLIT, $0-89
+TEXT ·outer12x32(SB), NOSPLIT, $0-97
 	MOVQ c_base+0(FP), DI
 	MOVQ ldc+24(FP), R8
 	SHLQ $2, R8
 	MOVQ ap_base+32(FP), SI
 	MOVQ bp_base+56(FP), DX
-	MOVQ kc+80(FP), CX
+	MOVQ ldb+80(FP), R9
+	SHLQ $2, R9
+	MOVQ kc+88(FP), CX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -84,12 +86,12 @@ o12loop:
 	VFMADD231PS  Z24, Z31, Z22
 	VFMADD231PS  Z25, Z31, Z23
 	ADDQ $48, SI
-	ADDQ $128, DX
+	ADDQ R9, DX
 	DECQ CX
 	JNZ  o12loop
 
 o12done:
-	MOVBLZX add+88(FP), AX
+	MOVBLZX add+96(FP), AX
 	TESTQ   AX, AX
 	JZ      o12store
 	VADDPS  (DI), Z0, Z0
@@ -195,15 +197,17 @@ o12store:
 	VZEROUPPER
 	RET
 
-// func outer6x16(c []float32, ldc int, ap, bp []float32, kc int, add bool)
+// func outer6x16(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool)
 // The AVX2 tile: 6×16 in Y0–Y11, B in Y12, Y13, broadcasts in Y14, Y15.
-TEXT ·outer6x16(SB), NOSPLIT, $0-89
+TEXT ·outer6x16(SB), NOSPLIT, $0-97
 	MOVQ c_base+0(FP), DI
 	MOVQ ldc+24(FP), R8
 	SHLQ $2, R8
 	MOVQ ap_base+32(FP), SI
 	MOVQ bp_base+56(FP), DX
-	MOVQ kc+80(FP), CX
+	MOVQ ldb+80(FP), R9
+	SHLQ $2, R9
+	MOVQ kc+88(FP), CX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -241,12 +245,12 @@ o6loop:
 	VFMADD231PS  Y12, Y15, Y10
 	VFMADD231PS  Y13, Y15, Y11
 	ADDQ $24, SI
-	ADDQ $64, DX
+	ADDQ R9, DX
 	DECQ CX
 	JNZ  o6loop
 
 o6done:
-	MOVBLZX add+88(FP), AX
+	MOVBLZX add+96(FP), AX
 	TESTQ   AX, AX
 	JZ      o6store
 	VADDPS  (DI), Y0, Y0

@@ -11,11 +11,11 @@ import "simd/archsimd"
 // registers.
 
 // outer12x32 is gemmKernel.outer for a 12×32 tile.
-func outer12x32(c []float32, ldc int, ap, bp []float32, kc int, add bool) {
+func outer12x32(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool) {
 	var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111 archsimd.Float32x16
 	for l := 0; l < kc; l++ {
-		b0 := archsimd.LoadFloat32x16Slice(bp[32*l:])
-		b1 := archsimd.LoadFloat32x16Slice(bp[32*l+16:])
+		b0 := archsimd.LoadFloat32x16Slice(bp[ldb*l:])
+		b1 := archsimd.LoadFloat32x16Slice(bp[ldb*l+16:])
 		a := ap[12*l : 12*l+12]
 		a0 := archsimd.BroadcastFloat32x16(a[0])
 		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
@@ -68,11 +68,11 @@ func storeTile16(c []float32, v0, v1 archsimd.Float32x16, add bool) {
 }
 
 // outer6x16 is gemmKernel.outer for a 6×16 tile.
-func outer6x16(c []float32, ldc int, ap, bp []float32, kc int, add bool) {
+func outer6x16(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool) {
 	var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 archsimd.Float32x8
 	for l := 0; l < kc; l++ {
-		b0 := archsimd.LoadFloat32x8Slice(bp[16*l:])
-		b1 := archsimd.LoadFloat32x8Slice(bp[16*l+8:])
+		b0 := archsimd.LoadFloat32x8Slice(bp[ldb*l:])
+		b1 := archsimd.LoadFloat32x8Slice(bp[ldb*l+8:])
 		a := ap[6*l : 6*l+6]
 		a0 := archsimd.BroadcastFloat32x8(a[0])
 		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)

@@ -20,14 +20,14 @@ func TestGemmKernels(t *testing.T) {
 		t.Run(kr.name, func(t *testing.T) {
 			for _, kc := range []int{0, 1, 2, 3, 7, 16, 64, 129} {
 				for _, add := range []bool{false, true} {
-					ldc := kr.nr + 5
-					ap, bp := randVec(r, kr.mr*kc), randVec(r, kr.nr*kc)
+					ldc, ldb := kr.nr+5, kr.nr+3*(kc%2)
+					ap, bp := randVec(r, kr.mr*kc), randVec(r, ldb*kc+kr.nr)
 					c0 := randVec(r, (kr.mr-1)*ldc+kr.nr)
 					all, c := guarded(c0)
-					kr.outer(c, ldc, ap, bp, kc, add)
+					kr.outer(c, ldc, ap, bp, ldb, kc, add)
 					checkGuards(t, "outer", all, len(c0))
 					want := append([]float32(nil), c0...)
-					outerGeneric(kr.mr, kr.nr, want, ldc, ap, bp, kc, add)
+					outerGeneric(kr.mr, kr.nr, want, ldc, ap, bp, ldb, kc, add)
 					for i := range want {
 						if i%ldc < kr.nr && !closeTo(c[i], want[i], float32(4*kc+4)) || i%ldc >= kr.nr && c[i] != c0[i] {
 							t.Fatalf("outer kc=%d add=%v: c[%d,%d] = %v, want %v", kc, add, i/ldc, i%ldc, c[i], want[i])

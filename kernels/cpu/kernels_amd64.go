@@ -10,9 +10,9 @@ package cpu
 
 var avx512Gemm = &gemmKernel{
 	name: "AVX-512", mr: 12, nr: 32, dmr: 4, dnr: 6, dk: 16,
-	outer: func(c []float32, ldc int, ap, bp []float32, kc int, add bool) {
-		checkOuter(12, 32, c, ldc, ap, bp, kc)
-		outer12x32(c, ldc, ap, bp, kc, add)
+	outer: func(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool) {
+		checkOuter(12, 32, c, ldc, ap, bp, ldb, kc)
+		outer12x32(c, ldc, ap, bp, ldb, kc, add)
 	},
 	dot: func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int) {
 		checkDot(4, 6, 16, a, lda, ra, b, ldb, rb, k)
@@ -22,9 +22,9 @@ var avx512Gemm = &gemmKernel{
 
 var avx2Gemm = &gemmKernel{
 	name: "AVX2+FMA", mr: 6, nr: 16, dmr: 4, dnr: 3, dk: 8,
-	outer: func(c []float32, ldc int, ap, bp []float32, kc int, add bool) {
-		checkOuter(6, 16, c, ldc, ap, bp, kc)
-		outer6x16(c, ldc, ap, bp, kc, add)
+	outer: func(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool) {
+		checkOuter(6, 16, c, ldc, ap, bp, ldb, kc)
+		outer6x16(c, ldc, ap, bp, ldb, kc, add)
 	},
 	dot: func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int) {
 		checkDot(4, 3, 8, a, lda, ra, b, ldb, rb, k)
