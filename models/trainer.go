@@ -54,7 +54,8 @@ type TrainConfig struct {
 	EvalEvery int
 	Test      Dataset
 	// OnDiverge, if set, is called once, at the first step whose loss is
-	// not finite or more than DivergeFactor times the lowest loss so far,
+	// not finite, or more than DivergeFactor times the lowest loss so far
+	// and above the first step's (the untrained network's) loss,
 	// with the loss of the step before and of that step.
 	OnDiverge func(step int, before, after float32)
 	// CheckpointDir, if set, receives a checkpoint every CheckpointEvery
@@ -88,7 +89,9 @@ func (tr *Trainer) MetricsHeader() string {
 
 // DivergeFactor is how far above its lowest value so far a loss must
 // rise for the Trainer to call training diverged (Result.DivergedAt):
-// far beyond minibatch noise, as a learning rate too large gives.
+// far beyond minibatch noise, as a learning rate too large gives. The
+// loss must also be worse than the first step's: a minibatch loss of
+// 1e-6 that rises to 1e-3 is noise of a trained network, not divergence.
 const DivergeFactor = 100
 
 // ErrInterrupted is returned by Trainer.Run when its context is
@@ -103,7 +106,8 @@ type Result struct {
 	FinalLoss float32 // loss of the last step
 	Seconds   float64 // wall time of the training loop alone (no evaluations)
 	// DivergedAt is the first step of this Run whose loss was not finite
-	// or rose past DivergeFactor times the lowest so far (0: none), with
+	// or rose past DivergeFactor times the lowest so far and above the
+	// first step's (0: none), with
 	// the losses of the step before and of that step.
 	DivergedAt               int
 	LossBefore, LossDiverged float32
@@ -212,7 +216,7 @@ func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 	var row []byte
 	res.TestLoss = math.NaN()
 	var evalTime time.Duration
-	best, prev := float32(math.Inf(1)), float32(math.NaN())
+	best, prev, first := float32(math.Inf(1)), float32(math.NaN()), float32(math.NaN())
 	for tr.step < tr.Config.Steps {
 		if ctx.Err() != nil {
 			break
@@ -232,7 +236,10 @@ func (tr *Trainer) Run(ctx context.Context) (Result, error) {
 		tr.step++
 		res.Steps, res.FinalLoss = tr.step, loss
 		res.Ran++
-		if res.DivergedAt == 0 && (math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) || best > 0 && loss > DivergeFactor*best) {
+		if res.Ran == 1 {
+			first = loss
+		}
+		if res.DivergedAt == 0 && (math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) || best > 0 && loss > DivergeFactor*best && loss > first) {
 			res.DivergedAt, res.LossBefore, res.LossDiverged = tr.step, prev, loss
 			if tr.Config.OnDiverge != nil {
 				tr.Config.OnDiverge(tr.step, prev, loss)
