@@ -83,11 +83,10 @@ func gpuMatMul(m, n int) matmulConfig {
 // cpuMatMul is the block tile for a CPU driver (lavapipe), which runs
 // invocations as SIMD lanes and every shared-memory read as a gather,
 // so more outputs per invocation run faster; but LLVM compiles each
-// pipeline at first use in time growing with the register block.
-// Measured on lavapipe at 512³ (GFLOP/s, first-use compile), with the
-// shader's earlier scalar shared-memory reads: 4×4 0.6, 0.5–0.9 s; 8×8
-// 2.0, 1–1.5 s; 8×16 2.6, 3.7 s; 16×16 3.3, 11 s. 8×8 is the compromise
-// (7.2 GFLOP/s with the vec4 reads). Block sizes are 16, 32, 64 or 128 per dimension,
+// pipeline at first use in time growing with the register block: 8×8
+// per invocation is the compromise between the two (the measurements
+// are in bench/RESULTS.md, "lavapipe matmul register blocks"). Block
+// sizes are 16, 32, 64 or 128 per dimension,
 // the smallest that covers it, since padding costs real work on a CPU;
 // few block shapes keep the number of pipelines small.
 func cpuMatMul(m, n int) matmulConfig {
@@ -97,8 +96,8 @@ func cpuMatMul(m, n int) matmulConfig {
 // tileLoops bounds the loop iterations of matmul.comp per BK-deep k
 // tile: the two staging loops, whose trip counts depend on the
 // invocation and so are not unrolled, the kk loop, and the k loop
-// itself. Measured on lavapipe with a 16×16×8 tile of 4 invocations:
-// 76 = 32 + 32 + 8 + 4.
+// itself (on lavapipe a 16×16×8 tile of 4 invocations counts 76 =
+// 32 + 32 + 8 + 4, as this formula gives).
 func (c matmulConfig) tileLoops() int {
 	t := c.threads()
 	return ceilDiv(c.bm*c.bk, t) + ceilDiv(c.bn*c.bk, t) + c.bk + 4
