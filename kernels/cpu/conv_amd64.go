@@ -26,3 +26,20 @@ func wgrad6x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]i
 
 //go:noescape
 func wgrad3x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
+
+//go:noescape
+func rowsAxpy16AVX512(y []float32, ldy int, a float32, x []float32, ldx, rows, width int)
+
+// rowsAxpy sets y[r·ldy+j] += a·x[r·ldx+j] for r < rows, j < width.
+func rowsAxpy(y []float32, ldy int, a float32, x []float32, ldx, rows, width int) {
+	if rows == 0 || width == 0 {
+		return
+	}
+	_ = y[(rows-1)*ldy+width-1]
+	_ = x[(rows-1)*ldx+width-1]
+	if !hasAVX512 || width > 16 {
+		rowsAxpyGeneric(y, ldy, a, x, ldx, rows, width)
+		return
+	}
+	rowsAxpy16AVX512(y, ldy, a, x, ldx, rows, width)
+}

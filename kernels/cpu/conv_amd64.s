@@ -538,3 +538,37 @@ c1ystore:
 	VMOVUPS Y7, 224(DI)
 	VZEROUPPER
 	RET
+
+// func rowsAxpy16AVX512(y []float32, ldy int, a float32, x []float32, ldx, rows, width int)
+// y[r·ldy+j] += a·x[r·ldx+j] for r < rows, j < width ≤ 16: one masked
+// 16-lane FMA per row (a kernel's patch under a pool's maximum).
+TEXT ·rowsAxpy16AVX512(SB), NOSPLIT, $0-88
+	MOVQ         y_base+0(FP), DI
+	MOVQ         ldy+24(FP), R8
+	SHLQ         $2, R8
+	VBROADCASTSS a+32(FP), Z0
+	MOVQ         x_base+40(FP), SI
+	MOVQ         ldx+64(FP), R9
+	SHLQ         $2, R9
+	MOVQ         width+80(FP), CX
+	MOVL         $1, AX
+	SHLL         CX, AX
+	DECL         AX
+	KMOVW        AX, K1
+	MOVQ         rows+72(FP), CX
+	TESTQ        CX, CX
+	JZ           raxdone
+
+raxrow:
+	VMOVUPS.Z   (SI), K1, Z1
+	VMOVUPS.Z   (DI), K1, Z2
+	VFMADD231PS Z1, Z0, Z2
+	VMOVUPS     Z2, K1, (DI)
+	ADDQ        R9, SI
+	ADDQ        R8, DI
+	DECQ        CX
+	JNZ         raxrow
+
+raxdone:
+	VZEROUPPER
+	RET

@@ -320,3 +320,18 @@ func wgrad3x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]i
 	s[11] = hsum8(s23)
 	archsimd.ClearAVXUpperBits()
 }
+
+// rowsAxpy sets y[r·ldy+j] += a·x[r·ldx+j] for r < rows, j < width, a
+// partial 8-lane vector per row where width ≤ 8.
+func rowsAxpy(y []float32, ldy int, a float32, x []float32, ldx, rows, width int) {
+	if !hasAVX2FMA || width > 8 {
+		rowsAxpyGeneric(y, ldy, a, x, ldx, rows, width)
+		return
+	}
+	av := archsimd.BroadcastFloat32x8(a)
+	for r := 0; r < rows; r++ {
+		yr, xr := y[r*ldy:r*ldy+width], x[r*ldx:r*ldx+width]
+		av.MulAdd(archsimd.LoadFloat32x8SlicePart(xr), archsimd.LoadFloat32x8SlicePart(yr)).StoreSlicePart(yr)
+	}
+	archsimd.ClearAVXUpperBits()
+}

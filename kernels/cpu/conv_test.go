@@ -136,3 +136,26 @@ func TestConvPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestRowsAxpy checks the patch update of the pool block's backward
+// against its plain loop, with guards around the rows it writes.
+func TestRowsAxpy(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for width := 1; width <= 17; width++ {
+		for _, rows := range []int{0, 1, 7} {
+			const ldy, ldx = 19, 23
+			x := randVec(r, max(rows, 1)*ldx)
+			y0 := randVec(r, max(rows, 1)*ldy)
+			all, y := guarded(y0)
+			rowsAxpy(y, ldy, 0.75, x, ldx, rows, width)
+			checkGuards(t, "rowsAxpy", all, len(y0))
+			want := append([]float32(nil), y0...)
+			rowsAxpyGeneric(want, ldy, 0.75, x, ldx, rows, width)
+			for i := range want {
+				if !closeTo(y[i], want[i], 4) {
+					t.Fatalf("width %d rows %d: y[%d] = %v, want %v", width, rows, i, y[i], want[i])
+				}
+			}
+		}
+	}
+}

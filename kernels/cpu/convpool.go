@@ -239,16 +239,12 @@ func (p *Program) Conv2DMaxPoolBackward(dw, db, dx, dpooled, pooled, argmax, x, 
 						// The patch under the kernel starts at the output's
 						// position times the stride, in padded coordinates.
 						p0 := (k/g.Wo)*g.StrideH*wp + (k%g.Wo)*g.StrideW
-						wk := gw[(o*g.C+c)*taps : (o*g.C+c+1)*taps]
-						for kh := 0; kh < g.KH; kh++ {
-							axpyShort(wk[kh*g.KW:(kh+1)*g.KW], gv, pad[p0+kh*wp:])
-						}
+						// The patch's rows: one vector FMA each where the
+						// rows fit one (a call per tap row cost most of the
+						// block's backward).
+						rowsAxpy(gw[(o*g.C+c)*taps:], g.KW, gv, pad[p0:], wp, g.KH, g.KW)
 						if dxd != nil {
-							d := dpad[c*padLen:]
-							wt := wd[(o*g.C+c)*taps : (o*g.C+c+1)*taps]
-							for kh := 0; kh < g.KH; kh++ {
-								axpyShort(d[p0+kh*wp:p0+kh*wp+g.KW], gv, wt[kh*g.KW:])
-							}
+							rowsAxpy(dpad[c*padLen+p0:], wp, gv, wd[(o*g.C+c)*taps:], g.KW, g.KH, g.KW)
 						}
 					}
 				}
@@ -289,11 +285,12 @@ func padInto(p, x []float32, h, w, ph, pw, wp int) {
 	}
 }
 
-// axpyShort sets y[i] += a·x[i] for the few values of a kernel row,
-// where a call into the vector loops would cost more than the loop.
-func axpyShort(y []float32, a float32, x []float32) {
-	x = x[:len(y)]
-	for i, v := range x {
-		y[i] += a * v
+// rowsAxpyGeneric is rowsAxpy, the plain loop.
+func rowsAxpyGeneric(y []float32, ldy int, a float32, x []float32, ldx, rows, width int) {
+	for r := 0; r < rows; r++ {
+		yr, xr := y[r*ldy:r*ldy+width], x[r*ldx:r*ldx+width]
+		for i, v := range xr {
+			yr[i] += a * v
+		}
 	}
 }

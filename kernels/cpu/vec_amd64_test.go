@@ -19,6 +19,7 @@ func TestVecWithoutAVX2(t *testing.T) {
 		t.Run("AVX2/sgd", TestSGDVector)
 		t.Run("AVX2/gemm", TestGemmPlans)
 		t.Run("AVX2/conv", TestConvPlans)
+		t.Run("AVX2/rowsAxpy", TestRowsAxpy)
 	}
 	hasAVX2FMA, hasAVX512, hasVectorMax = false, false, false
 	defer func() { hasAVX2FMA, hasAVX512, hasVectorMax = true, avx512, true }()

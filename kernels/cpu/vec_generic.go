@@ -40,3 +40,8 @@ func sgdVector(w, g, buf []float32, c *sgdCoefs, sums *[2]float64) int { return 
 func copyRows(dst []float32, ldd int, src []float32, lds, rows, width int) {
 	copyRowsGeneric(dst, ldd, src, lds, rows, width)
 }
+
+// rowsAxpy sets y[r·ldy+j] += a·x[r·ldx+j] for r < rows, j < width.
+func rowsAxpy(y []float32, ldy int, a float32, x []float32, ldx, rows, width int) {
+	rowsAxpyGeneric(y, ldy, a, x, ldx, rows, width)
+}
