@@ -16,7 +16,15 @@ import "golang.org/x/sys/cpu"
 var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // simdKind names the vector code in use, for Device.
-var simdKind = map[bool]string{true: "AVX2+FMA asm", false: "gonum asm"}[hasAVX2FMA]
+var simdKind = func() string {
+	switch {
+	case hasAVX512:
+		return "AVX-512 and AVX2+FMA asm"
+	case hasAVX2FMA:
+		return "AVX2+FMA asm"
+	}
+	return "gonum asm"
+}()
 
 //go:noescape
 func axpyAVX(y []float32, a float32, x []float32)

@@ -16,7 +16,15 @@ import (
 var hasAVX2FMA = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
 // simdKind names the vector code in use, for Device.
-var simdKind = map[bool]string{true: "AVX2+FMA", false: "scalar"}[hasAVX2FMA]
+var simdKind = func() string {
+	switch {
+	case archsimd.X86.AVX512() && hasAVX2FMA:
+		return "AVX-512 and AVX2+FMA archsimd"
+	case hasAVX2FMA:
+		return "AVX2+FMA archsimd"
+	}
+	return "scalar"
+}()
 
 // axpy sets y[i] += a·x[i] for i < len(y); len(x) ≥ len(y).
 func axpy(y []float32, a float32, x []float32) {
