@@ -43,3 +43,21 @@ func rowsAxpy(y []float32, ldy int, a float32, x []float32, ldx, rows, width int
 	}
 	rowsAxpy16AVX512(y, ldy, a, x, ldx, rows, width)
 }
+
+//go:noescape
+func patchSum16AVX512(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int)
+
+// patchSum sets g[r·ldg+j] += Σ_i gv[i]·x[offs[i]+r·ldx+j] for r < rows,
+// j < width: the weight gradient of one filter from the patches under
+// its pool maxima.
+func patchSum(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) {
+	if rows == 0 || width == 0 || len(offs) == 0 {
+		return
+	}
+	checkPatches(g, ldg, x, offs, gv, ldx, rows, width)
+	if !hasAVX512 || width > 16 {
+		patchSumGeneric(g, ldg, x, offs, gv, ldx, rows, width)
+		return
+	}
+	patchSum16AVX512(g, ldg, x, offs, gv, ldx, rows, width)
+}

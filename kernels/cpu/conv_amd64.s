@@ -572,3 +572,85 @@ raxrow:
 raxdone:
 	VZEROUPPER
 	RET
+
+// func patchSum16AVX512(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int)
+// g[r·ldg+j] += Σ_i gv[i]·x[offs[i]+r·ldx+j] for r < rows, j < width ≤ 16:
+// each row's sum in four interleaved accumulators (one per patch of a
+// group of four, so that the FMAs do not wait on each other), added to
+// g once.
+TEXT ·patchSum16AVX512(SB), NOSPLIT, $0-128
+	MOVQ  g_base+0(FP), DI
+	MOVQ  ldg+24(FP), R8
+	SHLQ  $2, R8
+	MOVQ  x_base+32(FP), SI
+	MOVQ  offs_base+56(FP), R10
+	MOVQ  offs_len+64(FP), R11
+	MOVQ  gv_base+80(FP), R12
+	MOVQ  ldx+104(FP), R9
+	SHLQ  $2, R9
+	MOVQ  width+120(FP), CX
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	KMOVW AX, K1
+	MOVQ  rows+112(FP), R13
+	TESTQ R13, R13
+	JZ    psdone
+	MOVQ  R11, DX
+	ANDQ  $-4, DX
+
+psrow:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ   BX, BX
+	CMPQ   BX, DX
+	JGE    pstail
+
+psquad:
+	MOVLQSX      (R10)(BX*4), AX
+	VBROADCASTSS (R12)(BX*4), Z4
+	VMOVUPS.Z    (SI)(AX*4), K1, Z5
+	VFMADD231PS  Z5, Z4, Z0
+	MOVLQSX      4(R10)(BX*4), AX
+	VBROADCASTSS 4(R12)(BX*4), Z6
+	VMOVUPS.Z    (SI)(AX*4), K1, Z7
+	VFMADD231PS  Z7, Z6, Z1
+	MOVLQSX      8(R10)(BX*4), AX
+	VBROADCASTSS 8(R12)(BX*4), Z8
+	VMOVUPS.Z    (SI)(AX*4), K1, Z9
+	VFMADD231PS  Z9, Z8, Z2
+	MOVLQSX      12(R10)(BX*4), AX
+	VBROADCASTSS 12(R12)(BX*4), Z10
+	VMOVUPS.Z    (SI)(AX*4), K1, Z11
+	VFMADD231PS  Z11, Z10, Z3
+	ADDQ         $4, BX
+	CMPQ         BX, DX
+	JLT          psquad
+
+pstail:
+	CMPQ         BX, R11
+	JGE          pssum
+	MOVLQSX      (R10)(BX*4), AX
+	VBROADCASTSS (R12)(BX*4), Z4
+	VMOVUPS.Z    (SI)(AX*4), K1, Z5
+	VFMADD231PS  Z5, Z4, Z0
+	INCQ         BX
+	JMP          pstail
+
+pssum:
+	VADDPS    Z1, Z0, Z0
+	VADDPS    Z3, Z2, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R9, SI
+	ADDQ      R8, DI
+	DECQ      R13
+	JNZ       psrow
+
+psdone:
+	VZEROUPPER
+	RET

@@ -335,3 +335,37 @@ func rowsAxpy(y []float32, ldy int, a float32, x []float32, ldx, rows, width int
 	}
 	archsimd.ClearAVXUpperBits()
 }
+
+// patchSum sets g[r·ldg+j] += Σ_i gv[i]·x[offs[i]+r·ldx+j] for r < rows,
+// j < width, each row's sum in four interleaved 8-lane accumulators
+// where width ≤ 8.
+func patchSum(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) {
+	if rows == 0 || width == 0 || len(offs) == 0 {
+		return
+	}
+	checkPatches(g, ldg, x, offs, gv, ldx, rows, width)
+	if !hasAVX2FMA || width > 8 {
+		patchSumGeneric(g, ldg, x, offs, gv, ldx, rows, width)
+		return
+	}
+	n4 := len(offs) &^ 3
+	for r := 0; r < rows; r++ {
+		var s0, s1, s2, s3 archsimd.Float32x8
+		xr := x[r*ldx:]
+		i := 0
+		for ; i < n4; i += 4 {
+			o0, o1, o2, o3 := int(offs[i]), int(offs[i+1]), int(offs[i+2]), int(offs[i+3])
+			s0 = archsimd.BroadcastFloat32x8(gv[i]).MulAdd(archsimd.LoadFloat32x8SlicePart(xr[o0:o0+width]), s0)
+			s1 = archsimd.BroadcastFloat32x8(gv[i+1]).MulAdd(archsimd.LoadFloat32x8SlicePart(xr[o1:o1+width]), s1)
+			s2 = archsimd.BroadcastFloat32x8(gv[i+2]).MulAdd(archsimd.LoadFloat32x8SlicePart(xr[o2:o2+width]), s2)
+			s3 = archsimd.BroadcastFloat32x8(gv[i+3]).MulAdd(archsimd.LoadFloat32x8SlicePart(xr[o3:o3+width]), s3)
+		}
+		for ; i < len(offs); i++ {
+			o := int(offs[i])
+			s0 = archsimd.BroadcastFloat32x8(gv[i]).MulAdd(archsimd.LoadFloat32x8SlicePart(xr[o:o+width]), s0)
+		}
+		gr := g[r*ldg : r*ldg+width]
+		s0.Add(s1).Add(s2.Add(s3)).Add(archsimd.LoadFloat32x8SlicePart(gr)).StoreSlicePart(gr)
+	}
+	archsimd.ClearAVXUpperBits()
+}

@@ -159,3 +159,34 @@ func TestRowsAxpy(t *testing.T) {
 		}
 	}
 }
+
+// TestPatchSum checks the pool block's weight-gradient sums against
+// their plain loop, with guards around the rows they write, for patch
+// counts around the vector code's groups of four.
+func TestPatchSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	for width := 1; width <= 17; width++ {
+		for _, rows := range []int{1, 3, 7} {
+			for _, np := range []int{0, 1, 3, 4, 5, 9, 48} {
+				const ldg, ldx = 19, 23
+				x := randVec(r, rows*ldx+40)
+				offs := make([]int32, np)
+				for i := range offs {
+					offs[i] = int32(r.IntN(40 - width + ldx))
+				}
+				gv := randVec(r, np)
+				g0 := randVec(r, rows*ldg)
+				all, g := guarded(g0)
+				patchSum(g, ldg, x, offs, gv, ldx, rows, width)
+				checkGuards(t, "patchSum", all, len(g0))
+				want := append([]float32(nil), g0...)
+				patchSumGeneric(want, ldg, x, offs, gv, ldx, rows, width)
+				for i := range want {
+					if !closeTo(g[i], want[i], float32(4*(np+1))) {
+						t.Fatalf("width %d rows %d patches %d: g[%d] = %v, want %v", width, rows, np, i, g[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -210,41 +210,56 @@ func (p *Program) Conv2DMaxPoolBackward(dw, db, dx, dpooled, pooled, argmax, x, 
 	acc := make([]float64, parts*(nw+g.O))
 	bad := make([]error, parts)
 	plane, opl := g.Ho*g.Wo, pg.Ho*pg.Wo
+	// Each image's patches under its maxima, per output plane: their
+	// offsets in the padded input and their gradients.
+	offsAll := make([]int32, parts*g.O*opl)
+	gvAll := make([]float32, parts*g.O*opl)
+	cntAll := make([]int, parts*g.O)
 	body := func(part, lo, hi int) {
 		sc := scratch[part*per : (part+1)*per]
 		pad, gw, dpad := sc[:padLen], sc[padLen:padLen+nw], sc[padLen+nw:]
 		a := acc[part*(nw+g.O) : (part+1)*(nw+g.O)]
 		clear(a)
 		aw, ab := a[:nw], a[nw:]
+		offs, gvs := offsAll[part*g.O*opl:(part+1)*g.O*opl], gvAll[part*g.O*opl:(part+1)*g.O*opl]
+		cnt := cntAll[part*g.O : (part+1)*g.O]
 		for n := lo; n < hi; n++ {
+			for o := 0; o < g.O; o++ {
+				at, m := (n*g.O+o)*opl, o*opl
+				for i, gv := range dpd[at : at+opl] {
+					if cp.ReLU && !(pd[at+i] > 0) || gv == 0 {
+						continue
+					}
+					am := ad[at+i]
+					k := int(am)
+					if k < 0 || k >= plane || float32(k) != am {
+						bad[part] = fmt.Errorf("cpu: %s: argmax value %v at image %d, plane %d, output %d is not an index into a %dx%d plane", op, am, n, o, i, g.Ho, g.Wo)
+						continue
+					}
+					if dbd != nil {
+						ab[o] += float64(gv)
+					}
+					// The patch under the kernel starts at the output's
+					// position times the stride, in padded coordinates.
+					offs[m] = int32((k/g.Wo)*g.StrideH*wp + (k%g.Wo)*g.StrideW)
+					gvs[m] = gv
+					m++
+				}
+				cnt[o] = m - o*opl
+			}
 			clear(gw)
 			clear(dpad)
 			for c := 0; c < g.C; c++ {
 				padInto(pad[:hp*wp], xd[(n*g.C+c)*g.H*g.W:], g.H, g.W, g.PadH, g.PadW, wp)
 				for o := 0; o < g.O; o++ {
-					at := (n*g.O + o) * opl
-					for i, gv := range dpd[at : at+opl] {
-						if cp.ReLU && !(pd[at+i] > 0) || gv == 0 {
-							continue
-						}
-						am := ad[at+i]
-						k := int(am)
-						if k < 0 || k >= plane || float32(k) != am {
-							bad[part] = fmt.Errorf("cpu: %s: argmax value %v at image %d, plane %d, output %d is not an index into a %dx%d plane", op, am, n, o, i, g.Ho, g.Wo)
-							continue
-						}
-						if c == 0 && dbd != nil {
-							ab[o] += float64(gv)
-						}
-						// The patch under the kernel starts at the output's
-						// position times the stride, in padded coordinates.
-						p0 := (k/g.Wo)*g.StrideH*wp + (k%g.Wo)*g.StrideW
-						// The patch's rows: one vector FMA each where the
-						// rows fit one (a call per tap row cost most of the
-						// block's backward).
-						rowsAxpy(gw[(o*g.C+c)*taps:], g.KW, gv, pad[p0:], wp, g.KH, g.KW)
-						if dxd != nil {
-							rowsAxpy(dpad[c*padLen+p0:], wp, gv, wd[(o*g.C+c)*taps:], g.KW, g.KH, g.KW)
+					lst, gl := offs[o*opl:o*opl+cnt[o]], gvs[o*opl:o*opl+cnt[o]]
+					// One pass per filter over its patches, the sums in
+					// registers (an update of the filter's rows per patch
+					// cost most of the block's backward).
+					patchSum(gw[(o*g.C+c)*taps:], g.KW, pad, lst, gl, wp, g.KH, g.KW)
+					if dxd != nil {
+						for i, p0 := range lst {
+							rowsAxpy(dpad[c*padLen+int(p0):], wp, gl[i], wd[(o*g.C+c)*taps:], g.KW, g.KH, g.KW)
 						}
 					}
 				}
@@ -293,4 +308,32 @@ func rowsAxpyGeneric(y []float32, ldy int, a float32, x []float32, ldx, rows, wi
 			yr[i] += a * v
 		}
 	}
+}
+
+// patchSumGeneric is patchSum, the plain loop.
+func patchSumGeneric(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) {
+	for r := 0; r < rows; r++ {
+		gr := g[r*ldg : r*ldg+width]
+		for i, o := range offs {
+			a := gv[i]
+			for j, v := range x[int(o)+r*ldx : int(o)+r*ldx+width] {
+				gr[j] += a * v
+			}
+		}
+	}
+}
+
+// checkPatches panics unless every row patchSum reads and writes lies in
+// its slices, which the vector versions rely on.
+func checkPatches(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) {
+	_ = g[(rows-1)*ldg+width-1]
+	_ = gv[len(offs)-1]
+	lo, hi := offs[0], offs[0]
+	for _, o := range offs[1:] {
+		lo, hi = min(lo, o), max(hi, o)
+	}
+	if lo < 0 {
+		panic(fmt.Sprintf("cpu: patchSum: offset %d", lo))
+	}
+	_ = x[int(hi)+(rows-1)*ldx+width-1]
 }
