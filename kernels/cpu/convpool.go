@@ -96,8 +96,28 @@ func (p *Program) Conv2DMaxPool(pooled, argmax, y, r, x, w, bias *kernels.Tensor
 // MaxPool2D of the ReLU's output: first maximum on ties, NaN wins.
 func poolPlane(y, argmax, plane []float32, pitch int, g kernels.PoolGeom, relu bool) {
 	wo := pitch
+	var keys [8]int32
+	var vals [8]float32
 	for oh := 0; oh < g.Ho; oh++ {
-		for ow := 0; ow < g.Wo; ow++ {
+		ow := 0
+		if g.KW == 8 && g.StrideW == 8 {
+			// Eight windows side by side at once.
+			for ; ow+8 <= g.Wo; ow += 8 {
+				h0, w0 := oh*g.StrideH, ow*8
+				if !maxBand8(plane, h0*pitch+w0, pitch, g.KH, &keys, &vals) {
+					break
+				}
+				for q, k := range keys {
+					v, r, c := vals[q], int(k)>>3, int(k)&7
+					if relu && !(v > 0) {
+						v, r, c = 0, 0, 0
+					}
+					y[oh*g.Wo+ow+q] = v
+					argmax[oh*g.Wo+ow+q] = float32((h0+r)*wo + w0 + 8*q + c)
+				}
+			}
+		}
+		for ; ow < g.Wo; ow++ {
 			h0, w0 := oh*g.StrideH, ow*g.StrideW
 			start := h0*pitch + w0
 			if g.KW == 8 {

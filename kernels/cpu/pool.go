@@ -25,8 +25,24 @@ func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParam
 			xp := xd[pl*g.H*g.W : (pl+1)*g.H*g.W]
 			yp := yd[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
 			ap := ad[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
+			var keys [8]int32
+			var vals [8]float32
 			for oh := 0; oh < g.Ho; oh++ {
-				for ow := 0; ow < g.Wo; ow++ {
+				ow := 0
+				if g.KW == 8 && g.StrideW == 8 {
+					// Eight windows side by side at once.
+					for ; ow+8 <= g.Wo; ow += 8 {
+						h0, w0 := oh*g.StrideH, ow*8
+						if !maxBand8(xp, h0*g.W+w0, g.W, g.KH, &keys, &vals) {
+							break
+						}
+						for q, k := range keys {
+							yp[oh*g.Wo+ow+q] = vals[q]
+							ap[oh*g.Wo+ow+q] = float32((h0+int(k)>>3)*g.W + w0 + 8*q + int(k)&7)
+						}
+					}
+				}
+				for ; ow < g.Wo; ow++ {
 					h0, w0 := oh*g.StrideH, ow*g.StrideW
 					if g.KW == 8 {
 						if i, ok := maxWindow8(xp, h0*g.W+w0, g.W, g.KH); ok {

@@ -91,3 +91,19 @@ func peakLoops() []peakLoop {
 	}
 	return l
 }
+
+//go:noescape
+func maxBand8AVX512(x []float32, pitch, kh int, keys *[8]int32, vals *[8]float32) (ok bool)
+
+// maxBand8 pools the eight adjacent windows of kh rows of 8 starting at
+// xp[start] (rows pitch apart): each window's maximum in vals and the key
+// 8·r + c of its first maximum in row-major order (row r, column c) in
+// keys. It returns false, leaving the plain loop to handle it, when the
+// band holds a NaN or the CPU lacks AVX-512.
+func maxBand8(xp []float32, start, pitch, kh int, keys *[8]int32, vals *[8]float32) bool {
+	if !hasAVX512 || kh < 1 {
+		return false
+	}
+	_ = xp[start+(kh-1)*pitch+63]
+	return maxBand8AVX512(xp[start:], pitch, kh, keys, vals)
+}

@@ -182,3 +182,127 @@ maxnone:
 	MOVB       $0, ok+48(FP)
 	VZEROUPPER
 	RET
+
+// The lane within its window of each lane of a band's vector: two
+// windows of 8 per 512-bit vector.
+DATA band8lane<>+0(SB)/4, $0
+DATA band8lane<>+4(SB)/4, $1
+DATA band8lane<>+8(SB)/4, $2
+DATA band8lane<>+12(SB)/4, $3
+DATA band8lane<>+16(SB)/4, $4
+DATA band8lane<>+20(SB)/4, $5
+DATA band8lane<>+24(SB)/4, $6
+DATA band8lane<>+28(SB)/4, $7
+DATA band8lane<>+32(SB)/4, $0
+DATA band8lane<>+36(SB)/4, $1
+DATA band8lane<>+40(SB)/4, $2
+DATA band8lane<>+44(SB)/4, $3
+DATA band8lane<>+48(SB)/4, $4
+DATA band8lane<>+52(SB)/4, $5
+DATA band8lane<>+56(SB)/4, $6
+DATA band8lane<>+60(SB)/4, $7
+GLOBL band8lane<>(SB), RODATA|NOPTR, $64
+
+// BAND8 finishes the two windows of one vector of a band: M holds each
+// column's maximum over the rows and R the first row reaching it. The
+// windows' maxima go to (R11), their keys 8·row + column of the first
+// maximum in row-major order (the least key among the columns holding
+// the window's maximum) to (DI); both then advance by two.
+#define BAND8(M, R) \
+	VPERMILPS   $0xB1, M, Z14 \
+	VMAXPS      Z14, M, Z14 \
+	VPERMILPS   $0x4E, Z14, Z15 \
+	VMAXPS      Z15, Z14, Z14 \
+	VSHUFF32X4  $0xB1, Z14, Z14, Z15 \
+	VMAXPS      Z15, Z14, Z14 \
+	VCMPPS      $0, Z14, M, K2 \
+	VPSLLD      $3, R, Z16 \
+	VPADDD      Z18, Z16, Z16 \
+	VMOVDQA32   Z20, Z17 \
+	VMOVDQA32   Z16, K2, Z17 \
+	VPSHUFD     $0xB1, Z17, Z19 \
+	VPMINSD     Z19, Z17, Z17 \
+	VPSHUFD     $0x4E, Z17, Z19 \
+	VPMINSD     Z19, Z17, Z17 \
+	VSHUFI32X4  $0xB1, Z17, Z17, Z19 \
+	VPMINSD     Z19, Z17, Z17 \
+	VCOMPRESSPS Z14, K4, (R11) \
+	VPCOMPRESSD Z17, K4, (DI) \
+	ADDQ        $8, R11 \
+	ADDQ        $8, DI
+
+// BANDROW folds the row at OFF(SI) into column maxima M and rows R
+// (strictly greater only, so the first row of a tie stays), and marks
+// NaN lanes in K1.
+#define BANDROW(OFF, M, R, L) \
+	VMOVUPS   OFF(SI), L \
+	VCMPPS    $0x1e, M, L, K2 \
+	VMOVAPS   L, K2, M \
+	VMOVDQA32 Z8, K2, R \
+	VCMPPS    $3, L, L, K3 \
+	KORW      K3, K1, K1
+
+// func maxBand8AVX512(x []float32, pitch, kh int, keys *[8]int32, vals *[8]float32) (ok bool)
+// The eight adjacent 8-wide windows of kh rows (pitch apart) starting at
+// x[0]: each window's maximum in vals and the key 8·r + c of its first
+// maximum (row r, column c) in keys; ok false, and keys and vals
+// unwritten, when the band holds a NaN.
+TEXT ·maxBand8AVX512(SB), NOSPLIT, $0-57
+	MOVQ         x_base+0(FP), SI
+	MOVQ         pitch+24(FP), R8
+	SHLQ         $2, R8
+	MOVQ         kh+32(FP), CX
+	MOVQ         keys+40(FP), DI
+	MOVQ         vals+48(FP), R11
+	VMOVUPS      (SI), Z0
+	VMOVUPS      64(SI), Z1
+	VMOVUPS      128(SI), Z2
+	VMOVUPS      192(SI), Z3
+	VCMPPS       $3, Z0, Z0, K1
+	VCMPPS       $3, Z1, Z1, K3
+	KORW         K3, K1, K1
+	VCMPPS       $3, Z2, Z2, K3
+	KORW         K3, K1, K1
+	VCMPPS       $3, Z3, Z3, K3
+	KORW         K3, K1, K1
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	MOVL         $1, AX
+	VPBROADCASTD AX, Z9
+	MOVQ         $1, DX
+
+bandrows:
+	CMPQ    DX, CX
+	JGE     bandreduce
+	ADDQ    R8, SI
+	VPADDD  Z9, Z8, Z8
+	BANDROW(0, Z0, Z4, Z10)
+	BANDROW(64, Z1, Z5, Z11)
+	BANDROW(128, Z2, Z6, Z12)
+	BANDROW(192, Z3, Z7, Z13)
+	INCQ    DX
+	JMP     bandrows
+
+bandreduce:
+	KORTESTW     K1, K1
+	JNE          bandnan
+	VMOVDQU32    band8lane<>(SB), Z18
+	MOVL         $0x7fffffff, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x0101, AX
+	KMOVW        AX, K4
+	BAND8(Z0, Z4)
+	BAND8(Z1, Z5)
+	BAND8(Z2, Z6)
+	BAND8(Z3, Z7)
+	MOVB         $1, ok+56(FP)
+	VZEROUPPER
+	RET
+
+bandnan:
+	MOVB $0, ok+56(FP)
+	VZEROUPPER
+	RET

@@ -51,3 +51,9 @@ func rowsAxpy(y []float32, ldy int, a float32, x []float32, ldx, rows, width int
 func patchSum(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) {
 	patchSumGeneric(g, ldg, x, offs, gv, ldx, rows, width)
 }
+
+// maxBand8 is the vector max of eight adjacent pool windows 8 wide;
+// without SIMD it always defers to the plain loop.
+func maxBand8(xp []float32, start, pitch, kh int, keys *[8]int32, vals *[8]float32) bool {
+	return false
+}

@@ -170,3 +170,10 @@ func peakFMA16(iters int, a, b float32) float32 {
 	}
 	return t
 }
+
+// maxBand8 is the vector max of eight adjacent pool windows 8 wide, an
+// AVX-512 kernel of the default build only: here it defers to the
+// per-window code.
+func maxBand8(xp []float32, start, pitch, kh int, keys *[8]int32, vals *[8]float32) bool {
+	return false
+}

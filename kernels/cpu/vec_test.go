@@ -127,3 +127,48 @@ func TestMaxWindow8(t *testing.T) {
 
 // hasVectorMax: maxWindow8 is gated by the AVX2+FMA check.
 var hasVectorMax = hasAVX2FMA
+
+// TestMaxBand8 checks the band pooling of eight adjacent 8-wide windows
+// against the plain first-maximum loop, on values with many ties, and
+// that a NaN anywhere in the band leaves it to the plain loop.
+func TestMaxBand8(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 30))
+	for kh := 1; kh <= 9; kh++ {
+		for _, pitch := range []int{64, 67, 80} {
+			for trial := 0; trial < 20; trial++ {
+				x := make([]float32, kh*pitch+70)
+				levels := 1 + trial%6
+				for i := range x {
+					x[i] = float32(r.IntN(levels)) - 2
+				}
+				start := trial % 3
+				var keys [8]int32
+				var vals [8]float32
+				if !maxBand8(x, start, pitch, kh, &keys, &vals) {
+					if hasAVX512 {
+						t.Fatalf("kh %d pitch %d: band refused without a NaN", kh, pitch)
+					}
+					return
+				}
+				for q := 0; q < 8; q++ {
+					best, bi := x[start+8*q], 0
+					for h := 0; h < kh; h++ {
+						for c := 0; c < 8; c++ {
+							if v := x[start+h*pitch+8*q+c]; v > best {
+								best, bi = v, 8*h+c
+							}
+						}
+					}
+					if vals[q] != best || int(keys[q]) != bi {
+						t.Fatalf("kh %d pitch %d trial %d window %d: got %v at key %d, want %v at %d", kh, pitch, trial, q, vals[q], keys[q], best, bi)
+					}
+				}
+				// A NaN in any row and lane hands the band back.
+				x[start+r.IntN(kh)*pitch+r.IntN(64)] = float32(math.NaN())
+				if maxBand8(x, start, pitch, kh, &keys, &vals) {
+					t.Fatalf("kh %d pitch %d: band with a NaN accepted", kh, pitch)
+				}
+			}
+		}
+	}
+}
