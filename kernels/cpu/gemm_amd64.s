@@ -49,6 +49,11 @@ TEXT ·outer12x32(SB), NOSPLIT, $0-97
 o12loop:
 	VMOVUPS (DX), Z24
 	VMOVUPS 64(DX), Z25
+	// Rows of an unpacked b lie far apart: fetch this row's part of the
+	// micro-panel after next, which the streams the hardware follows
+	// do not reach.
+	PREFETCHT0 256(DX)
+	PREFETCHT0 320(DX)
 	VBROADCASTSS 0(SI), Z26
 	VFMADD231PS  Z24, Z26, Z0
 	VFMADD231PS  Z25, Z26, Z1
