@@ -3,10 +3,12 @@ module github.com/vkneuro/vkneuro
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/go-gl/glfw/v3.3/glfw v0.0.0-20260823155953-d41da22a9587
 	github.com/sbinet/npyio v0.9.0
 	github.com/schollz/progressbar/v3 v3.18.0
 	github.com/vulkan-go/vulkan v0.0.0-20210402152248-956e3850d8f9
+	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/sys v0.30.0
 	golang.org/x/term v0.28.0
 	gonum.org/v1/gonum v0.17.0

@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/BurntSushi/toml"
+	"go.yaml.in/yaml/v3"
 )
 
 // Arg is one train flag with its value, passed as --flag=value (a form
@@ -52,45 +55,147 @@ func ParseAxis(spec string) (Axis, error) {
 	return ax, nil
 }
 
-// ParseGridFile reads the axes of a --grid-file: a JSON object whose
-// keys are train flags and whose values are arrays of their values,
-// e.g. {"l2": [0, 0.01, 0.1], "seed": [1, 2, 3]}. The axes keep the
-// file's order (the last changes fastest), which a Go map would lose,
-// so the object is read token by token. name is the file, for errors.
+// ParseGridFile reads the axes of a --grid-file: a mapping whose keys
+// are train flags and whose values are lists of their values, in JSON
+// ({"l2": [0, 0.01, 0.1], "seed": [1, 2, 3]}), or in YAML (a .yaml or
+// .yml file) or TOML (a .toml file) with the same structure. The axes
+// keep the file's order (the last changes fastest), which a Go map would
+// lose. name is the file, for errors; its extension picks the format
+// (JSON for any other).
 func ParseGridFile(name string, b []byte) ([]Axis, error) {
+	var axes []Axis
+	var err error
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml":
+		axes, err = yamlGrid(b)
+	case ".toml":
+		axes, err = tomlGrid(b)
+	default:
+		axes, err = jsonGrid(b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(axes) == 0 {
+		return nil, fmt.Errorf("%s: the grid is empty: give at least one FLAG: [values]", name)
+	}
+	return axes, nil
+}
+
+// jsonGrid reads a JSON grid token by token, for the keys' order.
+func jsonGrid(b []byte) ([]Axis, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("%s: want a JSON object of FLAG: [values], e.g. {\"l2\": [0, 0.01], \"seed\": [1, 2]}", name)
+		return nil, fmt.Errorf("want a JSON object of FLAG: [values], e.g. {\"l2\": [0, 0.01], \"seed\": [1, 2]}")
 	}
 	var axes []Axis
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return nil, err
 		}
 		key := tok.(string) // a key of an object is always a string
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("%s: %q: %v", name, key, err)
+			return nil, fmt.Errorf("%q: %v", key, err)
 		}
 		values, err := jsonValues(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %q: %v", name, key, err)
+			return nil, fmt.Errorf("%q: %v", key, err)
 		}
 		ax, err := newAxis(key, values)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %q: %v", name, key, err)
+			return nil, fmt.Errorf("%q: %v", key, err)
 		}
 		axes = append(axes, ax)
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%s: more after the JSON object", name)
+		return nil, fmt.Errorf("more after the JSON object")
 	}
-	if len(axes) == 0 {
-		return nil, fmt.Errorf("%s: the grid is empty: give at least one FLAG: [values]", name)
+	return axes, nil
+}
+
+// yamlGrid reads a YAML grid through its node tree, which keeps the
+// mapping's order and each scalar as written (1e-3 stays 1e-3).
+func yamlGrid(b []byte) ([]Axis, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	if doc.Kind == 0 {
+		return nil, nil // an empty file: no axes
+	}
+	m := &doc
+	if m.Kind == yaml.DocumentNode && len(m.Content) == 1 {
+		m = m.Content[0]
+	}
+	if m.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("line %d: want a YAML mapping of FLAG: [values], e.g. {l2: [0, 0.01], seed: [1, 2]}", m.Line)
+	}
+	var axes []Axis
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if v.Kind != yaml.SequenceNode {
+			return nil, fmt.Errorf("line %d: %q: the values are not a YAML list", v.Line, k.Value)
+		}
+		values := make([]string, len(v.Content))
+		for j, e := range v.Content {
+			if e.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("line %d: %q: value %d is not a string, a number or a boolean", e.Line, k.Value, j+1)
+			}
+			values[j] = e.Value
+		}
+		ax, err := newAxis(k.Value, values)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %q: %v", k.Line, k.Value, err)
+		}
+		axes = append(axes, ax)
+	}
+	return axes, nil
+}
+
+// tomlGrid reads a TOML grid: top-level keys in the file's order
+// (MetaData.Keys), each an array of strings, numbers or booleans;
+// numbers are written back in Go's shortest form (TOML keeps no other).
+func tomlGrid(b []byte) ([]Axis, error) {
+	var m map[string]any
+	md, err := toml.Decode(string(b), &m)
+	if err != nil {
+		return nil, err
+	}
+	var axes []Axis
+	for _, key := range md.Keys() {
+		if len(key) != 1 {
+			continue // a nested key: its table is refused below
+		}
+		k := key[0]
+		list, ok := m[k].([]any)
+		if !ok {
+			return nil, fmt.Errorf("%q: the values are not a TOML array", k)
+		}
+		values := make([]string, len(list))
+		for i, v := range list {
+			switch v := v.(type) {
+			case string:
+				values[i] = v
+			case int64:
+				values[i] = strconv.FormatInt(v, 10)
+			case float64:
+				values[i] = strconv.FormatFloat(v, 'g', -1, 64)
+			case bool:
+				values[i] = strconv.FormatBool(v)
+			default:
+				return nil, fmt.Errorf("%q: value %d is %v, want a string, a number or a boolean", k, i+1, v)
+			}
+		}
+		ax, err := newAxis(k, values)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %v", k, err)
+		}
+		axes = append(axes, ax)
 	}
 	return axes, nil
 }

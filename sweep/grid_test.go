@@ -70,6 +70,48 @@ func TestParseGridFile(t *testing.T) {
 	}
 }
 
+// TestParseGridFileYAMLTOML: a YAML or TOML grid gives the axes a JSON
+// one does, in the file's order; their errors name the file and where.
+func TestParseGridFileYAMLTOML(t *testing.T) {
+	want := []Axis{{"seed", []string{"3", "1", "2"}}, {"lr", []string{"1e-3", "0.1"}}, {"nesterov", []string{"true", "false"}}, {"arch", []string{"Linear(80, 5), LogSoftmax(dim=1)"}}}
+	for _, c := range []struct{ name, text string }{
+		{"g.yaml", "seed: [3, 1, 2]\n--lr:\n  - 1e-3\n  - \"0.1\"\nnesterov: [true, false]\narch: [\"Linear(80, 5), LogSoftmax(dim=1)\"]\n"},
+		{"g.YML", "{seed: [3, 1, 2], lr: [1e-3, 0.1], nesterov: [true, false], arch: ['Linear(80, 5), LogSoftmax(dim=1)']}"},
+		{"g.toml", "seed = [3, 1, 2]\nlr = [1e-3, \"0.1\"]\nnesterov = [true, false]\narch = [\"Linear(80, 5), LogSoftmax(dim=1)\"]\n"},
+	} {
+		axes, err := ParseGridFile(c.name, []byte(c.text))
+		if err != nil || len(axes) != len(want) {
+			t.Fatalf("%s: ParseGridFile = %+v, %v; want %+v", c.name, axes, err, want)
+		}
+		for i := range want {
+			if axes[i].Flag != want[i].Flag || !slices.Equal(axes[i].Values, want[i].Values) {
+				// TOML writes numbers back in Go's shortest form.
+				if c.name == "g.toml" && want[i].Flag == "lr" && slices.Equal(axes[i].Values, []string{"0.001", "0.1"}) {
+					continue
+				}
+				t.Errorf("%s: axis %d = %+v, want %+v", c.name, i, axes[i], want[i])
+			}
+		}
+	}
+	for _, c := range []struct{ name, text, want string }{
+		{"g.yaml", "", "g.yaml: the grid is empty"},
+		{"g.yaml", "- l2\n- seed\n", "g.yaml: line 1: want a YAML mapping"},
+		{"g.yaml", "l2: 0.1\n", `g.yaml: line 1: "l2": the values are not a YAML list`},
+		{"g.yaml", "l2: [0, [1]]\n", `g.yaml: line 1: "l2": value 2 is not`},
+		{"g.yaml", "l2: [0, 0]\n", `g.yaml: line 1: "l2": value "0" is given twice`},
+		{"g.yaml", "l2: [0\n", "g.yaml: yaml: line"},
+		{"g.toml", "", "g.toml: the grid is empty"},
+		{"g.toml", "l2 = 0.1\n", `g.toml: "l2": the values are not a TOML array`},
+		{"g.toml", "[opt]\nl2 = [0]\n", `g.toml: "opt": the values are not a TOML array`},
+		{"g.toml", "l2 = [0, {a = 1}]\n", `g.toml: "l2": value 2 is`},
+		{"g.toml", "l2 = [\n", "g.toml: toml: "},
+	} {
+		if _, err := ParseGridFile(c.name, []byte(c.text)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ParseGridFile(%s, %q): %v, want an error saying %q", c.name, c.text, err, c.want)
+		}
+	}
+}
+
 // TestDataAxis: one value per file the glob matches, sorted, not
 // directories; a glob matching nothing is an error.
 func TestDataAxis(t *testing.T) {

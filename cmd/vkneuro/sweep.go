@@ -60,7 +60,8 @@ point's values, e.g.
   vkneuro sweep --grid l2=0,0.01,0.1 --grid seed=1,2,3 --out l2sweep --jobs 2 \
       -- train decode --backend cpu --iters 300
 
---grid-file FILE gives grids as a JSON object, {"l2": [0, 0.01, 0.1], "seed": [1, 2, 3]}.
+--grid-file FILE gives grids as a JSON object, {"l2": [0, 0.01, 0.1], "seed": [1, 2, 3]},
+or the same mapping in YAML (FILE.yaml, FILE.yml) or TOML (FILE.toml).
 Values holding commas go as a JSON array: --grid 'arch=["Linear(80, 20), ...", "..."]'.
 Every point's command line goes through train's own parser before anything
 runs. The sweep gives each run --summary, --metrics, --save and --checkpoint in
@@ -106,7 +107,7 @@ func newSweepFlagSet(c *sweepConfig, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	fs.Var(listFlag{&c.grid}, "grid", "a grid `FLAG=V1,V2,...` over a train flag (or FLAG=[JSON array]); repeat for more")
-	fs.StringVar(&c.gridFile, "grid-file", "", "grids from a JSON `FILE`: {\"FLAG\": [V1, V2, ...], ...}")
+	fs.StringVar(&c.gridFile, "grid-file", "", "grids from a JSON, YAML (.yaml, .yml) or TOML (.toml) `FILE`: {\"FLAG\": [V1, V2, ...], ...}")
 	fs.StringVar(&c.dataGlob, "data-glob", "", "one point per data file matching `PATTERN` (e.g. 'data/*.npz'), passed as --data")
 	fs.StringVar(&c.out, "out", "", "the sweep's `DIR` (created; running the sweep again resumes it)")
 	fs.StringVar(&c.runner, "runner", "local", "local: on this machine; slurm: as a Slurm job array")
