@@ -64,18 +64,20 @@ func checkCorr1(cw int, out, src []float32, taps *tapOffsets, wp []float32, stri
 	}
 }
 
-// checkWgrad panics unless n is a positive multiple of gk, 1 ≤ nf ≤ gf,
-// 1 ≤ nt ≤ 4, and nf rows of dy (ldy apart) and every tap's run of x
-// hold n values.
-func checkWgrad(gf, gk int, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int) {
-	if n <= 0 || n%gk != 0 || nf < 1 || nf > gf || nt < 1 || nt > 4 {
+// checkWgrad panics unless w is a positive multiple of gk, n a positive
+// multiple of w, ldx ≥ w, ldy ≥ 0, 1 ≤ nf ≤ gf, 1 ≤ nt ≤ 4, and nf rows
+// of dy (ldy apart) hold n values and every tap's n/w rows of x (ldx
+// apart) w values.
+func checkWgrad(gf, gk int, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int) {
+	if w <= 0 || w%gk != 0 || n <= 0 || n%w != 0 || ldx < w || ldy < 0 || nf < 1 || nf > gf || nt < 1 || nt > 4 {
 		panic("cpu: weight-gradient tile: bad length or counts")
 	}
 	_ = dy[(nf-1)*ldy+n-1]
+	last := (n/w-1)*ldx + w - 1
 	for _, o := range offs[:nt] {
 		if o < 0 {
 			panic("cpu: weight-gradient tile: negative offset")
 		}
-		_ = x[o+n-1]
+		_ = x[o+last]
 	}
 }

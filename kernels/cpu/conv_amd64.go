@@ -22,10 +22,10 @@ func corr1x256(out []float32, src []float32, offs []int, wp []float32, stride in
 func corr1x64(out []float32, src []float32, offs []int, wp []float32, stride int, bias float32)
 
 //go:noescape
-func wgrad6x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
+func wgrad6x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int)
 
 //go:noescape
-func wgrad3x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
+func wgrad3x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int)
 
 //go:noescape
 func rowsAxpy16AVX512(y []float32, ldy int, a float32, x []float32, ldx, rows, width int)

@@ -6,6 +6,35 @@
 // Convolution micro-kernels for convfast.go (convKernel), wrapped in
 // conv_amd64.go. Each ends with VZEROUPPER: Go's scalar float code is SSE.
 
+// ROWSETUP starts a weight-gradient tile's rows: AX = 0, CX = 4w (the
+// first row's end), and in the frame the row length 4w, the last row's
+// end 4n and the x pointers' skip per row 4(ldx − w).
+#define ROWSETUP \
+	MOVQ n+88(FP), AX \
+	SHLQ $2, AX \
+	MOVQ AX, end-8(SP) \
+	MOVQ w+96(FP), CX \
+	SHLQ $2, CX \
+	MOVQ CX, row-16(SP) \
+	MOVQ ldx+104(FP), AX \
+	SHLQ $2, AX \
+	SUBQ CX, AX \
+	MOVQ AX, skip-24(SP) \
+	XORQ AX, AX
+
+// NEXTXROW, at the end of a row, jumps to done when it was the last, or
+// moves CX to the next row's end and the tap pointers R12, R13, DX, BX
+// past the skip and jumps to loop.
+#define NEXTXROW(loop, done) \
+	CMPQ AX, end-8(SP) \
+	JGE  done \
+	ADDQ row-16(SP), CX \
+	ADDQ skip-24(SP), R12 \
+	ADDQ skip-24(SP), R13 \
+	ADDQ skip-24(SP), DX \
+	ADDQ skip-24(SP), BX \
+	JMP  loop
+
 // func corr6x64(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32)
 // out[f·ldo+j] = bias[f] + Σ_t wp[6t+f]·src[offs[t]+j] for f < nf, j < 64:
 // six output rows of 64 in Z0–Z23 (row f in Z4f..Z4f+3), a tap's inputs
@@ -223,12 +252,14 @@ c16done:
 	VZEROUPPER
 	RET
 
-// func wgrad6x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
-// s[4f+t] = Σ_{p<n} dy[f·ldy+p]·x[offs[t]+p] for f < 6, t < 4, rows past
-// nf and taps past nt repeating the last, n a positive multiple of 16:
-// the partial sums in Z0–Z23 (Z4f+t), a step's x vectors in Z24–Z27, the
-// dy vectors in Z28, Z29.
-TEXT ·wgrad6x4(SB), NOSPLIT, $0-96
+// func wgrad6x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int)
+// s[4f+t] = Σ_{p<n} dy[f·ldy+p]·x[offs[t]+(p/w)·ldx+p%w] for f < 6, t < 4,
+// rows past nf and taps past nt repeating the last, w a positive multiple
+// of 16 and n of w: the partial sums in Z0–Z23 (Z4f+t), a step's x
+// vectors in Z24–Z27, the dy vectors in Z28, Z29. AX is the byte offset
+// in dy and, plus the rows' skips added to the tap pointers, in x; CX
+// ends the current row.
+TEXT ·wgrad6x4(SB), NOSPLIT, $24-112
 	MOVQ    dy_base+8(FP), SI
 	MOVQ    ldy+32(FP), AX
 	SHLQ    $2, AX
@@ -264,7 +295,7 @@ wg2:
 wg3:
 	MOVQ    AX, DX
 	// x tap pointers: R12, R13, DX, BX
-	MOVQ    n+88(FP), CX
+	ROWSETUP
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -289,57 +320,58 @@ wg3:
 	VPXORD Z21, Z21, Z21
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
-	XORQ AX, AX
 
 wgloop:
-	VMOVUPS (R12)(AX*4), Z24
-	VMOVUPS (R13)(AX*4), Z25
-	VMOVUPS (DX)(AX*4), Z26
-	VMOVUPS (BX)(AX*4), Z27
-	VMOVUPS (SI)(AX*4), Z28
+	VMOVUPS (R12)(AX*1), Z24
+	VMOVUPS (R13)(AX*1), Z25
+	VMOVUPS (DX)(AX*1), Z26
+	VMOVUPS (BX)(AX*1), Z27
+	VMOVUPS (SI)(AX*1), Z28
 	VFMADD231PS Z24, Z28, Z0
 	VFMADD231PS Z25, Z28, Z1
 	VFMADD231PS Z26, Z28, Z2
 	VFMADD231PS Z27, Z28, Z3
-	VMOVUPS (DI)(AX*4), Z29
+	VMOVUPS (DI)(AX*1), Z29
 	VFMADD231PS Z24, Z29, Z4
 	VFMADD231PS Z25, Z29, Z5
 	VFMADD231PS Z26, Z29, Z6
 	VFMADD231PS Z27, Z29, Z7
-	VMOVUPS (R8)(AX*4), Z28
+	VMOVUPS (R8)(AX*1), Z28
 	VFMADD231PS Z24, Z28, Z8
 	VFMADD231PS Z25, Z28, Z9
 	VFMADD231PS Z26, Z28, Z10
 	VFMADD231PS Z27, Z28, Z11
-	VMOVUPS (R9)(AX*4), Z29
+	VMOVUPS (R9)(AX*1), Z29
 	VFMADD231PS Z24, Z29, Z12
 	VFMADD231PS Z25, Z29, Z13
 	VFMADD231PS Z26, Z29, Z14
 	VFMADD231PS Z27, Z29, Z15
-	VMOVUPS (R10)(AX*4), Z28
+	VMOVUPS (R10)(AX*1), Z28
 	VFMADD231PS Z24, Z28, Z16
 	VFMADD231PS Z25, Z28, Z17
 	VFMADD231PS Z26, Z28, Z18
 	VFMADD231PS Z27, Z28, Z19
-	VMOVUPS (R11)(AX*4), Z29
+	VMOVUPS (R11)(AX*1), Z29
 	VFMADD231PS Z24, Z29, Z20
 	VFMADD231PS Z25, Z29, Z21
 	VFMADD231PS Z26, Z29, Z22
 	VFMADD231PS Z27, Z29, Z23
-	ADDQ $16, AX
+	ADDQ $64, AX
 	CMPQ AX, CX
 	JLT  wgloop
+	NEXTXROW(wgloop, wgdone)
 
+wgdone:
 	MOVQ s+0(FP), DI
 	REDUCE24
 	VZEROUPPER
 	RET
 
-// func wgrad3x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
-// s[4f+t] for f < 3, t < 4, n a positive multiple of 8: the partial sums
+// func wgrad3x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int)
+// s[4f+t] for f < 3, t < 4, w a positive multiple of 8: the partial sums
 // in Y0–Y11 (Y4f+t), a step's x vectors in Y12–Y14 (the fourth tap read
-// by the FMA itself), the dy vector in Y15.
-TEXT ·wgrad3x4(SB), NOSPLIT, $0-96
+// by the FMA itself), the dy vector in Y15; AX and CX as in wgrad6x4.
+TEXT ·wgrad3x4(SB), NOSPLIT, $24-112
 	MOVQ    dy_base+8(FP), SI
 	MOVQ    ldy+32(FP), AX
 	SHLQ    $2, AX
@@ -371,7 +403,7 @@ wh2:
 	LEAQ    (DX)(BX*4), BX
 wh3:
 	MOVQ    AX, DX
-	MOVQ    n+88(FP), CX
+	ROWSETUP
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -384,31 +416,32 @@ wh3:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	XORQ AX, AX
 
 whloop:
-	VMOVUPS (R12)(AX*4), Y12
-	VMOVUPS (R13)(AX*4), Y13
-	VMOVUPS (DX)(AX*4), Y14
-	VMOVUPS (SI)(AX*4), Y15
+	VMOVUPS (R12)(AX*1), Y12
+	VMOVUPS (R13)(AX*1), Y13
+	VMOVUPS (DX)(AX*1), Y14
+	VMOVUPS (SI)(AX*1), Y15
 	VFMADD231PS Y12, Y15, Y0
 	VFMADD231PS Y13, Y15, Y1
 	VFMADD231PS Y14, Y15, Y2
-	VFMADD231PS (BX)(AX*4), Y15, Y3
-	VMOVUPS (DI)(AX*4), Y15
+	VFMADD231PS (BX)(AX*1), Y15, Y3
+	VMOVUPS (DI)(AX*1), Y15
 	VFMADD231PS Y12, Y15, Y4
 	VFMADD231PS Y13, Y15, Y5
 	VFMADD231PS Y14, Y15, Y6
-	VFMADD231PS (BX)(AX*4), Y15, Y7
-	VMOVUPS (R8)(AX*4), Y15
+	VFMADD231PS (BX)(AX*1), Y15, Y7
+	VMOVUPS (R8)(AX*1), Y15
 	VFMADD231PS Y12, Y15, Y8
 	VFMADD231PS Y13, Y15, Y9
 	VFMADD231PS Y14, Y15, Y10
-	VFMADD231PS (BX)(AX*4), Y15, Y11
-	ADDQ $8, AX
+	VFMADD231PS (BX)(AX*1), Y15, Y11
+	ADDQ $32, AX
 	CMPQ AX, CX
 	JLT  whloop
+	NEXTXROW(whloop, whdone)
 
+whdone:
 	MOVQ s+0(FP), DI
 	REDUCE12
 	VZEROUPPER

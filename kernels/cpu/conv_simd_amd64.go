@@ -227,23 +227,28 @@ func corr1x64(out, src []float32, offs []int, wp []float32, stride int, bias flo
 }
 
 // wgrad6x4 is convKernel.wgrad for 6 filters × 4 taps.
-func wgrad6x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int) {
+func wgrad6x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int) {
 	d0 := dy[tileRow(0, nf, ldy):][:n]
 	d1 := dy[tileRow(1, nf, ldy):][:n]
 	d2 := dy[tileRow(2, nf, ldy):][:n]
 	d3 := dy[tileRow(3, nf, ldy):][:n]
 	d4 := dy[tileRow(4, nf, ldy):][:n]
 	d5 := dy[tileRow(5, nf, ldy):][:n]
-	x0 := x[offs[min(0, nt-1)]:][:n]
-	x1 := x[offs[min(1, nt-1)]:][:n]
-	x2 := x[offs[min(2, nt-1)]:][:n]
-	x3 := x[offs[min(3, nt-1)]:][:n]
+	xn := (n/w-1)*ldx + w
+	x0 := x[offs[min(0, nt-1)]:][:xn]
+	x1 := x[offs[min(1, nt-1)]:][:xn]
+	x2 := x[offs[min(2, nt-1)]:][:xn]
+	x3 := x[offs[min(3, nt-1)]:][:xn]
 	var s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33, s40, s41, s42, s43, s50, s51, s52, s53 archsimd.Float32x16
-	for p := 0; p < n; p += 16 {
-		v0 := archsimd.LoadFloat32x16Slice(x0[p:])
-		v1 := archsimd.LoadFloat32x16Slice(x1[p:])
-		v2 := archsimd.LoadFloat32x16Slice(x2[p:])
-		v3 := archsimd.LoadFloat32x16Slice(x3[p:])
+	for p, q := 0, 0; p < n; p, q = p+16, q+16 {
+		if q == w {
+			q = 0
+			x0, x1, x2, x3 = x0[ldx:], x1[ldx:], x2[ldx:], x3[ldx:]
+		}
+		v0 := archsimd.LoadFloat32x16Slice(x0[q:])
+		v1 := archsimd.LoadFloat32x16Slice(x1[q:])
+		v2 := archsimd.LoadFloat32x16Slice(x2[q:])
+		v3 := archsimd.LoadFloat32x16Slice(x3[q:])
 		u0 := archsimd.LoadFloat32x16Slice(d0[p:])
 		s00, s01, s02, s03 = u0.MulAdd(v0, s00), u0.MulAdd(v1, s01), u0.MulAdd(v2, s02), u0.MulAdd(v3, s03)
 		u1 := archsimd.LoadFloat32x16Slice(d1[p:])
@@ -285,20 +290,25 @@ func wgrad6x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]i
 }
 
 // wgrad3x4 is convKernel.wgrad for 3 filters × 4 taps.
-func wgrad3x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int) {
+func wgrad3x4(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int) {
 	d0 := dy[tileRow(0, nf, ldy):][:n]
 	d1 := dy[tileRow(1, nf, ldy):][:n]
 	d2 := dy[tileRow(2, nf, ldy):][:n]
-	x0 := x[offs[min(0, nt-1)]:][:n]
-	x1 := x[offs[min(1, nt-1)]:][:n]
-	x2 := x[offs[min(2, nt-1)]:][:n]
-	x3 := x[offs[min(3, nt-1)]:][:n]
+	xn := (n/w-1)*ldx + w
+	x0 := x[offs[min(0, nt-1)]:][:xn]
+	x1 := x[offs[min(1, nt-1)]:][:xn]
+	x2 := x[offs[min(2, nt-1)]:][:xn]
+	x3 := x[offs[min(3, nt-1)]:][:xn]
 	var s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23 archsimd.Float32x8
-	for p := 0; p < n; p += 8 {
-		v0 := archsimd.LoadFloat32x8Slice(x0[p:])
-		v1 := archsimd.LoadFloat32x8Slice(x1[p:])
-		v2 := archsimd.LoadFloat32x8Slice(x2[p:])
-		v3 := archsimd.LoadFloat32x8Slice(x3[p:])
+	for p, q := 0, 0; p < n; p, q = p+8, q+8 {
+		if q == w {
+			q = 0
+			x0, x1, x2, x3 = x0[ldx:], x1[ldx:], x2[ldx:], x3[ldx:]
+		}
+		v0 := archsimd.LoadFloat32x8Slice(x0[q:])
+		v1 := archsimd.LoadFloat32x8Slice(x1[q:])
+		v2 := archsimd.LoadFloat32x8Slice(x2[q:])
+		v3 := archsimd.LoadFloat32x8Slice(x3[q:])
 		u0 := archsimd.LoadFloat32x8Slice(d0[p:])
 		s00, s01, s02, s03 = u0.MulAdd(v0, s00), u0.MulAdd(v1, s01), u0.MulAdd(v2, s02), u0.MulAdd(v3, s03)
 		u1 := archsimd.LoadFloat32x8Slice(d1[p:])

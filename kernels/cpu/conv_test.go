@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -51,18 +52,36 @@ func TestConvKernels(t *testing.T) {
 					}
 				}
 			}
-			for _, n := range []int{kr.gk, 3 * kr.gk, 17 * kr.gk} {
+			// The tile reads dy's rows of n and, per tap, n/w rows of w
+			// values of x ldx apart: everything else is NaN, which would
+			// show in the sums.
+			nan := float32(math.NaN())
+			for _, sh := range []struct{ n, w int }{{1, 1}, {3, 3}, {17, 17}, {4, 1}, {6, 2}, {34, 17}} {
+				n, w := sh.n*kr.gk, sh.w*kr.gk
+				ldx := w + 40 + 3
+				rows := n / w
 				for nf := 1; nf <= kr.gf; nf++ {
 					for nt := 1; nt <= 4; nt++ {
 						const ld = 5
-						dy, x := randVec(r, (nf-1)*(n+ld)+n), randVec(r, n+40)
+						dy := randVec(r, (nf-1)*(n+ld)+n)
+						for f := 0; f < nf-1; f++ {
+							for i := range ld {
+								dy[f*(n+ld)+n+i] = nan
+							}
+						}
+						x := randVec(r, (rows-1)*ldx+w+40+16)
+						for i := range x {
+							if i%ldx >= w+40 || i >= (rows-1)*ldx+w+40 {
+								x[i] = nan
+							}
+						}
 						offs := [4]int{r.IntN(40), r.IntN(40), r.IntN(40), r.IntN(40)}
 						var got, want [24]float32
-						kr.wgrad(&got, dy, n+ld, nf, x, &offs, nt, n)
-						wgradGeneric(kr.gf, &want, dy, n+ld, nf, x, &offs, nt, n)
+						kr.wgrad(&got, dy, n+ld, nf, x, &offs, nt, n, w, ldx)
+						wgradGeneric(kr.gf, &want, dy, n+ld, nf, x, &offs, nt, n, w, ldx)
 						for i := range 4 * kr.gf {
 							if !closeTo(got[i], want[i], float32(4*n)) {
-								t.Fatalf("wgrad n=%d nf=%d nt=%d: s[%d] = %v, want %v", n, nf, nt, i, got[i], want[i])
+								t.Fatalf("wgrad n=%d w=%d nf=%d nt=%d: s[%d] = %v, want %v", n, w, nf, nt, i, got[i], want[i])
 							}
 						}
 					}
@@ -84,6 +103,8 @@ func TestConvPlans(t *testing.T) {
 		{[]int{2, 1, 48, 64}, []int{6, 1, 7, 7}},
 		{[]int{3, 2, 9, 11}, []int{8, 2, 3, 3}},
 		{[]int{2, 7, 5, 6}, []int{2, 7, 5, 3}},
+		{[]int{2, 3, 6, 15}, []int{7, 3, 2, 2}},
+		{[]int{1, 2, 4, 16}, []int{3, 2, 2, 2}},
 	} {
 		cp := kernels.Conv2DParams{PadH: c.ws[2] / 2, PadW: c.ws[3] / 2}
 		pool := kernels.ConvPoolParams{Conv: cp, ReLU: true, Pool: kernels.Pool2DParams{KernelH: 2, KernelW: 2}}

@@ -33,11 +33,12 @@ type convKernel struct {
 	// four times longer keeps enough sums in flight.
 	cw1   int
 	corr1 func(out, src []float32, taps *tapOffsets, wp []float32, stride int, bias float32)
-	// wgrad sets s[4f+t] = Σ_{p<n} dy[f·ldy+p]·x[offs[t]+p] for f < gf
-	// and t < 4, filters past nf and taps past nt repeating the last; n
-	// is a positive multiple of gk.
+	// wgrad sets s[4f+t] = Σ_{p<n} dy[f·ldy+p]·x[offs[t]+(p/w)·ldx+p%w]
+	// for f < gf and t < 4, filters past nf and taps past nt repeating
+	// the last: each dy row is n/w rows of w values, read against rows
+	// of x ldx ≥ w apart. w is a positive multiple of gk and n of w.
 	gf, gk int
-	wgrad  func(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int)
+	wgrad  func(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int)
 }
 
 // corrPlanes is the number of output planes of a correlation tile.
@@ -55,11 +56,16 @@ func corrGeneric(cw int, out []float32, ldo, nf int, src []float32, offs []int, 
 }
 
 // wgradGeneric is convKernel.wgrad for a gf×4 tile with the build's dot.
-func wgradGeneric(gf int, s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int) {
+func wgradGeneric(gf int, s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int) {
 	for f := 0; f < gf; f++ {
 		d := dy[min(f, nf-1)*ldy:][:n]
 		for t := 0; t < 4; t++ {
-			s[4*f+t] = dot(d, x[offs[min(t, nt-1)]:])
+			xt := x[offs[min(t, nt-1)]:]
+			var sum float32
+			for r := 0; r*w < n; r++ {
+				sum += dot(d[r*w:(r+1)*w], xt[r*ldx:])
+			}
+			s[4*f+t] = sum
 		}
 	}
 }
@@ -81,8 +87,8 @@ var genericConv = &convKernel{
 	corr: func(out []float32, ldo, nf int, src []float32, taps *tapOffsets, wp []float32, bias *[6]float32) {
 		corrGeneric(64, out, ldo, nf, src, taps.offs, wp, bias)
 	},
-	wgrad: func(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int) {
-		wgradGeneric(6, s, dy, ldy, nf, x, offs, nt, n)
+	wgrad: func(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int) {
+		wgradGeneric(6, s, dy, ldy, nf, x, offs, nt, n, w, ldx)
 	},
 }
 
@@ -354,16 +360,38 @@ func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
 
 // convBackwardWeightFast records Conv2DBackwardWeight for stride 1: per
 // image and input channel, the weight-gradient tiles take the dot of
-// every filter's wide dy plane with the padded input at every tap's
-// offset, added into a float64 partial per goroutine.
+// every filter's dy plane with the padded input at every tap's offset,
+// added into a float64 partial per goroutine. Where a row of Wo values
+// is whole vectors the tiles read dy's rows in place, against rows of
+// the padded input Wp apart; otherwise they read wide dy planes. Where
+// the last group of taps is not full, a spare tap of channel 0's tiles
+// reads a run of ones after the padded planes: the bias gradient.
 func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32) {
 	parts := p.parts(f.N, 1)
-	per := f.C*f.plane + f.O*f.wide
+	kr := f.kern
+	plane := f.Ho * f.Wo
+	wt := wgradRun{dy: f.wide, n: f.wide, w: f.wide, ldx: f.wide}
+	if f.Wo%kr.gk == 0 {
+		wt = wgradRun{dy: plane, n: plane, w: f.Wo, ldx: f.wp, inPlace: true}
+	}
+	wt.bias = dbd != nil && f.taps%4 != 0
+	per := f.C * f.plane
+	if !wt.inPlace {
+		per += f.O * f.wide
+	}
+	ones := per
+	if wt.bias {
+		per += (wt.n/wt.w-1)*wt.ldx + wt.w
+	}
 	scratch := make([]float32, parts*per)
+	if wt.bias {
+		for part := range parts {
+			fill(scratch[part*per+ones:(part+1)*per], 1)
+		}
+	}
 	nw := len(dwd)
 	acc := make([]float64, parts*(nw+f.O))
 	tiles := make([]wgradTile, parts)
-	kr := f.kern
 	body := func(part, lo, hi int) {
 		s := scratch[part*per : (part+1)*per]
 		pads, wides := s[:f.C*f.plane], s[f.C*f.plane:]
@@ -374,13 +402,19 @@ func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32
 			for c := 0; c < f.C; c++ {
 				f.pad(pads[c*f.plane:], xd[(n*f.C+c)*f.H*f.W:])
 			}
+			dy := dyd[n*f.O*plane : (n+1)*f.O*plane]
 			for o := 0; o < f.O; o++ {
-				f.widen(wides[o*f.wide:], dyd[(n*f.O+o)*f.Ho*f.Wo:])
-				if dbd != nil {
-					ab[o] += sum64(dyd[(n*f.O+o)*f.Ho*f.Wo : (n*f.O+o+1)*f.Ho*f.Wo])
+				if !wt.inPlace {
+					f.widen(wides[o*f.wide:], dy[o*plane:])
+				}
+				if dbd != nil && !wt.bias {
+					ab[o] += sum64(dy[o*plane : (o+1)*plane])
 				}
 			}
-			f.weightTiles(kr, &tiles[part], aw, wides, pads)
+			if !wt.inPlace {
+				dy = wides
+			}
+			f.weightTiles(kr, &tiles[part], &wt, aw, ab, dy, s, ones)
 		}
 	}
 	p.add(func() error {
@@ -391,6 +425,15 @@ func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32
 	})
 }
 
+// wgradRun is how the weight-gradient tiles read an image: dy planes dy
+// apart (dy's own where inPlace, else wide ones), n values each in rows
+// of w, against rows of a padded input plane ldx apart; bias says
+// whether a spare tap takes the bias gradient.
+type wgradRun struct {
+	dy, n, w, ldx int
+	inPlace, bias bool
+}
+
 // wgradTile is a goroutine's weight-gradient tile: the kernel's sums and
 // tap offsets, made when the op is recorded so that Run does not allocate.
 type wgradTile struct {
@@ -398,13 +441,15 @@ type wgradTile struct {
 	offs [4]int
 }
 
-// weightTiles adds one image's weight gradient into aw (OIHW, float64):
-// for every channel, filter group and group of four taps, one tile of
-// dots of the wide dy planes with the padded input plane.
-func (f *fastGeom) weightTiles(kr *convKernel, tl *wgradTile, aw []float64, wides, pads []float32) {
-	s, offs := &tl.s, &tl.offs
+// weightTiles adds one image's weight gradient into aw (OIHW, float64),
+// and with wt.bias its bias gradient into ab: for every channel, filter
+// group and group of four taps, one tile of dots of the dy planes with
+// the padded input plane (channel c's at s[c·plane:], a run of ones at
+// s[ones:]).
+func (f *fastGeom) weightTiles(kr *convKernel, tl *wgradTile, wt *wgradRun, aw, ab []float64, dy, s []float32, ones int) {
+	sums, offs := &tl.s, &tl.offs
 	for c := 0; c < f.C; c++ {
-		pc := pads[c*f.plane : (c+1)*f.plane]
+		pc := s[c*f.plane : (c+1)*f.plane]
 		for g0 := 0; g0 < f.O; g0 += kr.gf {
 			nf := min(kr.gf, f.O-g0)
 			for t0 := 0; t0 < f.taps; t0 += 4 {
@@ -412,11 +457,23 @@ func (f *fastGeom) weightTiles(kr *convKernel, tl *wgradTile, aw []float64, wide
 				for t := range nt {
 					offs[t] = f.tap((t0+t)/f.KW, (t0+t)%f.KW)
 				}
-				kr.wgrad(s, wides[g0*f.wide:], f.wide, nf, pc, offs, nt, f.wide)
+				x := pc
+				bias := wt.bias && c == 0 && nt < 4
+				if bias {
+					x, offs[nt] = s, ones
+					nt++
+				}
+				kr.wgrad(sums, dy[g0*wt.dy:], wt.dy, nf, x, offs, nt, wt.n, wt.w, wt.ldx)
+				if bias {
+					nt--
+					for q := range nf {
+						ab[g0+q] += float64(sums[4*q+nt])
+					}
+				}
 				for q := range nf {
 					ak := aw[((g0+q)*f.C+c)*f.taps+t0:]
 					for t := range nt {
-						ak[t] += float64(s[4*q+t])
+						ak[t] += float64(sums[4*q+t])
 					}
 				}
 			}

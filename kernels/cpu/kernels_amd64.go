@@ -65,9 +65,9 @@ var avx512Conv = &convKernel{
 		checkCorr(64, out, ldo, nf, src, taps, wp)
 		corr6x64(out, ldo, nf, src, taps.offs, wp, bias)
 	},
-	wgrad: func(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int) {
-		checkWgrad(6, 16, dy, ldy, nf, x, offs, nt, n)
-		wgrad6x4(s, dy, ldy, nf, x, offs, nt, n)
+	wgrad: func(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int) {
+		checkWgrad(6, 16, dy, ldy, nf, x, offs, nt, n, w, ldx)
+		wgrad6x4(s, dy, ldy, nf, x, offs, nt, n, w, ldx)
 	},
 }
 
@@ -81,9 +81,9 @@ var avx2Conv = &convKernel{
 		checkCorr(16, out, ldo, nf, src, taps, wp)
 		corr6x16(out, ldo, nf, src, taps.offs, wp, bias)
 	},
-	wgrad: func(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n int) {
-		checkWgrad(3, 8, dy, ldy, nf, x, offs, nt, n)
-		wgrad3x4(s, dy, ldy, nf, x, offs, nt, n)
+	wgrad: func(s *[24]float32, dy []float32, ldy, nf int, x []float32, offs *[4]int, nt, n, w, ldx int) {
+		checkWgrad(3, 8, dy, ldy, nf, x, offs, nt, n, w, ldx)
+		wgrad3x4(s, dy, ldy, nf, x, offs, nt, n, w, ldx)
 	},
 }
 
