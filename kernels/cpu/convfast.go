@@ -1,6 +1,10 @@
 package cpu
 
-import "github.com/vkneuro/vkneuro/kernels"
+import (
+	"sync/atomic"
+
+	"github.com/vkneuro/vkneuro/kernels"
+)
 
 // Stride-1 convolutions as register-tiled correlations over zero-padded
 // planes.
@@ -295,16 +299,25 @@ func (c *convForwardPlan) image(part, n int, xd, dst []float32) {
 	}
 }
 
-// convForwardFast records Conv2D for stride 1.
+// convForwardFast records Conv2D for stride 1. The goroutines take the
+// images one at a time from a shared counter, not in fixed halves: a
+// goroutine that starts late takes fewer, and each image's output is the
+// same whichever computes it.
 func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
 	c := p.newConvForward(f)
-	body := func(part, lo, hi int) {
-		for n := lo; n < hi; n++ {
+	var next atomic.Int64
+	body := func(part, _, _ int) {
+		for {
+			n := int(next.Add(1) - 1)
+			if n >= f.N {
+				return
+			}
 			c.image(part, n, xd, yd[n*f.O*f.Ho*f.Wo:])
 		}
 	}
 	p.add(func() error {
 		c.prepare(wd, bd)
+		next.Store(0)
 		p.parallel(f.N, 1, body)
 		return nil
 	})
@@ -334,10 +347,16 @@ func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
 	}
 	c := newCorrPlan(f.kern, offs, f.C, dpn)
 	ct := f.C * f.taps
-	body := func(part, lo, hi int) {
+	// Images one at a time from a shared counter, as in the forward.
+	var next atomic.Int64
+	body := func(part, _, _ int) {
 		s := scratch[part*per : (part+1)*per]
 		zs, dp := s[:f.O*zlen:f.O*zlen], s[f.O*zlen:]
-		for n := lo; n < hi; n++ {
+		for {
+			n := int(next.Add(1) - 1)
+			if n >= f.N {
+				return
+			}
 			for o := 0; o < f.O; o++ {
 				f.widen(zs[o*zlen+base:], dyd[(n*f.O+o)*f.Ho*f.Wo:])
 			}
@@ -353,6 +372,7 @@ func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
 	p.add(func() error {
 		// The (o, t) weights of channel ch: w[o, ch, t].
 		c.pack(func(ch, ot int) float32 { return wd[(ot/f.taps)*ct+ch*f.taps+ot%f.taps] })
+		next.Store(0)
 		p.parallel(f.N, 1, body)
 		return nil
 	})
