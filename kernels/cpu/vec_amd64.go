@@ -101,9 +101,12 @@ func maxBand8AVX512(x []float32, pitch, kh int, keys *[8]int32, vals *[8]float32
 // keys. It returns false, leaving the plain loop to handle it, when the
 // band holds a NaN or the CPU lacks AVX-512.
 func maxBand8(xp []float32, start, pitch, kh int, keys *[8]int32, vals *[8]float32) bool {
-	if !hasAVX512 || kh < 1 {
+	if !hasBand8 || kh < 1 {
 		return false
 	}
 	_ = xp[start+(kh-1)*pitch+63]
 	return maxBand8AVX512(xp[start:], pitch, kh, keys, vals)
 }
+
+// hasBand8 says maxBand8 takes NaN-free bands.
+var hasBand8 = hasAVX512
