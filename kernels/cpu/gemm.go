@@ -37,6 +37,11 @@ type gemmKernel struct {
 	// last; k is a positive multiple of dk.
 	dmr, dnr, dk int
 	dot          func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
+	// dotNarrow, where the set has one, is dot for a dmr×dnrNarrow tile
+	// (dnrNarrow < dnr), taken when it leaves fewer columns of the last
+	// tile idle (the decoder's 20 classes: 4 tiles of 5, not 6, 6, 6, 2).
+	dnrNarrow int
+	dotNarrow func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
 }
 
 // Blocking of the packed form: the B block (kc × nc) is meant for L2,
@@ -81,6 +86,8 @@ type gemmPlan struct {
 	direct     bool        // the epilogue's tiles may read b unpacked (packedBlocks)
 	blk        [][]float32 // per part: the epilogue's block, ld nc
 	// dot form
+	dnr       int // the tile's columns, kern.dnr or kern.dnrNarrow
+	dot       func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
 	kcd       int
 	rowsOuter bool       // row groups in the outer loop (a is the streamed operand)
 	sums      []dotTiles // per part: the kernel's output, made here so Run does not allocate
@@ -100,6 +107,10 @@ func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, a
 	// packs) wins.
 	g.dotForm = transB && epi == nil && k >= 4*kr.dk
 	if g.dotForm {
+		g.dnr, g.dot = kr.dnr, kr.dot
+		if kr.dotNarrow != nil && roundUp(n, kr.dnrNarrow)-n < roundUp(n, kr.dnr)-n {
+			g.dnr, g.dot = kr.dnrNarrow, kr.dotNarrow
+		}
 		if transA {
 			g.at = make([]float32, m*k)
 		}
@@ -118,7 +129,7 @@ func (p *Program) newGemm(m, n, k int, a, b, c []float32, transA, transB bool, a
 		if g.byRows {
 			g.unit, g.units = kr.dmr, (m+kr.dmr-1)/kr.dmr
 		} else {
-			g.unit, g.units = kr.dnr, (n+kr.dnr-1)/kr.dnr
+			g.unit, g.units = g.dnr, (n+g.dnr-1)/g.dnr
 		}
 	} else {
 		// The same kc with or without an epilogue: the fused ops' gradient
@@ -225,40 +236,62 @@ func (g *gemmPlan) packed(part, r0, r1, c0, c1 int) {
 		g.packedBlocks(part, r0, r1, c0, c1)
 		return
 	}
-	kr := g.kern
-	mr, nr := kr.mr, kr.nr
-	ap, bp, tile := g.ap[part], g.bp[part], g.tile[part]
+	if r1-r0 <= g.mc && c1-c0 > g.nc && g.k > g.kc {
+		// Every row in one A block, several column blocks and k-blocks
+		// (the encoder's input gradient): k-blocks outermost, so that
+		// each A block is packed once rather than once per column block.
+		// Each element of c still sums its k-blocks in order.
+		for l0 := 0; l0 < g.k; l0 += g.kc {
+			l1 := min(l0+g.kc, g.k)
+			g.packA(g.ap[part], r0, r1, l0, l1)
+			for j0 := c0; j0 < c1; j0 += g.nc {
+				j1 := min(j0+g.nc, c1)
+				g.packB(g.bp[part], l0, l1, j0, j1)
+				g.blockTiles(part, r0, r1, j0, j1, l0, l1)
+			}
+		}
+		return
+	}
 	for j0 := c0; j0 < c1; j0 += g.nc {
 		j1 := min(j0+g.nc, c1)
 		for l0 := 0; l0 < g.k; l0 += g.kc {
 			l1 := min(l0+g.kc, g.k)
-			kb := l1 - l0
-			g.packB(bp, l0, l1, j0, j1)
-			first := l0 == 0 && g.beta == 0
+			g.packB(g.bp[part], l0, l1, j0, j1)
 			for i0 := r0; i0 < r1; i0 += g.mc {
 				i1 := min(i0+g.mc, r1)
-				g.packA(ap, i0, i1, l0, l1)
-				for jr := j0; jr < j1; jr += nr {
-					bq := bp[(jr-j0)*kb : (jr-j0+nr)*kb]
-					for ir := i0; ir < i1; ir += mr {
-						aq := ap[(ir-i0)*kb : (ir-i0+mr)*kb]
-						switch {
-						case ir+mr <= i1 && jr+nr <= j1:
-							kr.outer(g.c[ir*g.n+jr:], g.n, aq, bq, nr, kb, !first)
-						default:
-							kr.outer(tile, nr, aq, bq, nr, kb, false)
-							for q := 0; q < min(mr, i1-ir); q++ {
-								ci := g.c[(ir+q)*g.n+jr : (ir+q)*g.n+min(jr+nr, j1)]
-								t := tile[q*nr : q*nr+len(ci)]
-								if first {
-									copy(ci, t)
-									continue
-								}
-								for j, v := range t {
-									ci[j] += v
-								}
-							}
-						}
+				g.packA(g.ap[part], i0, i1, l0, l1)
+				g.blockTiles(part, i0, i1, j0, j1, l0, l1)
+			}
+		}
+	}
+}
+
+// blockTiles runs the micro-kernel over the packed A block (rows [i0,
+// i1)) and B block (columns [j0, j1)) of k-block [l0, l1).
+func (g *gemmPlan) blockTiles(part, i0, i1, j0, j1, l0, l1 int) {
+	kr := g.kern
+	mr, nr := kr.mr, kr.nr
+	ap, bp, tile := g.ap[part], g.bp[part], g.tile[part]
+	kb := l1 - l0
+	first := l0 == 0 && g.beta == 0
+	for jr := j0; jr < j1; jr += nr {
+		bq := bp[(jr-j0)*kb : (jr-j0+nr)*kb]
+		for ir := i0; ir < i1; ir += mr {
+			aq := ap[(ir-i0)*kb : (ir-i0+mr)*kb]
+			switch {
+			case ir+mr <= i1 && jr+nr <= j1:
+				kr.outer(g.c[ir*g.n+jr:], g.n, aq, bq, nr, kb, !first)
+			default:
+				kr.outer(tile, nr, aq, bq, nr, kb, false)
+				for q := 0; q < min(mr, i1-ir); q++ {
+					ci := g.c[(ir+q)*g.n+jr : (ir+q)*g.n+min(jr+nr, j1)]
+					t := tile[q*nr : q*nr+len(ci)]
+					if first {
+						copy(ci, t)
+						continue
+					}
+					for j, v := range t {
+						ci[j] += v
 					}
 				}
 			}
@@ -397,12 +430,12 @@ func (g *gemmPlan) dots(t *dotTiles, r0, r1, c0, c1 int) {
 		l1 := min(l0+g.kcd, g.k)
 		if g.rowsOuter {
 			for i := r0; i < r1; i += kr.dmr {
-				for j := c0; j < c1; j += kr.dnr {
+				for j := c0; j < c1; j += g.dnr {
 					g.dotTile(t, i, j, r1, c1, l0, l1)
 				}
 			}
 		} else {
-			for j := c0; j < c1; j += kr.dnr {
+			for j := c0; j < c1; j += g.dnr {
 				for i := r0; i < r1; i += kr.dmr {
 					g.dotTile(t, i, j, r1, c1, l0, l1)
 				}
@@ -418,7 +451,7 @@ type dotTiles struct{ s [24]float32 }
 // [j, j+dnr) of b over columns [l0, l1) into c, clipped to r1 and c1.
 func (g *gemmPlan) dotTile(t *dotTiles, i, j, r1, c1, l0, l1 int) {
 	kr := g.kern
-	ra, rb := min(kr.dmr, r1-i), min(kr.dnr, c1-j)
+	ra, rb := min(kr.dmr, r1-i), min(g.dnr, c1-j)
 	a := g.a
 	if g.at != nil {
 		a = g.at
@@ -427,14 +460,14 @@ func (g *gemmPlan) dotTile(t *dotTiles, i, j, r1, c1, l0, l1 int) {
 	kb := l1 - l0
 	kv := kb / kr.dk * kr.dk
 	if kv > 0 {
-		kr.dot(&t.s, a, g.k, ra, b, g.k, rb, kv)
+		g.dot(&t.s, a, g.k, ra, b, g.k, rb, kv)
 	} else {
 		clear(t.s[:])
 	}
 	first := l0 == 0 && g.beta == 0
 	for qi := range ra {
 		ci := g.c[(i+qi)*g.n+j : (i+qi)*g.n+j+rb]
-		s := t.s[qi*kr.dnr : qi*kr.dnr+rb]
+		s := t.s[qi*g.dnr : qi*g.dnr+rb]
 		if kv < kb {
 			for qj := range s {
 				s[qj] += dotGeneric(a[qi*g.k+kv:qi*g.k+kb], b[qj*g.k+kv:])

@@ -3,7 +3,7 @@
 package cpu
 
 // The GEMM micro-kernels of the default amd64 build (gemm_amd64.s): a
-// 12×32 outer tile and 4×6 dot tiles in AVX-512 where the CPU has it,
+// 12×32 outer tile and 4×6 (or 4×5) dot tiles in AVX-512 where the CPU has it,
 // 6×16 and 4×3 in AVX2+FMA otherwise. The wrappers check every bound the
 // assembly relies on.
 
@@ -15,6 +15,9 @@ func outer6x16(c []float32, ldc int, ap, bp []float32, ldb, kc int, add bool)
 
 //go:noescape
 func dot4x6(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
+
+//go:noescape
+func dot4x5(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
 
 //go:noescape
 func dot4x3(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)

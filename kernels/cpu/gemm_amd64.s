@@ -406,6 +406,94 @@ d46loop:
 	VZEROUPPER
 	RET
 
+// func dot4x5(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
+// s[5i+j] = Σ_{l<k} a[i·lda+l]·b[j·ldb+l], k a multiple of 16, for i < 4
+// and j < 5, rows past ra (columns past rb) repeating the last: dot4x6
+// with one b row fewer, the partial sums in Z0–Z19 (Z5i+j; Z20–Z23 stay
+// zero for REDUCE24, which also writes s[20:24]), b in Z24–Z28, a in
+// Z30 and Z31.
+TEXT ·dot4x5(SB), NOSPLIT, $0-96
+	MOVQ    a_base+8(FP), SI
+	MOVQ    lda+32(FP), AX
+	SHLQ    $2, AX
+	MOVQ    ra+40(FP), CX
+	NEXTROW(SI, DI, 1)
+	NEXTROW(DI, R8, 2)
+	NEXTROW(R8, R9, 3)
+	MOVQ    b_base+48(FP), R10
+	MOVQ    ldb+72(FP), AX
+	SHLQ    $2, AX
+	MOVQ    rb+80(FP), CX
+	NEXTROW(R10, R11, 1)
+	NEXTROW(R11, R12, 2)
+	NEXTROW(R12, R13, 3)
+	NEXTROW(R13, DX, 4)
+	MOVQ    k+88(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	XORQ AX, AX
+
+d45loop:
+	VMOVUPS (R10)(AX*4), Z24
+	VMOVUPS (R11)(AX*4), Z25
+	VMOVUPS (R12)(AX*4), Z26
+	VMOVUPS (R13)(AX*4), Z27
+	VMOVUPS (DX)(AX*4), Z28
+	VMOVUPS (SI)(AX*4), Z30
+	VFMADD231PS Z24, Z30, Z0
+	VFMADD231PS Z25, Z30, Z1
+	VFMADD231PS Z26, Z30, Z2
+	VFMADD231PS Z27, Z30, Z3
+	VFMADD231PS Z28, Z30, Z4
+	VMOVUPS (DI)(AX*4), Z31
+	VFMADD231PS Z24, Z31, Z5
+	VFMADD231PS Z25, Z31, Z6
+	VFMADD231PS Z26, Z31, Z7
+	VFMADD231PS Z27, Z31, Z8
+	VFMADD231PS Z28, Z31, Z9
+	VMOVUPS (R8)(AX*4), Z30
+	VFMADD231PS Z24, Z30, Z10
+	VFMADD231PS Z25, Z30, Z11
+	VFMADD231PS Z26, Z30, Z12
+	VFMADD231PS Z27, Z30, Z13
+	VFMADD231PS Z28, Z30, Z14
+	VMOVUPS (R9)(AX*4), Z31
+	VFMADD231PS Z24, Z31, Z15
+	VFMADD231PS Z25, Z31, Z16
+	VFMADD231PS Z26, Z31, Z17
+	VFMADD231PS Z27, Z31, Z18
+	VFMADD231PS Z28, Z31, Z19
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JLT  d45loop
+
+	MOVQ s+0(FP), DI
+	REDUCE24
+	VZEROUPPER
+	RET
+
 // func dot4x3(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
 // s[3i+j] = Σ_{l<k} a[i·lda+l]·b[j·ldb+l], k a multiple of 8, for i < 4
 // and j < 3, rows past ra (columns past rb) repeating the last: the

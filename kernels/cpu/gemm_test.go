@@ -35,17 +35,29 @@ func TestGemmKernels(t *testing.T) {
 					}
 				}
 			}
-			for _, k := range []int{kr.dk, 2 * kr.dk, 5 * kr.dk, 37 * kr.dk} {
-				for ra := 1; ra <= kr.dmr; ra++ {
-					for rb := 1; rb <= kr.dnr; rb++ {
-						const ld = 7
-						a, b := randVec(r, (ra-1)*(k+ld)+k), randVec(r, (rb-1)*(k+ld)+k)
-						var got, want [24]float32
-						kr.dot(&got, a, k+ld, ra, b, k+ld, rb, k)
-						dotTileGeneric(kr.dmr, kr.dnr, &want, a, k+ld, ra, b, k+ld, rb, k)
-						for i := range kr.dmr * kr.dnr {
-							if !closeTo(got[i], want[i], float32(4*k)) {
-								t.Fatalf("dot k=%d ra=%d rb=%d: s[%d] = %v, want %v", k, ra, rb, i, got[i], want[i])
+			dots := []struct {
+				dnr int
+				dot func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
+			}{{kr.dnr, kr.dot}}
+			if kr.dotNarrow != nil {
+				dots = append(dots, struct {
+					dnr int
+					dot func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int)
+				}{kr.dnrNarrow, kr.dotNarrow})
+			}
+			for _, d := range dots {
+				for _, k := range []int{kr.dk, 2 * kr.dk, 5 * kr.dk, 37 * kr.dk} {
+					for ra := 1; ra <= kr.dmr; ra++ {
+						for rb := 1; rb <= d.dnr; rb++ {
+							const ld = 7
+							a, b := randVec(r, (ra-1)*(k+ld)+k), randVec(r, (rb-1)*(k+ld)+k)
+							var got, want [24]float32
+							d.dot(&got, a, k+ld, ra, b, k+ld, rb, k)
+							dotTileGeneric(kr.dmr, d.dnr, &want, a, k+ld, ra, b, k+ld, rb, k)
+							for i := range kr.dmr * d.dnr {
+								if !closeTo(got[i], want[i], float32(4*k)) {
+									t.Fatalf("dot %dx%d k=%d ra=%d rb=%d: s[%d] = %v, want %v", kr.dmr, d.dnr, k, ra, rb, i, got[i], want[i])
+								}
 							}
 						}
 					}

@@ -18,6 +18,11 @@ var avx512Gemm = &gemmKernel{
 		checkDot(4, 6, 16, a, lda, ra, b, ldb, rb, k)
 		dot4x6(s, a, lda, ra, b, ldb, rb, k)
 	},
+	dnrNarrow: 5,
+	dotNarrow: func(s *[24]float32, a []float32, lda, ra int, b []float32, ldb, rb, k int) {
+		checkDot(4, 5, 16, a, lda, ra, b, ldb, rb, k)
+		dot4x5(s, a, lda, ra, b, ldb, rb, k)
+	},
 }
 
 var avx2Gemm = &gemmKernel{
