@@ -401,8 +401,9 @@ func (g *gemmPlan) packB(bp []float32, l0, l1, j0, j1 int) {
 			continue
 		}
 		if cols == nr {
-			// A call per panel row (copy) cost a quarter of the
-			// decoder's weight update: copyRows moves the whole panel.
+			// One copy call per panel row was a large share of the
+			// decoder's weight update (bench/RESULTS.md): copyRows moves
+			// the whole panel.
 			copyRows(pn, nr, g.b[l0*g.n+jr:], g.n, kb, nr)
 			continue
 		}

@@ -73,8 +73,8 @@ func (p *Program) AddBias(x, bias *kernels.Tensor) {
 			row := xd[i*f*inner : (i+1)*f*inner]
 			if inner == 1 {
 				// A linear layer's output: the bias row added with the
-				// vector loops (one slice per element cost the encoder's
-				// forward almost 2 ms).
+				// vector loops (a slice per element was a measurable part
+				// of the encoder's forward; bench/RESULTS.md).
 				axpy(row, 1, bd)
 				continue
 			}

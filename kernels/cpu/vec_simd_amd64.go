@@ -10,7 +10,7 @@ import (
 // Every function here ends its vector part with ClearAVXUpperBits
 // (VZEROUPPER): Go's scalar float code is SSE, and running it with dirty
 // upper halves of the vector registers made the plain loops that follow
-// (ReLUBackward, measured) about 1.5× slower.
+// (ReLUBackward, measured: bench/RESULTS.md) slower.
 
 // hasAVX2FMA selects the 8-wide loops; without it the plain loops run.
 var hasAVX2FMA = archsimd.X86.AVX2() && archsimd.X86.FMA()
