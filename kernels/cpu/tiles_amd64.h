@@ -80,3 +80,49 @@
 	LEAQ    (prev)(AX*1), next \
 	CMPQ    CX, $n \
 	CMOVQLE prev, next
+
+// ZERO24 clears the accumulators Z0–Z23 of a 24-accumulator AVX-512 tile.
+#define ZERO24 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+	VPXORD Z4, Z4, Z4 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7 \
+	VPXORD Z8, Z8, Z8 \
+	VPXORD Z9, Z9, Z9 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13 \
+	VPXORD Z14, Z14, Z14 \
+	VPXORD Z15, Z15, Z15 \
+	VPXORD Z16, Z16, Z16 \
+	VPXORD Z17, Z17, Z17 \
+	VPXORD Z18, Z18, Z18 \
+	VPXORD Z19, Z19, Z19 \
+	VPXORD Z20, Z20, Z20 \
+	VPXORD Z21, Z21, Z21 \
+	VPXORD Z22, Z22, Z22 \
+	VPXORD Z23, Z23, Z23
+
+// DOTAROWS loads the four clamped row pointers of a dot tile's a into SI,
+// DI, R8 and R9 (the dot kernels' a, lda and ra arguments).
+#define DOTAROWS \
+	MOVQ    a_base+8(FP), SI \
+	MOVQ    lda+32(FP), AX \
+	SHLQ    $2, AX \
+	MOVQ    ra+40(FP), CX \
+	NEXTROW(SI, DI, 1) \
+	NEXTROW(DI, R8, 2) \
+	NEXTROW(R8, R9, 3)
+
+// DOTBROWS starts a dot tile's b rows: the first in R10, AX its stride in
+// bytes and CX its row count, for NEXTROW to clamp the rest.
+#define DOTBROWS \
+	MOVQ    b_base+48(FP), R10 \
+	MOVQ    ldb+72(FP), AX \
+	SHLQ    $2, AX \
+	MOVQ    rb+80(FP), CX

@@ -2,6 +2,20 @@
 
 #include "textflag.h"
 
+// ADDSUMS adds the float64 lanes of Y8 and of Y10 to sums[0] and sums[1]
+// at (R8): the end of both SGD loops (X9, X11 scratch).
+#define ADDSUMS \
+	VEXTRACTF128 $1, Y8, X9 \
+	VADDPD       X9, X8, X8 \
+	VEXTRACTF128 $1, Y10, X11 \
+	VADDPD       X11, X10, X10 \
+	VHADDPD      X8, X8, X8 \
+	VHADDPD      X10, X10, X10 \
+	VADDSD       (R8), X8, X8 \
+	VMOVSD       X8, (R8) \
+	VADDSD       8(R8), X10, X10 \
+	VMOVSD       X10, 8(R8)
+
 // The SGD update of Update and LinearWeightUpdate (optim.go): per
 // element, in this order and in float32 without fused multiply-adds (as
 // updateRule.penalize and apply compute it),
@@ -112,16 +126,7 @@ s16done:
 	VADDPD        Y9, Y8, Y8
 	VEXTRACTF64X4 $1, Z10, Y11
 	VADDPD        Y11, Y10, Y10
-	VEXTRACTF128  $1, Y8, X9
-	VADDPD        X9, X8, X8
-	VEXTRACTF128  $1, Y10, X11
-	VADDPD        X11, X10, X10
-	VHADDPD       X8, X8, X8
-	VHADDPD       X10, X10, X10
-	VADDSD        (R8), X8, X8
-	VMOVSD        X8, (R8)
-	VADDSD        8(R8), X10, X10
-	VMOVSD        X10, 8(R8)
+	ADDSUMS
 	VZEROUPPER
 	RET
 
@@ -226,15 +231,6 @@ s8step:
 s8done:
 	VADDPD       Y9, Y8, Y8
 	VADDPD       Y11, Y10, Y10
-	VEXTRACTF128 $1, Y8, X9
-	VADDPD       X9, X8, X8
-	VEXTRACTF128 $1, Y10, X11
-	VADDPD       X11, X10, X10
-	VHADDPD      X8, X8, X8
-	VHADDPD      X10, X10, X10
-	VADDSD       (R8), X8, X8
-	VMOVSD       X8, (R8)
-	VADDSD       8(R8), X10, X10
-	VMOVSD       X10, 8(R8)
+	ADDSUMS
 	VZEROUPPER
 	RET
