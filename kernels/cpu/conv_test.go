@@ -211,3 +211,46 @@ func TestPatchSum(t *testing.T) {
 		}
 	}
 }
+
+// TestConvWeightGradDeterministic checks that the stride-1 weight and
+// bias gradients are the same bits on one goroutine and on two, run after
+// run: the runs of images are fixed by the batch, not by the timing.
+func TestConvWeightGradDeterministic(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, c := range []struct{ xs, ws []int }{
+		{[]int{37, 1, 12, 16}, []int{6, 1, 7, 7}}, // dy's rows in place
+		{[]int{37, 2, 9, 11}, []int{5, 2, 3, 3}},  // wide dy planes
+	} {
+		cp := kernels.Conv2DParams{PadH: c.ws[2] / 2, PadW: c.ws[3] / 2}
+		ys := []int{c.xs[0], c.ws[0], c.xs[2], c.xs[3]}
+		xv, dyv := randVec(r, kernels.Numel(c.xs)), randVec(r, kernels.Numel(ys))
+		var ref []float32
+		for _, threads := range []int{1, 2, 2, 2} {
+			be := New(Threads(threads))
+			mk := func(v []float32, shape ...int) *kernels.Tensor {
+				tt, _ := be.NewTensor(shape...)
+				if v != nil {
+					be.Upload(tt, v)
+				}
+				return tt
+			}
+			x, dy, dw, db := mk(xv, c.xs...), mk(dyv, ys...), mk(nil, c.ws...), mk(nil, c.ws[0])
+			if err := kernels.Run1(be, func(p kernels.Program) { p.Conv2DBackwardWeight(dw, db, dy, x, cp) }); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]float32, dw.Len()+db.Len())
+			be.Download(dw, got[:dw.Len()])
+			be.Download(db, got[dw.Len():])
+			be.Close()
+			if ref == nil {
+				ref = got
+				continue
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
+					t.Fatalf("%v: %d goroutines: gradient [%d] = %v, one goroutine gives %v", c.ws, threads, i, got[i], ref[i])
+				}
+			}
+		}
+	}
+}

@@ -381,11 +381,12 @@ func (p *Program) convBackwardInputFast(f fastGeom, dxd, dyd, wd []float32) {
 // convBackwardWeightFast records Conv2DBackwardWeight for stride 1: per
 // image and input channel, the weight-gradient tiles take the dot of
 // every filter's dy plane with the padded input at every tap's offset,
-// added into a float64 partial per goroutine. Where a row of Wo values
-// is whole vectors the tiles read dy's rows in place, against rows of
-// the padded input Wp apart; otherwise they read wide dy planes. Where
-// the last group of taps is not full, a spare tap of channel 0's tiles
-// reads a run of ones after the padded planes: the bias gradient.
+// added into a float64 partial per run of images (wgradChunks). Where a
+// row of Wo values is whole vectors the tiles read dy's rows in place,
+// against rows of the padded input Wp apart; otherwise they read wide dy
+// planes. Where the last group of taps is not full, a spare tap of
+// channel 0's tiles reads a run of ones after the padded planes: the
+// bias gradient.
 func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32) {
 	parts := p.parts(f.N, 1)
 	kr := f.kern
@@ -403,6 +404,10 @@ func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32
 	if wt.bias {
 		per += (wt.n/wt.w-1)*wt.ldx + wt.w
 	}
+	// Every goroutine's scratch starts at the same offset in a cache
+	// line: a dot whose order of sums follows the alignment (the purego
+	// build's) then sums a run of images the same whichever takes it.
+	per = roundUp(per, 16)
 	scratch := make([]float32, parts*per)
 	if wt.bias {
 		for part := range parts {
@@ -410,40 +415,63 @@ func (p *Program) convBackwardWeightFast(f fastGeom, dwd, dbd, dyd, xd []float32
 		}
 	}
 	nw := len(dwd)
-	acc := make([]float64, parts*(nw+f.O))
+	chunks := wgradChunks(f.N, parts, nw+f.O)
+	acc := make([]float64, chunks*(nw+f.O))
 	tiles := make([]wgradTile, parts)
-	body := func(part, lo, hi int) {
+	var next atomic.Int64
+	body := func(part, _, _ int) {
 		s := scratch[part*per : (part+1)*per]
 		pads, wides := s[:f.C*f.plane], s[f.C*f.plane:]
-		a := acc[part*(nw+f.O) : (part+1)*(nw+f.O)]
-		clear(a)
-		aw, ab := a[:nw], a[nw:]
-		for n := lo; n < hi; n++ {
-			for c := 0; c < f.C; c++ {
-				f.pad(pads[c*f.plane:], xd[(n*f.C+c)*f.H*f.W:])
+		for {
+			k := int(next.Add(1) - 1)
+			if k >= chunks {
+				return
 			}
-			dy := dyd[n*f.O*plane : (n+1)*f.O*plane]
-			for o := 0; o < f.O; o++ {
+			a := acc[k*(nw+f.O) : (k+1)*(nw+f.O)]
+			clear(a)
+			aw, ab := a[:nw], a[nw:]
+			for n := k * f.N / chunks; n < (k+1)*f.N/chunks; n++ {
+				for c := 0; c < f.C; c++ {
+					f.pad(pads[c*f.plane:], xd[(n*f.C+c)*f.H*f.W:])
+				}
+				dy := dyd[n*f.O*plane : (n+1)*f.O*plane]
+				for o := 0; o < f.O; o++ {
+					if !wt.inPlace {
+						f.widen(wides[o*f.wide:], dy[o*plane:])
+					}
+					if dbd != nil && !wt.bias {
+						ab[o] += sum64(dy[o*plane : (o+1)*plane])
+					}
+				}
 				if !wt.inPlace {
-					f.widen(wides[o*f.wide:], dy[o*plane:])
+					dy = wides
 				}
-				if dbd != nil && !wt.bias {
-					ab[o] += sum64(dy[o*plane : (o+1)*plane])
-				}
+				f.weightTiles(kr, &tiles[part], &wt, aw, ab, dy, s, ones)
 			}
-			if !wt.inPlace {
-				dy = wides
-			}
-			f.weightTiles(kr, &tiles[part], &wt, aw, ab, dy, s, ones)
 		}
 	}
 	p.add(func() error {
+		next.Store(0)
 		p.parallel(f.N, 1, body)
-		sumParts(dwd, acc, parts, nw+f.O, 0)
-		sumParts(dbd, acc, parts, nw+f.O, nw)
+		sumParts(dwd, acc, chunks, nw+f.O, 0)
+		sumParts(dbd, acc, chunks, nw+f.O, nw)
 		return nil
 	})
 }
+
+// wgradChunks is how many runs of images the weight gradient splits a
+// batch of n into: each run's gradient is a float64 partial of stride
+// values, and the partials are added in run order, so the result does
+// not depend on which goroutine takes which run. The goroutines take the
+// runs one at a time from a shared counter, so a goroutine that starts
+// late takes fewer; the runs are many where their partials are small.
+func wgradChunks(n, parts, stride int) int {
+	return min(n, max(parts, min(64, wgradChunkFloats/stride)))
+}
+
+// wgradChunkFloats bounds the float64 partials of the weight gradient's
+// runs of images.
+const wgradChunkFloats = 1 << 18
 
 // wgradRun is how the weight-gradient tiles read an image: dy planes dy
 // apart (dy's own where inPlace, else wide ones), n values each in rows
