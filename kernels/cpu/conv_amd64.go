@@ -61,3 +61,16 @@ func patchSum(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx
 	}
 	patchSum16AVX512(g, ldg, x, offs, gv, ldx, rows, width)
 }
+
+//go:noescape
+func convPrefetch(p *float32, lines int)
+
+func init() {
+	// Line i is asked for at &v[0] + 64i: i < ⌈len(v)/16⌉ keeps every
+	// address inside v.
+	prefetchRun = func(v []float32) {
+		if len(v) > 0 {
+			convPrefetch(&v[0], (len(v)+15)/16)
+		}
+	}
+}

@@ -687,3 +687,20 @@ pssum:
 psdone:
 	VZEROUPPER
 	RET
+
+// func convPrefetch(p *float32, lines int)
+// PREFETCHT0 of the lines cache lines from p, 64 bytes apart.
+TEXT ·convPrefetch(SB), NOSPLIT, $0-16
+	MOVQ  p+0(FP), SI
+	MOVQ  lines+8(FP), CX
+	TESTQ CX, CX
+	JLE   pfdone
+
+pfloop:
+	PREFETCHT0 (SI)
+	ADDQ       $64, SI
+	DECQ       CX
+	JNZ        pfloop
+
+pfdone:
+	RET

@@ -254,3 +254,73 @@ func TestConvWeightGradDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefetchRun asks for runs ending at every offset in a cache line
+// (the assembly must not read past them: it only asks, but the wrapper
+// keeps its addresses inside the run).
+func TestPrefetchRun(t *testing.T) {
+	if prefetchRun == nil {
+		t.Skip("no prefetch in this build")
+	}
+	v := make([]float32, 100)
+	for lo := 0; lo < 17; lo++ {
+		for hi := lo; hi <= len(v); hi++ {
+			prefetchRun(v[lo:hi])
+		}
+	}
+}
+
+// TestConvForwardImages checks every image of a stride-1 forward
+// against the plain sum, on two goroutines, for each kernel set: the
+// goroutines take the images from a shared counter, a step ahead.
+func TestConvForwardImages(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	be := New(Threads(2))
+	defer be.Close()
+	defer func() { convForce = nil }()
+	const n, c, h, w, o, k = 7, 2, 9, 64, 6, 5
+	cp := kernels.Conv2DParams{PadH: k / 2, PadW: k / 2}
+	xv, wv, bv := randVec(r, n*c*h*w), randVec(r, o*c*k*k), randVec(r, o)
+	want := make([]float32, n*o*h*w)
+	for i := range n {
+		for f := range o {
+			for y := range h {
+				for xx := range w {
+					s := float64(bv[f])
+					for ch := range c {
+						for kh := range k {
+							for kw := range k {
+								iy, ix := y+kh-k/2, xx+kw-k/2
+								if iy >= 0 && iy < h && ix >= 0 && ix < w {
+									s += float64(wv[((f*c+ch)*k+kh)*k+kw]) * float64(xv[((i*c+ch)*h+iy)*w+ix])
+								}
+							}
+						}
+					}
+					want[((i*o+f)*h+y)*w+xx] = float32(s)
+				}
+			}
+		}
+	}
+	for _, set := range convKernelSets() {
+		convForce = set
+		mk := func(v []float32, shape ...int) *kernels.Tensor {
+			tt, _ := be.NewTensor(shape...)
+			if v != nil {
+				be.Upload(tt, v)
+			}
+			return tt
+		}
+		x, wt, b, y := mk(xv, n, c, h, w), mk(wv, o, c, k, k), mk(bv, o), mk(nil, n, o, h, w)
+		if err := kernels.Run1(be, func(p kernels.Program) { p.Conv2D(y, x, wt, b, cp) }); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, y.Len())
+		be.Download(y, got)
+		for i := range got {
+			if !closeTo(got[i], want[i], 20*c*k*k) {
+				t.Fatalf("%s: y[%d] = %v, want %v", set.name, i, got[i], want[i])
+			}
+		}
+	}
+}

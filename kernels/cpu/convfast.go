@@ -262,7 +262,12 @@ func (c *convForwardPlan) prepare(wd, bd []float32) {
 // run of Wo values reads the padded rows from its own, with the taps'
 // offsets; the part of a row past the last whole tile goes through a
 // tile of scratch.
-func (c *convForwardPlan) image(part, n int, xd, dst []float32) {
+func (c *convForwardPlan) image(part, n int, xd, dst []float32) { c.imageAhead(part, n, xd, dst, nil) }
+
+// imageAhead is image that, where it writes the rows in place, asks for
+// pf's cache lines (the next image's input) a part at each output row, so
+// that they arrive while the tiles compute.
+func (c *convForwardPlan) imageAhead(part, n int, xd, dst, pf []float32) {
 	f := &c.f
 	s := c.scratch[part*c.per : (part+1)*c.per]
 	pads, tile := s[:f.C*f.plane:f.C*f.plane], s[f.C*f.plane:]
@@ -284,7 +289,13 @@ func (c *convForwardPlan) image(part, n int, xd, dst []float32) {
 		nf := min(corrPlanes, f.O-q*corrPlanes)
 		wp := cr.wpk[q*taps*corrPlanes : (q+1)*taps*corrPlanes]
 		out := dst[q*corrPlanes*plane:]
+		piece := roundUp((len(pf)+f.Ho-1)/f.Ho, 16)
 		for h := 0; h < f.Ho; h++ {
+			if len(pf) > 0 {
+				k := min(piece, len(pf))
+				prefetchRun(pf[:k])
+				pf = pf[k:]
+			}
 			j := 0
 			for ; j+cw <= f.Wo; j += cw {
 				cr.kern.corr(out[h*f.Wo+j:], plane, nf, pads[h*f.wp+j:], cr.taps, wp, &cr.bias[q])
@@ -302,17 +313,22 @@ func (c *convForwardPlan) image(part, n int, xd, dst []float32) {
 // convForwardFast records Conv2D for stride 1. The goroutines take the
 // images one at a time from a shared counter, not in fixed halves: a
 // goroutine that starts late takes fewer, and each image's output is the
-// same whichever computes it.
+// same whichever computes it. A goroutine takes its next image when it
+// starts one, so that it can ask for the next one's input meanwhile.
 func (p *Program) convForwardFast(f fastGeom, yd, xd, wd, bd []float32) {
 	c := p.newConvForward(f)
 	var next atomic.Int64
+	img := f.C * f.H * f.W
 	body := func(part, _, _ int) {
-		for {
-			n := int(next.Add(1) - 1)
-			if n >= f.N {
-				return
+		n := int(next.Add(1) - 1)
+		for n < f.N {
+			m := int(next.Add(1) - 1)
+			var pf []float32
+			if m < f.N && prefetchRun != nil {
+				pf = xd[m*img : (m+1)*img]
 			}
-			c.image(part, n, xd, yd[n*f.O*f.Ho*f.Wo:])
+			c.imageAhead(part, n, xd, yd[n*f.O*f.Ho*f.Wo:], pf)
+			n = m
 		}
 	}
 	p.add(func() error {
@@ -472,6 +488,10 @@ func wgradChunks(n, parts, stride int) int {
 // wgradChunkFloats bounds the float64 partials of the weight gradient's
 // runs of images.
 const wgradChunkFloats = 1 << 18
+
+// prefetchRun, where the build has one (set by its init), asks for the
+// cache lines of v, reading nothing outside it.
+var prefetchRun func(v []float32)
 
 // wgradRun is how the weight-gradient tiles read an image: dy planes dy
 // apart (dy's own where inPlace, else wide ones), n values each in rows
