@@ -47,19 +47,14 @@ func rowsAxpy(y []float32, ldy int, a float32, x []float32, ldx, rows, width int
 //go:noescape
 func patchSum16AVX512(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int)
 
-// patchSum sets g[r·ldg+j] += Σ_i gv[i]·x[offs[i]+r·ldx+j] for r < rows,
-// j < width: the weight gradient of one filter from the patches under
-// its pool maxima.
-func patchSum(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) {
-	if rows == 0 || width == 0 || len(offs) == 0 {
-		return
-	}
-	checkPatches(g, ldg, x, offs, gv, ldx, rows, width)
+// patchSumVec is patchSum's AVX-512 kernel, for widths up to 16; it
+// reports false where it does not apply.
+func patchSumVec(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) bool {
 	if !hasAVX512 || width > 16 {
-		patchSumGeneric(g, ldg, x, offs, gv, ldx, rows, width)
-		return
+		return false
 	}
 	patchSum16AVX512(g, ldg, x, offs, gv, ldx, rows, width)
+	return true
 }
 
 //go:noescape

@@ -346,17 +346,12 @@ func rowsAxpy(y []float32, ldy int, a float32, x []float32, ldx, rows, width int
 	archsimd.ClearAVXUpperBits()
 }
 
-// patchSum sets g[r·ldg+j] += Σ_i gv[i]·x[offs[i]+r·ldx+j] for r < rows,
-// j < width, each row's sum in four interleaved 8-lane accumulators
-// where width ≤ 8.
-func patchSum(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) {
-	if rows == 0 || width == 0 || len(offs) == 0 {
-		return
-	}
-	checkPatches(g, ldg, x, offs, gv, ldx, rows, width)
+// patchSumVec is patchSum in 8-lane vectors, each row's sum in four
+// interleaved accumulators, for widths up to 8; it reports false where it
+// does not apply.
+func patchSumVec(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) bool {
 	if !hasAVX2FMA || width > 8 {
-		patchSumGeneric(g, ldg, x, offs, gv, ldx, rows, width)
-		return
+		return false
 	}
 	n4 := len(offs) &^ 3
 	for r := 0; r < rows; r++ {
@@ -378,4 +373,5 @@ func patchSum(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx
 		s0.Add(s1).Add(s2.Add(s3)).Add(archsimd.LoadFloat32x8SlicePart(gr)).StoreSlicePart(gr)
 	}
 	archsimd.ClearAVXUpperBits()
+	return true
 }

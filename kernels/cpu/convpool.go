@@ -330,6 +330,19 @@ func rowsAxpyGeneric(y []float32, ldy int, a float32, x []float32, ldx, rows, wi
 	}
 }
 
+// patchSum sets g[r·ldg+j] += Σ_i gv[i]·x[offs[i]+r·ldx+j] for r < rows,
+// j < width: the weight gradient of one filter from the patches under
+// its pool maxima, in the build's vector kernel where one applies.
+func patchSum(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) {
+	if rows == 0 || width == 0 || len(offs) == 0 {
+		return
+	}
+	checkPatches(g, ldg, x, offs, gv, ldx, rows, width)
+	if !patchSumVec(g, ldg, x, offs, gv, ldx, rows, width) {
+		patchSumGeneric(g, ldg, x, offs, gv, ldx, rows, width)
+	}
+}
+
 // patchSumGeneric is patchSum, the plain loop.
 func patchSumGeneric(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) {
 	for r := 0; r < rows; r++ {

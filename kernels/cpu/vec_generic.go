@@ -46,10 +46,9 @@ func rowsAxpy(y []float32, ldy int, a float32, x []float32, ldx, rows, width int
 	rowsAxpyGeneric(y, ldy, a, x, ldx, rows, width)
 }
 
-// patchSum sets g[r·ldg+j] += Σ_i gv[i]·x[offs[i]+r·ldx+j] for r < rows,
-// j < width.
-func patchSum(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) {
-	patchSumGeneric(g, ldg, x, offs, gv, ldx, rows, width)
+// patchSumVec: no vector kernel for patchSum in this build.
+func patchSumVec(g []float32, ldg int, x []float32, offs []int32, gv []float32, ldx, rows, width int) bool {
+	return false
 }
 
 // maxBand8 is the vector max of eight adjacent pool windows 8 wide;
