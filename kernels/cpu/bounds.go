@@ -53,6 +53,16 @@ func checkCorr(cw int, out []float32, ldo, nf int, src []float32, taps *tapOffse
 	_ = wp[:corrPlanes*len(taps.offs)]
 }
 
+// checkCorrRows panics unless rows ≥ 1, ldo, ldor, ldsr ≥ 0 and every
+// tile r < rows, checkCorr's tile at out[r·ldor:] reading src[r·ldsr:],
+// is in bounds.
+func checkCorrRows(cw int, out []float32, ldo, nf int, src []float32, taps *tapOffsets, wp []float32, rows, ldor, ldsr int) {
+	if rows < 1 || ldo < 0 || ldor < 0 || ldsr < 0 {
+		panic("cpu: correlation rows: bad count or step")
+	}
+	checkCorr(cw, out[(rows-1)*ldor:], ldo, nf, src[(rows-1)*ldsr:], taps, wp)
+}
+
 // checkCorr1 panics unless cw values at out and every tap's run of cw
 // values of src are in bounds, with a weight every stride values of wp
 // per tap.

@@ -13,6 +13,9 @@ package cpu
 func corr6x64(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32)
 
 //go:noescape
+func corr6x64rows(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32, rows, ldor, ldsr int)
+
+//go:noescape
 func corr6x16(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32)
 
 //go:noescape
@@ -61,6 +64,10 @@ func patchSumVec(g []float32, ldg int, x []float32, offs []int32, gv []float32, 
 func convPrefetch(p *float32, lines int)
 
 func init() {
+	avx512Conv.corrRows = func(out []float32, ldo, nf int, src []float32, taps *tapOffsets, wp []float32, bias *[6]float32, rows, ldor, ldsr int) {
+		checkCorrRows(64, out, ldo, nf, src, taps, wp, rows, ldor, ldsr)
+		corr6x64rows(out, ldo, nf, src, taps.offs, wp, bias, rows, ldor, ldsr)
+	}
 	// Line i is asked for at &v[0] + 64i: i < ⌈len(v)/16⌉ keeps every
 	// address inside v.
 	prefetchRun = func(v []float32) {

@@ -40,6 +40,26 @@ func TestConvKernels(t *testing.T) {
 							t.Fatalf("corr taps=%d nf=%d: out[%d] = %v, want %v", ntaps, nf, i, out[i], want[i])
 						}
 					}
+					// corrTiles: rows tiles cw+1 apart (a value between
+					// them that must stay), their planes ldo apart.
+					for _, rows := range []int{1, 2, 5} {
+						ldor, ldsr := kr.cw+1, 7
+						ldo := rows*ldor + 3
+						c0 := randVec(r, (nf-1)*ldo+(rows-1)*ldor+kr.cw)
+						src := randVec(r, (rows-1)*ldsr+90+kr.cw)
+						all, out := guarded(c0)
+						kr.corrTiles(out, ldo, nf, src, taps, wp, &bias, rows, ldor, ldsr)
+						checkGuards(t, "corrTiles", all, len(c0))
+						want := append([]float32(nil), c0...)
+						for k := range rows {
+							corrGeneric(kr.cw, want[k*ldor:], ldo, nf, src[k*ldsr:], offs, wp, &bias)
+						}
+						for i := range want {
+							if !closeTo(out[i], want[i], float32(4*ntaps+4)) {
+								t.Fatalf("corrTiles taps=%d nf=%d rows=%d: out[%d] = %v, want %v", ntaps, nf, rows, i, out[i], want[i])
+							}
+						}
+					}
 				}
 				all, out := guarded(make([]float32, kr.cw1))
 				kr.corr1(out, src, taps, wp[min(2, len(wp)):], corrPlanes, 0.5)
@@ -320,6 +340,32 @@ func TestConvForwardImages(t *testing.T) {
 		for i := range got {
 			if !closeTo(got[i], want[i], 20*c*k*k) {
 				t.Fatalf("%s: y[%d] = %v, want %v", set.name, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestCorrTilesBounds checks that corrTiles panics where the last tile's
+// output or input runs one value past its slice.
+func TestCorrTilesBounds(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 30))
+	for _, kr := range convKernelSets() {
+		taps := newTapOffsets([]int{0, 5, 9})
+		wp := randVec(r, 3*corrPlanes)
+		var bias [6]float32
+		const rows, ldsr, nf = 3, 7, 2
+		ldor := kr.cw + 1
+		ldo := rows*ldor + 3
+		nout, nsrc := (nf-1)*ldo+(rows-1)*ldor+kr.cw, (rows-1)*ldsr+9+kr.cw
+		for _, short := range []struct{ out, src int }{{0, 0}, {1, 0}, {0, 1}} {
+			out, src := make([]float32, nout-short.out), randVec(r, nsrc-short.src)
+			panicked := func() (p bool) {
+				defer func() { p = recover() != nil }()
+				kr.corrTiles(out, ldo, nf, src, taps, wp, &bias, rows, ldor, ldsr)
+				return false
+			}()
+			if panicked != (short.out+short.src > 0) {
+				t.Errorf("%s: corrTiles with out %d, src %d short: panicked %v", kr.name, short.out, short.src, panicked)
 			}
 		}
 	}

@@ -32,6 +32,9 @@ type convKernel struct {
 	// f < nf ≤ 6 and j < cw, adding the taps in order.
 	cw   int
 	corr func(out []float32, ldo, nf int, src []float32, taps *tapOffsets, wp []float32, bias *[6]float32)
+	// corrRows, where a set has it, is corr for rows tiles, tile r
+	// writing out[r·ldor:] from src[r·ldsr:] (corrTiles).
+	corrRows func(out []float32, ldo, nf int, src []float32, taps *tapOffsets, wp []float32, bias *[6]float32, rows, ldor, ldsr int)
 	// corr1 is corr for one plane of cw1 values, its weights stride
 	// apart in wp: without the other planes to share its loads, a run
 	// four times longer keeps enough sums in flight.
@@ -99,6 +102,18 @@ var genericConv = &convKernel{
 // convForce, set by tests, is the kernel set the convolutions use
 // instead of currentConv's.
 var convForce *convKernel
+
+// corrTiles is corr for rows tiles, tile r writing out[r·ldor:] from
+// src[r·ldsr:]: one call of corrRows where the set has it.
+func (k *convKernel) corrTiles(out []float32, ldo, nf int, src []float32, taps *tapOffsets, wp []float32, bias *[6]float32, rows, ldor, ldsr int) {
+	if k.corrRows != nil {
+		k.corrRows(out, ldo, nf, src, taps, wp, bias, rows, ldor, ldsr)
+		return
+	}
+	for r := range rows {
+		k.corr(out[r*ldor:], ldo, nf, src[r*ldsr:], taps, wp, bias)
+	}
+}
 
 func convKernels() *convKernel {
 	if convForce != nil {
@@ -265,8 +280,8 @@ func (c *convForwardPlan) prepare(wd, bd []float32) {
 func (c *convForwardPlan) image(part, n int, xd, dst []float32) { c.imageAhead(part, n, xd, dst, nil) }
 
 // imageAhead is image that, where it writes the rows in place, asks for
-// pf's cache lines (the next image's input) a part at each output row, so
-// that they arrive while the tiles compute.
+// pf's cache lines (the next image's input) a part at each band of
+// output rows, so that they arrive while the tiles compute.
 func (c *convForwardPlan) imageAhead(part, n int, xd, dst, pf []float32) {
 	f := &c.f
 	s := c.scratch[part*c.per : (part+1)*c.per]
@@ -289,26 +304,37 @@ func (c *convForwardPlan) imageAhead(part, n int, xd, dst, pf []float32) {
 		nf := min(corrPlanes, f.O-q*corrPlanes)
 		wp := cr.wpk[q*taps*corrPlanes : (q+1)*taps*corrPlanes]
 		out := dst[q*corrPlanes*plane:]
-		piece := roundUp((len(pf)+f.Ho-1)/f.Ho, 16)
-		for h := 0; h < f.Ho; h++ {
+		// Rows go a band of forwardBand at a time, the tiles of a column
+		// of the band in one corrTiles call, a part of pf asked for per
+		// band.
+		bands := (f.Ho + forwardBand - 1) / forwardBand
+		piece := roundUp((len(pf)+bands-1)/bands, 16)
+		for h0 := 0; h0 < f.Ho; h0 += forwardBand {
 			if len(pf) > 0 {
 				k := min(piece, len(pf))
 				prefetchRun(pf[:k])
 				pf = pf[k:]
 			}
+			rows := min(forwardBand, f.Ho-h0)
 			j := 0
 			for ; j+cw <= f.Wo; j += cw {
-				cr.kern.corr(out[h*f.Wo+j:], plane, nf, pads[h*f.wp+j:], cr.taps, wp, &cr.bias[q])
+				cr.kern.corrTiles(out[h0*f.Wo+j:], plane, nf, pads[h0*f.wp+j:], cr.taps, wp, &cr.bias[q], rows, f.Wo, f.wp)
 			}
 			if j < f.Wo {
-				cr.kern.corr(tile, cw, nf, pads[h*f.wp+j:], cr.taps, wp, &cr.bias[q])
-				for r := range nf {
-					copy(out[r*plane+h*f.Wo+j:r*plane+(h+1)*f.Wo], tile[r*cw:])
+				for h := h0; h < h0+rows; h++ {
+					cr.kern.corr(tile, cw, nf, pads[h*f.wp+j:], cr.taps, wp, &cr.bias[q])
+					for r := range nf {
+						copy(out[r*plane+h*f.Wo+j:r*plane+(h+1)*f.Wo], tile[r*cw:])
+					}
 				}
 			}
 		}
 	}
 }
+
+// forwardBand is the number of output rows imageAhead gives each
+// corrTiles call.
+const forwardBand = 12
 
 // convForwardFast records Conv2D for stride 1. The goroutines take the
 // images one at a time from a shared counter, not in fixed halves: a
