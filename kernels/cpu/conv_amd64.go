@@ -9,8 +9,10 @@ package cpu
 // per weight-gradient tile. The wrappers check every bound
 // the assembly relies on.
 
-//go:noescape
-func corr6x64(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32)
+// corr6x64 is one tile of corr6x64rows.
+func corr6x64(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32) {
+	corr6x64rows(out, ldo, nf, src, offs, wp, bias, 1, 0, 0)
+}
 
 //go:noescape
 func corr6x64rows(out []float32, ldo, nf int, src []float32, offs []int, wp []float32, bias *[6]float32, rows, ldor, ldsr int)
