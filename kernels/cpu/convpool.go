@@ -91,68 +91,6 @@ func (p *Program) Conv2DMaxPool(pooled, argmax, y, r, x, w, bias *kernels.Tensor
 	})
 }
 
-// poolPlane max-pools one output plane (rows pitch apart) into y and
-// argmax (indices h·pitch+w), through ReLU when relu is set, exactly as
-// MaxPool2D of the ReLU's output: first maximum on ties, NaN wins.
-func poolPlane(y, argmax, plane []float32, pitch int, g kernels.PoolGeom, relu bool) {
-	wo := pitch
-	var keys [8]int32
-	var vals [8]float32
-	for oh := 0; oh < g.Ho; oh++ {
-		ow := 0
-		if g.KW == 8 && g.StrideW == 8 {
-			// Eight windows side by side at once.
-			for ; ow+8 <= g.Wo; ow += 8 {
-				h0, w0 := oh*g.StrideH, ow*8
-				if !maxBand8(plane, h0*pitch+w0, pitch, g.KH, &keys, &vals) {
-					break
-				}
-				for q, k := range keys {
-					v, r, c := vals[q], int(k)>>3, int(k)&7
-					if relu && !(v > 0) {
-						v, r, c = 0, 0, 0
-					}
-					y[oh*g.Wo+ow+q] = v
-					argmax[oh*g.Wo+ow+q] = float32((h0+r)*wo + w0 + 8*q + c)
-				}
-			}
-		}
-		for ; ow < g.Wo; ow++ {
-			h0, w0 := oh*g.StrideH, ow*g.StrideW
-			start := h0*pitch + w0
-			if g.KW == 8 {
-				if i, ok := maxWindow8(plane, start, pitch, g.KH); ok {
-					v := plane[start+i]
-					if relu && !(v > 0) {
-						// Every ReLU output of the window is +0: the first wins.
-						v, i = 0, 0
-					}
-					y[oh*g.Wo+ow] = v
-					argmax[oh*g.Wo+ow] = float32((h0+i/pitch)*wo + w0 + i%pitch)
-					continue
-				}
-			}
-			best, bi := plane[start], 0
-			if relu {
-				best = relu32(best)
-			}
-			for kh := 0; kh < g.KH; kh++ {
-				for kw, v := range plane[start+kh*pitch : start+kh*pitch+g.KW] {
-					if relu {
-						v = relu32(v)
-					}
-					// NaN wins, as in PyTorch.
-					if v > best || (v != v && best == best) {
-						best, bi = v, kh*pitch+kw
-					}
-				}
-			}
-			y[oh*g.Wo+ow] = best
-			argmax[oh*g.Wo+ow] = float32((h0+bi/pitch)*wo + w0 + bi%pitch)
-		}
-	}
-}
-
 // convPoolSequence records Conv2DMaxPool as its ops in sequence (strides
 // other than 1), through scratch for y and r where they are not wanted.
 func (p *Program) convPoolSequence(pooled, argmax, y, r, x, w, bias *kernels.Tensor, cp kernels.ConvPoolParams) {

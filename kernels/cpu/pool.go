@@ -8,7 +8,8 @@ import (
 	"github.com/vkneuro/vkneuro/kernels"
 )
 
-// MaxPool2D records the max over each window and where it was.
+// MaxPool2D records the max over each window and where it was: each
+// plane through poolPlane, the pool block's loop without its ReLU.
 func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParams) {
 	g, err := kernels.PoolGeometry("MaxPool2D", x, pp)
 	if !p.ok(err) || !p.ok(kernels.CheckPoolOut("MaxPool2D", "y", y, g)) || !p.ok(kernels.CheckPoolOut("MaxPool2D", "argmax", argmax, g)) {
@@ -25,49 +26,71 @@ func (p *Program) MaxPool2D(y, argmax, x *kernels.Tensor, pp kernels.Pool2DParam
 			xp := xd[pl*g.H*g.W : (pl+1)*g.H*g.W]
 			yp := yd[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
 			ap := ad[pl*g.Ho*g.Wo : (pl+1)*g.Ho*g.Wo]
-			var keys [8]int32
-			var vals [8]float32
-			for oh := 0; oh < g.Ho; oh++ {
-				ow := 0
-				if g.KW == 8 && g.StrideW == 8 {
-					// Eight windows side by side at once.
-					for ; ow+8 <= g.Wo; ow += 8 {
-						h0, w0 := oh*g.StrideH, ow*8
-						if !maxBand8(xp, h0*g.W+w0, g.W, g.KH, &keys, &vals) {
-							break
-						}
-						for q, k := range keys {
-							yp[oh*g.Wo+ow+q] = vals[q]
-							ap[oh*g.Wo+ow+q] = float32((h0+int(k)>>3)*g.W + w0 + 8*q + int(k)&7)
-						}
-					}
+			poolPlane(yp, ap, xp, g.W, g, false)
+		}
+	})
+}
+
+// poolPlane max-pools one output plane (rows pitch apart) into y and
+// argmax (indices h·pitch+w), through ReLU when relu is set, exactly as
+// MaxPool2D of the ReLU's output: first maximum on ties, NaN wins.
+func poolPlane(y, argmax, plane []float32, pitch int, g kernels.PoolGeom, relu bool) {
+	wo := pitch
+	var keys [8]int32
+	var vals [8]float32
+	for oh := 0; oh < g.Ho; oh++ {
+		ow := 0
+		if g.KW == 8 && g.StrideW == 8 {
+			// Eight windows side by side at once.
+			for ; ow+8 <= g.Wo; ow += 8 {
+				h0, w0 := oh*g.StrideH, ow*8
+				if !maxBand8(plane, h0*pitch+w0, pitch, g.KH, &keys, &vals) {
+					break
 				}
-				for ; ow < g.Wo; ow++ {
-					h0, w0 := oh*g.StrideH, ow*g.StrideW
-					if g.KW == 8 {
-						if i, ok := maxWindow8(xp, h0*g.W+w0, g.W, g.KH); ok {
-							yp[oh*g.Wo+ow] = xp[h0*g.W+w0+i]
-							ap[oh*g.Wo+ow] = float32(h0*g.W + w0 + i)
-							continue
-						}
+				for q, k := range keys {
+					v, r, c := vals[q], int(k)>>3, int(k)&7
+					if relu && !(v > 0) {
+						v, r, c = 0, 0, 0
 					}
-					best := xp[h0*g.W+w0]
-					bi := h0*g.W + w0
-					for kh := 0; kh < g.KH; kh++ {
-						row := xp[(h0+kh)*g.W+w0 : (h0+kh)*g.W+w0+g.KW]
-						for kw, v := range row {
-							// NaN wins, as in PyTorch.
-							if v > best || (v != v && best == best) {
-								best, bi = v, (h0+kh)*g.W+w0+kw
-							}
-						}
-					}
-					yp[oh*g.Wo+ow] = best
-					ap[oh*g.Wo+ow] = float32(bi)
+					y[oh*g.Wo+ow+q] = v
+					argmax[oh*g.Wo+ow+q] = float32((h0+r)*wo + w0 + 8*q + c)
 				}
 			}
 		}
-	})
+		for ; ow < g.Wo; ow++ {
+			h0, w0 := oh*g.StrideH, ow*g.StrideW
+			start := h0*pitch + w0
+			if g.KW == 8 {
+				if i, ok := maxWindow8(plane, start, pitch, g.KH); ok {
+					v := plane[start+i]
+					if relu && !(v > 0) {
+						// Every ReLU output of the window is +0: the first wins.
+						v, i = 0, 0
+					}
+					y[oh*g.Wo+ow] = v
+					argmax[oh*g.Wo+ow] = float32((h0+i/pitch)*wo + w0 + i%pitch)
+					continue
+				}
+			}
+			best, bi := plane[start], 0
+			if relu {
+				best = relu32(best)
+			}
+			for kh := 0; kh < g.KH; kh++ {
+				for kw, v := range plane[start+kh*pitch : start+kh*pitch+g.KW] {
+					if relu {
+						v = relu32(v)
+					}
+					// NaN wins, as in PyTorch.
+					if v > best || (v != v && best == best) {
+						best, bi = v, kh*pitch+kw
+					}
+				}
+			}
+			y[oh*g.Wo+ow] = best
+			argmax[oh*g.Wo+ow] = float32((h0+bi/pitch)*wo + w0 + bi%pitch)
+		}
+	}
 }
 
 // MaxPool2DBackward routes dy to the argmax positions of dx.
